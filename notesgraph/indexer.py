@@ -1,0 +1,256 @@
+"""Index a folder of notes into the store, re-reading only what changed.
+
+A file is skipped when its size and mtime are unchanged, or when its bytes hash the same; a
+changed file replaces its rows in one transaction; a deleted file's rows go. A bad file is
+recorded as a problem (file, line, what to do) and the rest of the folder still indexes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from notesgraph.model import Note
+from notesgraph.parsing import NOTE_SUFFIXES, NoteParseError, content_hash, parse_bytes
+from notesgraph.parsing.decode import check_size
+from notesgraph.store import Store
+
+
+class NotesFolderError(ValueError):
+    """The notes folder itself cannot be used (missing, not a folder, unreadable)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file that was not indexed, and why."""
+
+    path: str
+    message: str
+    line: int = 0
+    hint: str = ""
+
+    def describe(self) -> str:
+        return NoteParseError(self.path, self.message, self.line, self.hint).describe()
+
+    @classmethod
+    def from_error(cls, error: NoteParseError) -> Problem:
+        return cls(error.source, error.reason, error.line, error.hint)
+
+
+@dataclass(frozen=True)
+class IndexProgress:
+    """One step of indexing: `done` of `total` changed files, the last one being `path`."""
+
+    done: int
+    total: int
+    path: str
+
+
+@dataclass
+class IndexReport:
+    """What an index run did; `problems` non-empty means something was skipped."""
+
+    folder: str
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    warnings: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class _FileState:
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+def _walk(folder: Path) -> tuple[list[_FileState], list[str]]:
+    """Note files (sorted) and other files below `folder`; hidden folders are skipped."""
+    notes: list[_FileState] = []
+    ignored: list[str] = []
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        try:
+            entries = list(os.scandir(current))
+        except OSError as error:
+            ignored.append(f"{current} (cannot be listed: {error.strerror})")
+            continue
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name == "__pycache__":
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+            elif Path(entry.name).suffix.lower() in NOTE_SUFFIXES and entry.is_file():
+                stat = entry.stat()
+                notes.append(_FileState(Path(entry.path), stat.st_size, stat.st_mtime_ns))
+            else:
+                ignored.append(entry.path)
+    notes.sort(key=lambda f: f.path)
+    return notes, sorted(ignored)
+
+
+def resolve_folder(folder: Path | str) -> Path:
+    """The absolute notes folder; raises NotesFolderError when it cannot be indexed."""
+    path = Path(folder).expanduser()
+    if not path.exists():
+        raise NotesFolderError(f"{path}: no such folder (pass the folder that holds your notes)")
+    if not path.is_dir():
+        raise NotesFolderError(f"{path}: is a file, not a folder (pass the folder that holds it)")
+    return path.resolve()
+
+
+def _read(state: _FileState) -> bytes:
+    """The file's bytes; a file over the size limit is refused without reading it."""
+    check_size(state.size, str(state.path))
+    return state.path.read_bytes()
+
+
+def index_folder(
+    store: Store,
+    folder: Path | str,
+    progress: Callable[[IndexProgress], None] | None = None,
+) -> IndexReport:
+    """Bring the store up to date with `folder`; returns what changed and what was skipped.
+
+    Costs one stat per file plus a read and parse of each changed file; an unchanged folder
+    reads no file contents. Raises NotesFolderError for a folder that cannot be used.
+    """
+    started = time.perf_counter()
+    root = resolve_folder(folder)
+    files, ignored = _walk(root)
+    report = IndexReport(str(root), ignored=ignored)
+    known = store.files_under(root)
+    present = {str(f.path) for f in files}
+    report.removed = store.remove_files(p for p in known if p not in present)
+
+    todo = [f for f in files if not _unchanged(known.get(str(f.path)), f)]
+    report.unchanged = len(files) - len(todo)
+    pending = {str(f.path) for f in todo}
+    deferred: list[_FileState] = []
+    done = 0
+    for state in todo:
+        if _index_one(store, state, known, pending, report, defer=deferred):
+            done += 1
+            if progress is not None:
+                progress(IndexProgress(done, len(todo), str(state.path)))
+    for state in deferred:
+        _index_one(store, state, known, pending, report, defer=None)
+        done += 1
+        if progress is not None:
+            progress(IndexProgress(done, len(todo), str(state.path)))
+    if report.added or report.updated or report.removed:
+        store.prune_orphans()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _unchanged(record, state: _FileState) -> bool:
+    return (record is not None and record.status == "ok" and record.size == state.size
+            and record.mtime_ns == state.mtime_ns)
+
+
+def _index_one(store: Store, state: _FileState, known: dict, pending: set[str],
+               report: IndexReport, defer: list[_FileState] | None) -> bool:
+    """Index one changed file; returns False when it was deferred to the end of the run."""
+    path = str(state.path)
+    record = known.get(path)
+    try:
+        data = _read(state)
+    except NoteParseError as error:
+        _record_problem(store, state, "", Problem.from_error(error), report)
+        pending.discard(path)
+        return True
+    except OSError as error:
+        report.problems.append(Problem(path, f"cannot be read ({error.strerror})",
+                                       hint="check the file's permissions"))
+        return True
+    digest = content_hash(data)
+    if record is not None and record.status == "ok" and record.content_hash == digest:
+        store.touch_file(path, state.size, state.mtime_ns)
+        report.unchanged += 1
+        pending.discard(path)
+        return True
+    try:
+        note = parse_bytes(data, path)
+        _check_title_free(store, note, path, pending, defer is not None)
+    except _Deferred:
+        defer.append(state)  # type: ignore[union-attr]
+        return False
+    except NoteParseError as error:
+        _record_problem(store, state, digest, Problem.from_error(error), report)
+        pending.discard(path)
+        return True
+    store.save_note(note, path, state.size, state.mtime_ns)
+    pending.discard(path)
+    report.warnings += len(note.warnings)
+    if record is not None and record.status == "ok":
+        report.updated += 1
+    else:
+        report.added += 1
+    return True
+
+
+def _record_problem(store: Store, state: _FileState, digest: str, problem: Problem,
+                    report: IndexReport) -> None:
+    report.problems.append(problem)
+    store.save_problem(problem.path, state.size, state.mtime_ns, digest, problem.message,
+                       problem.line, problem.hint)
+
+
+class _Deferred(Exception):
+    """The title is held by a file that is itself about to be re-indexed."""
+
+
+def _check_title_free(store: Store, note: Note, path: str, pending: set[str], may_defer: bool) -> None:
+    owner = store.title_owner(note.key)
+    if owner is None or owner == path:
+        return
+    if owner in pending and may_defer:
+        raise _Deferred()
+    raise NoteParseError(
+        path, f"has the same title as {owner}: {note.title!r}", 1,
+        hint="titles identify notes; rename one of the two",
+    )
+
+
+@dataclass
+class CheckReport:
+    """Everything `check` found, without writing anything."""
+
+    folder: str
+    notes: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+def check_folder(folder: Path | str) -> CheckReport:
+    """Parse every note file in `folder` and report problems and warnings; writes nothing."""
+    root = resolve_folder(folder)
+    files, ignored = _walk(root)
+    report = CheckReport(str(root), ignored=ignored)
+    owners: dict[str, str] = {}
+    for state in files:
+        path = str(state.path)
+        try:
+            note = parse_bytes(_read(state), path)
+        except (NoteParseError, OSError) as error:
+            report.problems.append(Problem.from_error(error) if isinstance(error, NoteParseError)
+                                   else Problem(path, f"cannot be read ({error.strerror})"))
+            continue
+        if note.key in owners:
+            report.problems.append(Problem(path, f"has the same title as {owners[note.key]}: "
+                                           f"{note.title!r}", 1, "titles identify notes; rename one of the two"))
+            continue
+        owners[note.key] = path
+        report.notes += 1
+        report.warnings.extend(Problem(path, w.message, w.line) for w in note.warnings)
+    return report

@@ -1,0 +1,130 @@
+"""The parsed note model: frozen dataclasses shared by every layer.
+
+Nothing here does I/O or knows about SQL, embeddings or Qt; the parsers produce these
+objects and the store persists them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Literal
+
+NoteFormat = Literal["export", "markdown"]
+ReferenceKind = Literal["quoted_title", "arxiv", "author_year", "wiki_link", "mention"]
+
+_PUNCTUATION = re.compile(r"[^\w\s]", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_title(title: str) -> str:
+    """The identity key of a note, concept, inquiry or paper title.
+
+    Case, whitespace, punctuation (including a trailing ``?``) and Unicode width forms are
+    ignored, so "Does X shape Y?" and "does x  shape y" are the same item.
+
+    >>> normalise_title("  Does Training-Data FORMAT shape  reasoning? ")
+    'does trainingdata format shape reasoning'
+    """
+    text = unicodedata.normalize("NFKC", title).casefold()
+    text = _PUNCTUATION.sub("", text.replace("_", " "))
+    return _SPACES.sub(" ", text).strip()
+
+
+@dataclass(frozen=True)
+class Inquiry:
+    """An inquiry line: a synthesized question that uses the note as a source."""
+
+    text: str
+    line: int = 0
+
+    @property
+    def key(self) -> str:
+        return normalise_title(self.text)
+
+
+@dataclass(frozen=True)
+class RelatedConcept:
+    """Another note (or a stub until such a note exists) with how it relates."""
+
+    title: str
+    description: str = ""
+    annotation: str = ""
+    order: int = 0
+    line: int = 0
+
+    @property
+    def key(self) -> str:
+        return normalise_title(self.title)
+
+
+@dataclass(frozen=True)
+class PaperRef:
+    """A related paper as listed by the note, with its 1-based rank."""
+
+    title: str
+    rank: int
+    line: int = 0
+
+    @property
+    def key(self) -> str:
+        return normalise_title(self.title)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Something a body paragraph points at: a paper title, arXiv id, citation or note.
+
+    ``paragraph`` indexes ``(lede, *body)``: 0 is the lede, 1 the first body paragraph.
+    ``target`` is what the reference resolves to when the parser can tell (a listed paper's
+    title for a quoted short title, a note title for a wiki link); empty otherwise.
+    """
+
+    kind: ReferenceKind
+    text: str
+    paragraph: int
+    start: int
+    end: int
+    target: str = ""
+
+
+@dataclass(frozen=True)
+class ParseWarning:
+    """Something odd in a note that did not stop it from parsing."""
+
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """One parsed note file.
+
+    ``body`` holds the paragraphs after the lede, in order, as they appear in the file
+    (Markdown source for Markdown notes). ``metadata`` carries header lines, front matter
+    and the original note title.
+    """
+
+    title: str
+    lede: str
+    body: tuple[str, ...]
+    source: str
+    content_hash: str
+    format: NoteFormat
+    inquiries: tuple[Inquiry, ...] = ()
+    concepts: tuple[RelatedConcept, ...] = ()
+    papers: tuple[PaperRef, ...] = ()
+    references: tuple[Reference, ...] = ()
+    warnings: tuple[ParseWarning, ...] = ()
+    tags: tuple[str, ...] = ()
+    metadata: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def key(self) -> str:
+        return normalise_title(self.title)
+
+    @property
+    def text(self) -> str:
+        """Title, lede and body as one plain text (what full-text search sees)."""
+        return "\n\n".join((self.title, self.lede, *self.body))

@@ -1,0 +1,144 @@
+"""In-body references: quoted paper titles, arXiv ids, author-year citations, note mentions.
+
+Pure functions over paragraph strings; offsets are character positions in the paragraph so a
+reader can highlight them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+
+from notesgraph.model import PaperRef, Reference, normalise_title
+
+_QUOTED = re.compile(r'"([^"\n]{3,240})"|“([^”\n]{3,240})”')
+_ARXIV = re.compile(r"(?<![\w.])(?:arXiv:\s*)?(\d{2}(?:0[1-9]|1[0-2])\.\d{4,5})(?:v\d+)?(?!\d)")
+_NAME = r"[^\W\d_][\w'’\-]*"
+_AUTHORS = rf"{_NAME}(?:(?:,\s+|,?\s+(?:&|and)\s+){_NAME})*(?:\s+et\s+al\.?)?"
+_YEAR = r"(?:19|20)\d{2}[a-z]?"
+_NARRATIVE = re.compile(rf"(?P<authors>{_AUTHORS})\s+\((?P<year>{_YEAR})\)")
+_PARENTHETICAL = re.compile(rf"\((?P<authors>{_AUTHORS}),?\s+(?P<year>{_YEAR})\)")
+_WIKI = re.compile(r"(!?)\[\[([^\[\]\n|#]*)(#[^\[\]\n|]*)?(?:\|([^\[\]\n]*))?\]\]")
+_INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
+_SMALL_WORDS = frozenset(
+    "a an and as at but by for from in into is of on or the to via vs with just".split()
+)
+
+
+def looks_like_title(text: str) -> bool:
+    """Whether quoted text reads like a paper title rather than a quoted phrase.
+
+    Titles are short and mostly capitalised ("Do Models Really Learn to Follow
+    Instructions?"); quoted phrases ("too robust", "implicit in-context learning") are not.
+    """
+    words = text.split()
+    if not 2 <= len(words) <= 25:
+        return False
+    content = [w for w in words if w.lower().strip("?:,.!") not in _SMALL_WORDS] or words
+    capitalised = sum(1 for w in content if w[:1].isupper() or w[:1].isdigit())
+    return capitalised / len(content) >= 0.6 and words[0][:1].isupper()
+
+
+def match_paper(text: str, papers: Sequence[PaperRef]) -> str:
+    """The listed paper a short or full title most likely names, or '' when none does.
+
+    A quoted title matches when it is a prefix of a listed title (titles are often quoted
+    without their subtitle) or when at least 3/4 of its words appear in the listed title.
+    """
+    key = normalise_title(text)
+    words = set(key.split())
+    if not words:
+        return ""
+    best, best_score = "", 0.0
+    for paper in papers:
+        paper_key = paper.key
+        if paper_key == key or paper_key.startswith(key + " ") or key.startswith(paper_key + " "):
+            return paper.title
+        overlap = len(words & set(paper_key.split())) / len(words)
+        if overlap > best_score:
+            best, best_score = paper.title, overlap
+    return best if best_score >= 0.75 and len(words) >= 3 else ""
+
+
+def _quoted_titles(text: str, index: int, papers: Sequence[PaperRef]) -> Iterator[Reference]:
+    for match in _QUOTED.finditer(text):
+        group = 1 if match.group(1) is not None else 2
+        quoted = match.group(group).strip()
+        target = match_paper(quoted, papers)
+        if target or looks_like_title(quoted):
+            yield Reference("quoted_title", quoted, index, match.start(group), match.end(group), target)
+
+
+def _arxiv_ids(text: str, index: int) -> Iterator[Reference]:
+    for match in _ARXIV.finditer(text):
+        yield Reference("arxiv", match.group(1), index, match.start(1), match.end(1))
+
+
+def _citations(text: str, index: int) -> Iterator[Reference]:
+    taken: list[tuple[int, int]] = []
+    for pattern in (_PARENTHETICAL, _NARRATIVE):
+        for match in pattern.finditer(text):
+            if any(s <= match.start() < e for s, e in taken):
+                continue
+            authors = match.group("authors")
+            if not authors[:1].isupper():
+                continue
+            taken.append((match.start(), match.end()))
+            yield Reference(
+                "author_year", f"{authors} ({match.group('year')})", index, match.start(), match.end()
+            )
+
+
+def _mentions(text: str, index: int, titles: Iterable[str]) -> Iterator[Reference]:
+    folded = text.casefold()
+    for title in titles:
+        needle = title.casefold().strip()
+        if len(needle) < 8:
+            continue
+        start = folded.find(needle)
+        while start != -1:
+            yield Reference("mention", text[start : start + len(needle)], index, start,
+                            start + len(needle), title)
+            start = folded.find(needle, start + len(needle))
+
+
+def without_inline_code(text: str) -> str:
+    """The text with inline code spans blanked out (same length, so offsets still hold)."""
+    return _INLINE_CODE.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def wiki_links(text: str, index: int) -> Iterator[Reference]:
+    """Obsidian links: [[Target]], [[Target|shown]], [[Target#Heading]], [[#Heading]], ![[Embed]].
+
+    Inline code is ignored. The target is the linked note's name (empty for a heading in the
+    same note); the text is what the reader sees.
+    """
+    for match in _WIKI.finditer(without_inline_code(text)):
+        embed, target, heading, shown = match.groups()
+        target = target.strip()
+        if not target and not heading:
+            continue
+        label = (shown or "").strip() or target or (heading or "").lstrip("#").strip()
+        yield Reference("wiki_link", ("!" if embed else "") + label, index, match.start(),
+                        match.end(), target)
+
+
+def find_references(
+    paragraphs: Sequence[str],
+    papers: Sequence[PaperRef] = (),
+    note_titles: Iterable[str] = (),
+) -> tuple[Reference, ...]:
+    """Every reference in the given paragraphs, in paragraph then position order.
+
+    ``note_titles`` are titles whose plain-text mentions count (the note's related concepts).
+    Costs O(total text x (papers + titles)).
+    """
+    titles = tuple(note_titles)
+    found: list[Reference] = []
+    for index, text in enumerate(paragraphs):
+        found.extend(_quoted_titles(text, index, papers))
+        found.extend(_arxiv_ids(text, index))
+        found.extend(_citations(text, index))
+        found.extend(_mentions(text, index, titles))
+    found.sort(key=lambda r: (r.paragraph, r.start, r.kind))
+    return tuple(found)
