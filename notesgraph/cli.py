@@ -64,9 +64,9 @@ def _print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-def _print_problems(problems: Sequence[Any], stream: TextIO = sys.stderr) -> None:
+def _print_problems(problems: Sequence[Any]) -> None:
     for problem in problems:
-        print(f"skipped {problem.describe()}", file=stream)
+        print(f"skipped {problem.describe()}", file=sys.stderr)
 
 
 def _index_summary(report: IndexReport) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -18,6 +19,7 @@ _PUNCTUATION = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise_title(title: str) -> str:
     """The identity key of a note, concept, inquiry or paper title.
 
@@ -27,7 +29,8 @@ def normalise_title(title: str) -> str:
     >>> normalise_title("  Does Training-Data FORMAT shape  reasoning? ")
     'does trainingdata format shape reasoning'
     """
-    text = unicodedata.normalize("NFKC", title).casefold()
+    text = title if title.isascii() else unicodedata.normalize("NFKC", title)
+    text = text.casefold()
     text = _PUNCTUATION.sub("", text.replace("_", " "))
     return _SPACES.sub(" ", text).strip()
 

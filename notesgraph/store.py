@@ -59,9 +59,9 @@ def _migration_1(db: sqlite_utils.Database) -> None:
         CREATE TABLE inquiries (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, text TEXT NOT NULL);
         CREATE TABLE note_inquiries (
             note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
-            inquiry_key TEXT NOT NULL, position INTEGER NOT NULL, line INTEGER NOT NULL,
-            PRIMARY KEY (note_id, inquiry_key));
-        CREATE INDEX note_inquiries_key ON note_inquiries(inquiry_key);
+            inquiry_id INTEGER NOT NULL REFERENCES inquiries(id), position INTEGER NOT NULL,
+            line INTEGER NOT NULL, PRIMARY KEY (note_id, inquiry_id)) WITHOUT ROWID;
+        CREATE INDEX note_inquiries_inquiry ON note_inquiries(inquiry_id);
         CREATE TABLE note_concepts (
             note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
             concept_key TEXT NOT NULL, title TEXT NOT NULL, description TEXT NOT NULL,
@@ -71,9 +71,9 @@ def _migration_1(db: sqlite_utils.Database) -> None:
         CREATE TABLE papers (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, title TEXT NOT NULL);
         CREATE TABLE note_papers (
             note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
-            paper_key TEXT NOT NULL, rank INTEGER NOT NULL, line INTEGER NOT NULL,
-            PRIMARY KEY (note_id, paper_key));
-        CREATE INDEX note_papers_key ON note_papers(paper_key);
+            paper_id INTEGER NOT NULL REFERENCES papers(id), rank INTEGER NOT NULL,
+            line INTEGER NOT NULL, PRIMARY KEY (note_id, paper_id)) WITHOUT ROWID;
+        CREATE INDEX note_papers_paper ON note_papers(paper_id);
         CREATE TABLE note_references (
             note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
             kind TEXT NOT NULL, text TEXT NOT NULL, target TEXT NOT NULL, target_key TEXT NOT NULL,
@@ -220,15 +220,16 @@ class Store:
                          [(note_id, i, text) for i, text in enumerate((note.lede, *note.body))])
         conn.executemany("INSERT OR IGNORE INTO inquiries (key, text) VALUES (?,?)",
                          [(q.key, q.text) for q in note.inquiries])
-        conn.executemany("INSERT INTO note_inquiries VALUES (?,?,?,?)",
-                         [(note_id, q.key, i, q.line) for i, q in enumerate(note.inquiries, 1)])
+        # Integer ids keep the inquiry index small: its random inserts dominate write cost.
+        conn.executemany("INSERT INTO note_inquiries SELECT ?, id, ?, ? FROM inquiries WHERE key = ?",
+                         [(note_id, i, q.line, q.key) for i, q in enumerate(note.inquiries, 1)])
         conn.executemany("INSERT INTO note_concepts VALUES (?,?,?,?,?,?,?)",
                          [(note_id, c.key, c.title, c.description, c.annotation, c.order, c.line)
                           for c in note.concepts])
         conn.executemany("INSERT OR IGNORE INTO papers (key, title) VALUES (?,?)",
                          [(p.key, p.title) for p in note.papers])
-        conn.executemany("INSERT INTO note_papers VALUES (?,?,?,?)",
-                         [(note_id, p.key, p.rank, p.line) for p in note.papers])
+        conn.executemany("INSERT INTO note_papers SELECT ?, id, ?, ? FROM papers WHERE key = ?",
+                         [(note_id, p.rank, p.line, p.key) for p in note.papers])
         conn.executemany(
             'INSERT INTO note_references VALUES (?,?,?,?,?,?,?,?)',
             [(note_id, r.kind, r.text, r.target, normalise_title(PurePath(r.target).name if r.target else ""),
@@ -263,8 +264,8 @@ class Store:
     def prune_orphans(self) -> None:
         """Drop inquiries and papers that no note lists any more."""
         with self.transaction() as conn:
-            conn.execute("DELETE FROM inquiries WHERE key NOT IN (SELECT inquiry_key FROM note_inquiries)")
-            conn.execute("DELETE FROM papers WHERE key NOT IN (SELECT paper_key FROM note_papers)")
+            conn.execute("DELETE FROM inquiries WHERE id NOT IN (SELECT inquiry_id FROM note_inquiries)")
+            conn.execute("DELETE FROM papers WHERE id NOT IN (SELECT paper_id FROM note_papers)")
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -292,18 +293,18 @@ class Store:
         note["paragraphs"] = [r["text"] for r in self.rows(
             "SELECT text FROM paragraphs WHERE note_id = ? ORDER BY position", [note_id])]
         note["inquiries"] = self.rows(
-            "SELECT i.text, i.key, ni.position, (SELECT count(*) FROM note_inquiries x"
-            " WHERE x.inquiry_key = ni.inquiry_key) AS notes FROM note_inquiries ni"
-            " JOIN inquiries i ON i.key = ni.inquiry_key WHERE ni.note_id = ? ORDER BY ni.position",
+            "SELECT i.id, i.text, i.key, ni.position, (SELECT count(*) FROM note_inquiries x"
+            " WHERE x.inquiry_id = ni.inquiry_id) AS notes FROM note_inquiries ni"
+            " JOIN inquiries i ON i.id = ni.inquiry_id WHERE ni.note_id = ? ORDER BY ni.position",
             [note_id])
         note["concepts"] = self.rows(
             "SELECT c.title, c.concept_key AS key, c.description, c.annotation, c.position,"
             " (SELECT n.id FROM notes n WHERE n.key = c.concept_key) AS note_id"
             " FROM note_concepts c WHERE c.note_id = ? ORDER BY c.position", [note_id])
         note["papers"] = self.rows(
-            "SELECT p.title, p.key, np.rank, (SELECT count(*) FROM note_papers x"
-            " WHERE x.paper_key = np.paper_key) AS notes FROM note_papers np"
-            " JOIN papers p ON p.key = np.paper_key WHERE np.note_id = ? ORDER BY np.rank", [note_id])
+            "SELECT p.id, p.title, p.key, np.rank, (SELECT count(*) FROM note_papers x"
+            " WHERE x.paper_id = np.paper_id) AS notes FROM note_papers np"
+            " JOIN papers p ON p.id = np.paper_id WHERE np.note_id = ? ORDER BY np.rank", [note_id])
         note["references"] = self.rows(
             'SELECT kind, text, target, paragraph, start, "end", (SELECT n.id FROM notes n'
             " WHERE r.target_key != '' AND (n.key = r.target_key OR n.stem_key = r.target_key)"
@@ -341,11 +342,11 @@ class Store:
         return {
             "notes": one("SELECT count(*) FROM notes"),
             "inquiries": one("SELECT count(*) FROM inquiries"),
-            "shared_inquiries": one("SELECT count(*) FROM (SELECT inquiry_key FROM note_inquiries"
-                                    " GROUP BY inquiry_key HAVING count(*) > 1)"),
+            "shared_inquiries": one("SELECT count(*) FROM (SELECT inquiry_id FROM note_inquiries"
+                                    " GROUP BY inquiry_id HAVING count(*) > 1)"),
             "papers": one("SELECT count(*) FROM papers"),
-            "shared_papers": one("SELECT count(*) FROM (SELECT paper_key FROM note_papers"
-                                 " GROUP BY paper_key HAVING count(*) > 1)"),
+            "shared_papers": one("SELECT count(*) FROM (SELECT paper_id FROM note_papers"
+                                 " GROUP BY paper_id HAVING count(*) > 1)"),
             "concept_links": one("SELECT count(*) FROM note_concepts"),
             "resolved_concept_links": one("SELECT count(*) FROM note_concepts c"
                                           " WHERE c.concept_key IN (SELECT key FROM notes)"),

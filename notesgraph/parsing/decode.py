@@ -20,7 +20,7 @@ def check_size(size: int, source: str) -> None:
     if size > MAX_NOTE_BYTES:
         raise NoteParseError(
             source,
-            f"file is {size / 1e6:.1f} MB, larger than the {MAX_NOTE_BYTES // 2**20} MB a note may be",
+            f"file is {size / 2**20:.1f} MB, larger than the {MAX_NOTE_BYTES // 2**20} MB a note may be",
             hint="split it into smaller notes or move it out of the notes folder",
         )
 

@@ -118,12 +118,17 @@ def _section_count(lines: _Lines, stated: int | None) -> int | None:
     return None
 
 
-def _section_lines(lines: _Lines) -> list[tuple[int, str]]:
-    """The non-blank lines up to the next section header, with their 1-based numbers."""
+def _section_lines(lines: _Lines, section: Section) -> list[tuple[int, str]]:
+    """The non-blank lines up to the next section header, with their 1-based numbers.
+
+    A `Concept map` line inside the concepts section is boilerplate, not a new section.
+    """
     out: list[tuple[int, str]] = []
     while not lines.done():
         raw = lines.lines[lines.pos]
-        if section_header(raw) is not None:
+        header = section_header(raw)
+        if header is not None and not (section == header[0] == "concepts"
+                                       and raw.strip().lower() == "concept map"):
             break
         lines.pos += 1
         if raw.strip():
@@ -196,7 +201,7 @@ def _read_sections(lines: _Lines, parts: NoteParts) -> None:
         if section in seen:
             parts.warn(header_line, f"second {raw.strip()!r} section; its items were added to the first")
         seen.add(section)
-        body = _section_lines(lines)
+        body = _section_lines(lines, section)
         if count is not None:
             parts.counts[section] = (header_line, count)
         if section == "inquiries":

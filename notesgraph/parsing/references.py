@@ -16,8 +16,12 @@ _ARXIV = re.compile(r"(?<![\w.])(?:arXiv:\s*)?(\d{2}(?:0[1-9]|1[0-2])\.\d{4,5})(
 _NAME = r"[^\W\d_][\w'’\-]*"
 _AUTHORS = rf"{_NAME}(?:(?:,\s+|,?\s+(?:&|and)\s+){_NAME})*(?:\s+et\s+al\.?)?"
 _YEAR = r"(?:19|20)\d{2}[a-z]?"
-_NARRATIVE = re.compile(rf"(?P<authors>{_AUTHORS})\s+\((?P<year>{_YEAR})\)")
-_PARENTHETICAL = re.compile(rf"\((?P<authors>{_AUTHORS}),?\s+(?P<year>{_YEAR})\)")
+_YEAR_IN_PARENS = re.compile(rf"\((?P<year>{_YEAR})\)")
+_YEAR_CLOSING = re.compile(rf"(?P<year>{_YEAR})\)")
+_AUTHORS_BEFORE = re.compile(rf"(?:^|(?<=[\s\[\"“]))(?P<authors>{_AUTHORS})\s+$")
+_AUTHORS_INSIDE = re.compile(rf"(?P<authors>{_AUTHORS}),?\s+")
+_CITATION_REACH = 160
+"""How far before a year the author list may start; keeps the search linear in the text."""
 _WIKI = re.compile(r"(!?)\[\[([^\[\]\n|#]*)(#[^\[\]\n|]*)?(?:\|([^\[\]\n]*))?\]\]")
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
 _SMALL_WORDS = frozenset(
@@ -75,18 +79,28 @@ def _arxiv_ids(text: str, index: int) -> Iterator[Reference]:
 
 
 def _citations(text: str, index: int) -> Iterator[Reference]:
-    taken: list[tuple[int, int]] = []
-    for pattern in (_PARENTHETICAL, _NARRATIVE):
-        for match in pattern.finditer(text):
-            if any(s <= match.start() < e for s, e in taken):
-                continue
-            authors = match.group("authors")
-            if not authors[:1].isupper():
-                continue
-            taken.append((match.start(), match.end()))
-            yield Reference(
-                "author_year", f"{authors} ({match.group('year')})", index, match.start(), match.end()
-            )
+    """Author-year citations, found from their years outward so the cost stays linear.
+
+    Narrative `Webson & Pavlick (2021)` and parenthetical `(Min et al., 2022)` forms.
+    """
+    found: list[tuple[int, int, str, str]] = []
+    for match in _YEAR_CLOSING.finditer(text):
+        opening = text.rfind("(", max(0, match.start() - _CITATION_REACH), match.start())
+        if opening == -1 or "\n" in text[opening:match.start()]:
+            continue
+        inner = _AUTHORS_INSIDE.fullmatch(text, opening + 1, match.start())
+        if inner is not None:
+            found.append((opening, match.end(), inner.group("authors"), match.group("year")))
+    for match in _YEAR_IN_PARENS.finditer(text):
+        if any(s <= match.start() < e for s, e, _, _ in found):
+            continue
+        window_start = max(0, match.start() - _CITATION_REACH)
+        before = _AUTHORS_BEFORE.search(text, window_start, match.start())
+        if before is not None:
+            found.append((before.start(), match.end(), before.group("authors"), match.group("year")))
+    for start, end, authors, year in sorted(found):
+        if authors[:1].isupper():
+            yield Reference("author_year", f"{authors} ({year})", index, start, end)
 
 
 def _mentions(text: str, index: int, titles: Iterable[str]) -> Iterator[Reference]:

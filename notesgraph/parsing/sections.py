@@ -37,6 +37,8 @@ def section_header(line: str) -> tuple[Section, int | None] | None:
     count in brackets, and Markdown heading text like "Related papers".
     """
     text = line.strip().rstrip(":").strip()
+    if not text or text[0] not in "IiRrOoCc" or len(text) > 64:
+        return None  # every header starts with one of these letters: skip the regexes
     for section, pattern in _SECTION_PATTERNS:
         match = pattern.match(text)
         if not match:

@@ -1,0 +1,41 @@
+"""Import rules: the core never imports Qt, and imports nothing heavy at start-up."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import REPO
+
+CORE = ["notesgraph", "notesgraph.model", "notesgraph.parsing", "notesgraph.store",
+        "notesgraph.indexer", "notesgraph.lookup", "notesgraph.config", "notesgraph.cli"]
+
+PROBE = """
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in {'PySide6', 'shiboken6'}:
+            raise ImportError('core imported ' + name)
+sys.meta_path.insert(0, Block())
+import importlib
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+heavy = sorted(m for m in ('torch', 'sentence_transformers', 'networkx', 'pyvis') if m in sys.modules)
+print(','.join(heavy))
+"""
+
+
+def test_core_imports_without_qt_and_without_heavy_modules() -> None:
+    done = subprocess.run([sys.executable, "-c", PROBE, *CORE], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
+
+
+def test_pyside6_appears_only_under_ui() -> None:
+    offenders = [
+        str(path.relative_to(REPO)) for path in (REPO / "notesgraph").rglob("*.py")
+        if "ui" not in path.relative_to(REPO / "notesgraph").parts[:1]
+        and any(line.lstrip().startswith(("import PySide6", "from PySide6"))
+                for line in path.read_text(encoding="utf-8").splitlines())
+    ]
+    assert offenders == []

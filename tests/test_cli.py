@@ -1,0 +1,137 @@
+"""Every command, run the way a user runs it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import NOTES, REPO, SEED, write
+from notesgraph.cli import COMMANDS, build_parser, main
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return str(tmp_path / "cli.db")
+
+
+@pytest.fixture
+def seed_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "seed"
+    write(folder, "seed.txt", SEED.read_text(encoding="utf-8"))
+    write(folder, "other.txt", "Does instruction tuning help small models?\nA lede.\nBody.\n")
+    return folder
+
+
+def test_every_command_has_help_and_is_in_the_readme() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    parser = build_parser()
+    for name, (help_text, _) in COMMANDS.items():
+        assert len(help_text) > 20
+        assert f"notesgraph {name}" in readme, f"README does not document `notesgraph {name}`"
+    assert "--json" in parser.format_help()
+
+
+def test_index_bundled_notes_then_nothing_changes(capsys, db: str) -> None:
+    code, out, err = run(capsys, "index", "--db", db)
+    assert code == 0, err
+    assert "added" in out and str(NOTES) in out
+    code, out, _ = run(capsys, "index", "--db", db, "--json")
+    report = json.loads(out)
+    assert code == 0 and report["added"] == 0 and report["unchanged"] >= 8
+
+
+def test_index_reports_skipped_files_with_exit_1(capsys, db: str, seed_folder: Path) -> None:
+    write(seed_folder, "broken.txt", b"Title\nbad \xff\n")
+    code, out, err = run(capsys, "index", str(seed_folder), "--db", db)
+    assert code == 1
+    assert f"skipped {seed_folder / 'broken.txt'}:2: is not valid UTF-8" in err
+    assert "2 added" in out and "1 files skipped" in out
+
+
+def test_index_missing_folder_exits_2(capsys, db: str, tmp_path: Path) -> None:
+    code, _, err = run(capsys, "index", str(tmp_path / "nowhere"), "--db", db)
+    assert code == 2 and "no such folder" in err
+
+
+def test_show_by_title_prefix_and_fragment(capsys, db: str, seed_folder: Path) -> None:
+    run(capsys, "index", str(seed_folder), "--db", db)
+    code, out, _ = run(capsys, "show", "Does instruction tuning teach task understanding or output format?", "--db", db)
+    assert code == 0
+    assert "Inquiry lines (122)" in out and "Related concepts (5)" in out and "Related papers (8)" in out
+    assert "(stub: no note yet)" in out and "author_year: Webson & Pavlick (2021)" in out
+    code, out, _ = run(capsys, "show", "does", "instruction", "tuning", "teach", "--db", db)
+    assert code == 0 and out.startswith("Does instruction tuning teach")
+    code, out, _ = run(capsys, "show", "output format", "--db", db, "--json")
+    note = json.loads(out)
+    assert len(note["inquiries"]) == 122 and note["papers"][0]["rank"] == 1
+
+
+def test_show_ambiguous_and_unknown_titles(capsys, db: str, seed_folder: Path) -> None:
+    run(capsys, "index", str(seed_folder), "--db", db)
+    code, _, err = run(capsys, "show", "does instruction tuning", "--db", db)
+    assert code == 1 and "matches 2 notes" in err and "help small models" in err
+    code, _, err = run(capsys, "show", "instruction tunning help smal models", "--db", db)
+    assert code == 1 and "did you mean" in err and "help small models" in err
+
+
+def test_search(capsys, db: str, seed_folder: Path) -> None:
+    run(capsys, "index", str(seed_folder), "--db", db)
+    code, out, _ = run(capsys, "search", "delusive", "examples", "--db", db)
+    assert code == 0 and "Does instruction tuning teach" in out and "[delusive]" in out.lower()
+    code, out, _ = run(capsys, "search", "delusive", "--db", db, "--json")
+    assert json.loads(out)[0]["title"].startswith("Does instruction tuning teach")
+    code, _, err = run(capsys, "search", "zebra", "--db", db)
+    assert code == 1 and "no notes match" in err
+
+
+def test_stats(capsys, db: str, seed_folder: Path) -> None:
+    run(capsys, "index", str(seed_folder), "--db", db)
+    code, out, _ = run(capsys, "stats", "--db", db, "--json")
+    stats = json.loads(out)
+    assert code == 0 and stats["notes"] == 2 and stats["inquiries"] == 122 and stats["papers"] == 8
+    code, out, _ = run(capsys, "stats", "--db", db)
+    assert "2 notes, 122 inquiries" in out
+
+
+def test_check_writes_nothing(capsys, tmp_path: Path, seed_folder: Path) -> None:
+    write(seed_folder, "empty.md", "")
+    code, out, _ = run(capsys, "check", str(seed_folder))
+    assert code == 1
+    assert f"error   {seed_folder / 'empty.md'}: is empty" in out and "2 notes parse" in out
+    assert not (tmp_path / "default.db").exists()
+    code, out, _ = run(capsys, "check", str(NOTES), "--json")
+    assert code == 0 and json.loads(out)["problems"] == []
+
+
+def test_no_command_summarises_the_bundled_notes(capsys, db: str) -> None:
+    code, out, err = run(capsys, "--db", db)
+    assert code == 0, err
+    assert "Notes:" in out and "Does instruction tuning teach task understanding or output format?" in out
+    code, out, _ = run(capsys, "--db", db, "--json")
+    assert json.loads(out)["stats"]["notes"] >= 8
+
+
+def test_default_database_comes_from_the_environment(capsys, tmp_path: Path, seed_folder: Path) -> None:
+    run(capsys, "index", str(seed_folder))
+    assert (tmp_path / "default.db").exists()
+
+
+def test_console_script_runs(tmp_path: Path, seed_folder: Path) -> None:
+    script = shutil.which("notesgraph", path=str(Path(sys.executable).parent)) or shutil.which("notesgraph")
+    command = [script] if script else [sys.executable, "-m", "notesgraph"]
+    done = subprocess.run([*command, "--db", str(tmp_path / "s.db"), "index", str(seed_folder), "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["added"] == 2
+    assert "Usage" in subprocess.run([*command, "--help"], capture_output=True, text=True).stdout.title()

@@ -1,0 +1,106 @@
+"""The SQLite store on real database files."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from conftest import SEED
+from notesgraph.parsing import parse_file, parse_text
+from notesgraph.store import MIGRATIONS, Store, StoreError
+
+
+def test_new_database_is_migrated_and_in_wal_mode(store: Store) -> None:
+    assert store.schema_version() == len(MIGRATIONS)
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert {"notes", "inquiries", "papers", "note_inquiries", "note_concepts", "note_papers",
+            "note_references", "parse_warnings", "files", "migrations", "notes_fts"} <= set(store.db.table_names())
+
+
+def test_reopening_does_not_migrate_twice(tmp_path: Path) -> None:
+    with Store(tmp_path / "a.db") as first:
+        first.save_note(parse_file(SEED), "/x/seed.txt", 1, 1)
+    with Store(tmp_path / "a.db") as again:
+        assert again.db.execute("SELECT count(*) FROM migrations").fetchone()[0] == len(MIGRATIONS)
+        assert again.stats()["notes"] == 1
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    with Store(tmp_path / "a.db") as store:
+        store.db.execute("INSERT INTO migrations VALUES (99, 'future', 'now')")
+    with pytest.raises(StoreError, match="newer than this notesgraph"):
+        Store(tmp_path / "a.db")
+
+
+def test_corrupt_file_gives_a_store_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="bad.db"):
+        Store(bad)
+
+
+def test_save_note_stores_every_section(store: Store) -> None:
+    note_id = store.save_note(parse_file(SEED), "/x/seed.txt", 10, 20)
+    note = store.note(note_id)
+    assert note["title"] == "Does instruction tuning teach task understanding or output format?"
+    assert len(note["paragraphs"]) == 7
+    assert len(note["inquiries"]) == 122
+    assert [c["position"] for c in note["concepts"]] == [1, 2, 3, 4, 5]
+    assert all(c["note_id"] is None for c in note["concepts"])  # no such notes yet: stubs
+    assert [p["rank"] for p in note["papers"]] == list(range(1, 9))
+    assert {r["kind"] for r in note["references"]} == {"quoted_title", "arxiv", "author_year", "mention"}
+    assert store.integrity_check() == "ok"
+
+
+def test_concept_resolves_when_its_note_arrives(store: Store) -> None:
+    seed_id = store.save_note(parse_file(SEED), "/x/seed.txt", 1, 1)
+    other = parse_text("Can models pass tests while missing the actual grammar?\nLede.\n", "/x/grammar.txt")
+    other_id = store.save_note(other, "/x/grammar.txt", 1, 1)
+    concepts = store.note(seed_id)["concepts"]
+    assert concepts[1]["note_id"] == other_id
+    assert store.stats()["resolved_concept_links"] == 1
+    assert store.stats()["unresolved_stubs"] == 4
+    mention = [r for r in store.note(seed_id)["references"] if r["kind"] == "mention"]
+    assert {r["note_id"] for r in mention} == {None, other_id}
+
+
+def test_replacing_a_note_keeps_its_id_and_drops_old_rows(store: Store) -> None:
+    first = parse_text("Title?\nLede one.\nInquiring lines that use this note as a source 1\n- Old question?\n",
+                       "/x/t.txt", "h1")
+    note_id = store.save_note(first, "/x/t.txt", 1, 1)
+    second = parse_text("Title?\nLede two.\nInquiring lines that use this note as a source 1\n- New question?\n",
+                        "/x/t.txt", "h2")
+    assert store.save_note(second, "/x/t.txt", 1, 2) == note_id
+    note = store.note(note_id)
+    assert note["lede"] == "Lede two." and [q["text"] for q in note["inquiries"]] == ["New question?"]
+    store.prune_orphans()
+    assert [r["text"] for r in store.rows("SELECT text FROM inquiries")] == ["New question?"]
+    assert store.search("one") == [] and store.search("two")[0]["id"] == note_id
+
+
+def test_full_text_search_ranks_and_escapes(store: Store) -> None:
+    store.save_note(parse_file(SEED), "/x/seed.txt", 1, 1)
+    hits = store.search("delusive examples")
+    assert hits and "[delusive]" in hits[0]["snippet"].lower()
+    assert store.search('"unbalanced quote AND OR NOT (') == []  # FTS syntax taken literally
+    assert store.search("   ") == []
+    assert store.search("mapping")  # porter stemming: "mappings" in the text
+
+
+def test_remove_files_deletes_the_note(store: Store) -> None:
+    store.save_note(parse_file(SEED), "/x/seed.txt", 1, 1)
+    assert store.remove_files(["/x/seed.txt"]) == 1
+    store.prune_orphans()
+    stats = store.stats()
+    assert stats["notes"] == stats["inquiries"] == stats["papers"] == stats["files"] == 0
+    assert store.db.execute("SELECT count(*) FROM note_inquiries").fetchone()[0] == 0
+
+
+def test_write_is_atomic(store: Store) -> None:
+    note = parse_file(SEED)
+    store.save_note(note, "/x/a.txt", 1, 1)
+    with pytest.raises(sqlite3.IntegrityError):  # same title from another file: refused whole
+        store.save_note(note, "/x/b.txt", 1, 1)
+    assert store.stats()["notes"] == 1 and store.stats()["files"] == 1
