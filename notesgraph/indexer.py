@@ -146,8 +146,9 @@ def index_folder(
         done += 1
         if progress is not None:
             progress(IndexProgress(done, len(todo), str(state.path)))
-    if report.added or report.updated or report.removed:
-        store.prune_orphans()
+    store.sync_derived()
+    if report.updated or report.removed or report.problems:
+        store.prune_orphans()  # only a replaced or removed note can orphan an inquiry
     report.seconds = time.perf_counter() - started
     return report
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 NoteFormat = Literal["export", "markdown"]
+ItemKind = Literal["note", "concept", "inquiry", "paper", "claim", "run"]
+ITEM_KINDS: tuple[ItemKind, ...] = ("note", "concept", "inquiry", "paper", "claim", "run")
 ReferenceKind = Literal["quoted_title", "arxiv", "author_year", "wiki_link", "mention"]
 
 _PUNCTUATION = re.compile(r"[^\w\s]", re.UNICODE)
@@ -33,6 +35,26 @@ def normalise_title(title: str) -> str:
     text = text.casefold()
     text = _PUNCTUATION.sub("", text.replace("_", " "))
     return _SPACES.sub(" ", text).strip()
+
+
+def item_id(kind: ItemKind, ident: int | str) -> str:
+    """The one identifier of an item across store, embeddings, graph and UI: "kind:ident".
+
+    Notes, inquiries and papers use their store id; a concept uses its normalised title
+    (a stub has no row of its own).
+
+    >>> item_id("note", 12), item_id("concept", "does format matter")
+    ('note:12', 'concept:does format matter')
+    """
+    return f"{kind}:{ident}"
+
+
+def split_item_id(item: str) -> tuple[ItemKind, str]:
+    """The kind and identifier of an item id; raises ValueError for anything else."""
+    kind, sep, ident = item.partition(":")
+    if not sep or kind not in ITEM_KINDS or not ident:
+        raise ValueError(f"not an item id: {item!r} (expected kind:id, kind one of {', '.join(ITEM_KINDS)})")
+    return kind, ident  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

@@ -43,11 +43,13 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     db.executescript(
         """
         CREATE TABLE notes (
-            id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, stem_key TEXT NOT NULL,
+            id INTEGER PRIMARY KEY, synced INTEGER NOT NULL DEFAULT 0,
+            key TEXT NOT NULL UNIQUE, stem_key TEXT NOT NULL,
             title TEXT NOT NULL, lede TEXT NOT NULL, body TEXT NOT NULL, path TEXT NOT NULL,
             content_hash TEXT NOT NULL, format TEXT NOT NULL, tags TEXT NOT NULL,
             metadata TEXT NOT NULL, indexed_at TEXT NOT NULL);
         CREATE INDEX notes_stem_key ON notes(stem_key);
+        CREATE INDEX notes_unsynced ON notes(id) WHERE synced = 0;
         CREATE TABLE files (
             path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
             content_hash TEXT NOT NULL, status TEXT NOT NULL,
@@ -61,34 +63,45 @@ def _migration_1(db: sqlite_utils.Database) -> None:
             note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
             inquiry_id INTEGER NOT NULL REFERENCES inquiries(id), position INTEGER NOT NULL,
             line INTEGER NOT NULL, PRIMARY KEY (note_id, inquiry_id)) WITHOUT ROWID;
-        CREATE INDEX note_inquiries_inquiry ON note_inquiries(inquiry_id);
         CREATE TABLE note_concepts (
             note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
             concept_key TEXT NOT NULL, title TEXT NOT NULL, description TEXT NOT NULL,
             annotation TEXT NOT NULL, position INTEGER NOT NULL, line INTEGER NOT NULL,
             PRIMARY KEY (note_id, concept_key));
-        CREATE INDEX note_concepts_key ON note_concepts(concept_key);
         CREATE TABLE papers (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, title TEXT NOT NULL);
         CREATE TABLE note_papers (
             note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
             paper_id INTEGER NOT NULL REFERENCES papers(id), rank INTEGER NOT NULL,
             line INTEGER NOT NULL, PRIMARY KEY (note_id, paper_id)) WITHOUT ROWID;
-        CREATE INDEX note_papers_paper ON note_papers(paper_id);
         CREATE TABLE note_references (
             note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
             kind TEXT NOT NULL, text TEXT NOT NULL, target TEXT NOT NULL, target_key TEXT NOT NULL,
             paragraph INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL);
         CREATE INDEX note_references_note ON note_references(note_id);
-        CREATE INDEX note_references_target ON note_references(target_key);
         CREATE TABLE parse_warnings (
             note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
             line INTEGER NOT NULL, message TEXT NOT NULL);
         CREATE INDEX parse_warnings_note ON parse_warnings(note_id);
+
+        -- Derived lookups, filled in batches by sync_derived() for notes with synced = 0:
+        -- written per file, their random inserts were most of the per-file write cost; in
+        -- one transaction per index run each page is written once. Removal is immediate.
+        CREATE VIRTUAL TABLE notes_fts USING fts5(
+            title, lede, body, content='notes', content_rowid='id', tokenize='porter');
+        CREATE TABLE inquiry_notes (inquiry_id INTEGER NOT NULL, note_id INTEGER NOT NULL,
+            PRIMARY KEY (inquiry_id, note_id)) WITHOUT ROWID;
+        CREATE TABLE paper_notes (paper_id INTEGER NOT NULL, note_id INTEGER NOT NULL,
+            PRIMARY KEY (paper_id, note_id)) WITHOUT ROWID;
+        CREATE TRIGGER notes_derived_delete BEFORE DELETE ON notes WHEN old.synced BEGIN
+            INSERT INTO notes_fts (notes_fts, rowid, title, lede, body)
+            VALUES ('delete', old.id, old.title, old.lede, old.body);
+            DELETE FROM inquiry_notes WHERE note_id = old.id
+                AND inquiry_id IN (SELECT inquiry_id FROM note_inquiries WHERE note_id = old.id);
+            DELETE FROM paper_notes WHERE note_id = old.id
+                AND paper_id IN (SELECT paper_id FROM note_papers WHERE note_id = old.id);
+        END;
         """
     )
-    db["notes"].enable_fts(["title", "lede", "body"], create_triggers=True, tokenize="porter")
-    db["inquiries"].enable_fts(["text"], create_triggers=True, tokenize="porter")
-    db["papers"].enable_fts(["title"], create_triggers=True, tokenize="porter")
 
 
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
@@ -261,11 +274,29 @@ class Store:
                 conn.execute("DELETE FROM files WHERE path = ?", [path])
         return len(paths)
 
+    def sync_derived(self) -> int:
+        """Add notes saved since the last call to full-text search and the inquiry/paper ->
+        notes lookups, in one transaction; returns how many notes. Readers call it first, so
+        a crash before it only leaves work pending. Cheap when nothing is pending."""
+        if self.db.execute("SELECT 1 FROM notes WHERE synced = 0 LIMIT 1").fetchone() is None:
+            return 0
+        pending = "SELECT id FROM notes WHERE synced = 0"
+        with self.transaction() as conn:
+            count = conn.execute("INSERT INTO notes_fts (rowid, title, lede, body)"
+                                 f" SELECT id, title, lede, body FROM notes WHERE id IN ({pending})").rowcount
+            conn.execute("INSERT OR IGNORE INTO inquiry_notes SELECT inquiry_id, note_id"
+                         f" FROM note_inquiries WHERE note_id IN ({pending})")
+            conn.execute("INSERT OR IGNORE INTO paper_notes SELECT paper_id, note_id"
+                         f" FROM note_papers WHERE note_id IN ({pending})")
+            conn.execute("UPDATE notes SET synced = 1 WHERE synced = 0")
+        return count
+
     def prune_orphans(self) -> None:
         """Drop inquiries and papers that no note lists any more."""
+        self.sync_derived()
         with self.transaction() as conn:
-            conn.execute("DELETE FROM inquiries WHERE id NOT IN (SELECT inquiry_id FROM note_inquiries)")
-            conn.execute("DELETE FROM papers WHERE id NOT IN (SELECT paper_id FROM note_papers)")
+            conn.execute("DELETE FROM inquiries WHERE id NOT IN (SELECT inquiry_id FROM inquiry_notes)")
+            conn.execute("DELETE FROM papers WHERE id NOT IN (SELECT paper_id FROM paper_notes)")
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -284,6 +315,7 @@ class Store:
         Concepts carry `note_id` when a note with that title exists (resolved), else None
         (an unresolved stub). Papers carry how many notes list them.
         """
+        self.sync_derived()
         rows = self.rows("SELECT * FROM notes WHERE id = ?", [note_id])
         if not rows:
             raise KeyError(note_id)
@@ -293,7 +325,7 @@ class Store:
         note["paragraphs"] = [r["text"] for r in self.rows(
             "SELECT text FROM paragraphs WHERE note_id = ? ORDER BY position", [note_id])]
         note["inquiries"] = self.rows(
-            "SELECT i.id, i.text, i.key, ni.position, (SELECT count(*) FROM note_inquiries x"
+            "SELECT i.id, i.text, i.key, ni.position, (SELECT count(*) FROM inquiry_notes x"
             " WHERE x.inquiry_id = ni.inquiry_id) AS notes FROM note_inquiries ni"
             " JOIN inquiries i ON i.id = ni.inquiry_id WHERE ni.note_id = ? ORDER BY ni.position",
             [note_id])
@@ -302,7 +334,7 @@ class Store:
             " (SELECT n.id FROM notes n WHERE n.key = c.concept_key) AS note_id"
             " FROM note_concepts c WHERE c.note_id = ? ORDER BY c.position", [note_id])
         note["papers"] = self.rows(
-            "SELECT p.id, p.title, p.key, np.rank, (SELECT count(*) FROM note_papers x"
+            "SELECT p.id, p.title, p.key, np.rank, (SELECT count(*) FROM paper_notes x"
             " WHERE x.paper_id = np.paper_id) AS notes FROM note_papers np"
             " JOIN papers p ON p.id = np.paper_id WHERE np.note_id = ? ORDER BY np.rank", [note_id])
         note["references"] = self.rows(
@@ -322,6 +354,7 @@ class Store:
         quoted = self.db.quote_fts(query)
         if not quoted.strip():
             return []
+        self.sync_derived()
         return self.rows(
             "SELECT n.id, n.title, n.path, snippet(notes_fts, -1, '[', ']', '…', 16) AS snippet,"
             " bm25(notes_fts, 10.0, 3.0, 1.0) AS score FROM notes_fts"
@@ -338,14 +371,15 @@ class Store:
 
     def stats(self) -> dict[str, int]:
         """Counts of everything indexed (notes, inquiries, papers, concepts, stubs, ...)."""
+        self.sync_derived()
         one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
         return {
             "notes": one("SELECT count(*) FROM notes"),
             "inquiries": one("SELECT count(*) FROM inquiries"),
-            "shared_inquiries": one("SELECT count(*) FROM (SELECT inquiry_id FROM note_inquiries"
+            "shared_inquiries": one("SELECT count(*) FROM (SELECT inquiry_id FROM inquiry_notes"
                                     " GROUP BY inquiry_id HAVING count(*) > 1)"),
             "papers": one("SELECT count(*) FROM papers"),
-            "shared_papers": one("SELECT count(*) FROM (SELECT paper_id FROM note_papers"
+            "shared_papers": one("SELECT count(*) FROM (SELECT paper_id FROM paper_notes"
                                  " GROUP BY paper_id HAVING count(*) > 1)"),
             "concept_links": one("SELECT count(*) FROM note_concepts"),
             "resolved_concept_links": one("SELECT count(*) FROM note_concepts c"

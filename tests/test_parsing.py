@@ -366,3 +366,11 @@ def test_random_bytes_never_raise_anything_but_a_parse_error(data: bytes) -> Non
         parse_bytes(data, "random.txt")
     except NoteParseError:
         pass
+
+
+def test_item_ids_round_trip() -> None:
+    from notesgraph.model import item_id, split_item_id
+    assert split_item_id(item_id("note", 12)) == ("note", "12")
+    assert split_item_id("concept:a: b") == ("concept", "a: b")
+    with pytest.raises(ValueError, match="not an item id"):
+        split_item_id("bogus:1")

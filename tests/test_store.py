@@ -104,3 +104,30 @@ def test_write_is_atomic(store: Store) -> None:
     with pytest.raises(sqlite3.IntegrityError):  # same title from another file: refused whole
         store.save_note(note, "/x/b.txt", 1, 1)
     assert store.stats()["notes"] == 1 and store.stats()["files"] == 1
+
+
+def fts_ok(store: Store) -> bool:
+    try:
+        store.db.execute("INSERT INTO notes_fts(notes_fts, rank) VALUES ('integrity-check', 1)")
+    except sqlite3.DatabaseError:
+        return False
+    return True
+
+
+def test_derived_lookups_follow_saves_replacements_and_removals(store: Store) -> None:
+    shared = "Inquiring lines that use this note as a source 1\nboilerplate\n- Shared question?\n"
+    a = store.save_note(parse_text(f"Note A?\nLede A.\n{shared}", "/x/a.txt"), "/x/a.txt", 1, 1)
+    store.save_note(parse_text(f"Note B?\nLede B.\n{shared}", "/x/b.txt"), "/x/b.txt", 1, 1)
+    assert store.db.execute("SELECT count(*) FROM notes WHERE synced = 0").fetchone()[0] == 2
+    assert store.note(a)["inquiries"][0]["notes"] == 2  # readers sync pending notes first
+    assert store.db.execute("SELECT count(*) FROM notes WHERE synced = 0").fetchone()[0] == 0
+    store.save_note(parse_text("Note A?\nLede A, no inquiries now.\n", "/x/a.txt"), "/x/a.txt", 1, 2)
+    store.sync_derived()
+    assert store.stats()["shared_inquiries"] == 0
+    assert sorted(h["title"] for h in store.search("lede")) == ["Note A?", "Note B?"]
+    assert store.search("inquiries")[0]["id"] == a
+    store.remove_files(["/x/b.txt"])
+    store.prune_orphans()
+    assert store.stats()["inquiries"] == 0
+    assert store.search("Lede B") == []
+    assert fts_ok(store) and store.integrity_check() == "ok"
