@@ -176,6 +176,7 @@ def cmd_search(args: argparse.Namespace, store: Store) -> int:
 
 
 def cmd_check(args: argparse.Namespace, store: Store | None) -> int:
+    """Check a folder; runs without a store so nothing is written."""
     report: CheckReport = check_folder(args.folder)
     if args.json:
         _print_json(asdict(report))
@@ -189,14 +190,42 @@ def cmd_check(args: argparse.Namespace, store: Store | None) -> int:
     return EXIT_SKIPPED if report.problems else EXIT_OK
 
 
+def _folder_optional(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", nargs="?", help="notes folder (default: the bundled notes/)")
+
+
+def _folder_required(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", help="notes folder to check")
+
+
+def _title_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("title", nargs="+", help="title, title prefix or fragment")
+
+
+def _search_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("text", nargs="+", help="words to search for")
+    parser.add_argument("--limit", type=int, default=20, help="most results to show (default 20)")
+
+
+def _no_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
 Command = Callable[[argparse.Namespace, Store], int]
-COMMANDS: dict[str, tuple[str, Command]] = {
-    "index": ("index a notes folder (default: the bundled notes/), re-reading only what changed", cmd_index),
-    "show": ("show one note with its sections, references and warnings", cmd_show),
-    "search": ("full-text search over note titles, ledes and bodies", cmd_search),
-    "stats": ("counts of everything in the index", cmd_stats),
-    "check": ("report every problem in a notes folder without writing anything", cmd_check),
+Arguments = Callable[[argparse.ArgumentParser], None]
+COMMANDS: dict[str, tuple[str, Command, Arguments]] = {
+    "index": ("index a notes folder (default: the bundled notes/), re-reading only what changed",
+              cmd_index, _folder_optional),
+    "show": ("show one note with its sections, references and warnings", cmd_show, _title_argument),
+    "search": ("full-text search over note titles, ledes and bodies", cmd_search, _search_arguments),
+    "stats": ("counts of everything in the index", cmd_stats, _no_arguments),
+    "check": ("report every problem in a notes folder without writing anything",
+              cmd_check, _folder_required),
 }
+"""name -> (help, handler, argument adder). A new command is one entry here, a handler and
+a line in the README's command table (a test checks both)."""
+NO_STORE = frozenset({"check"})
+"""Commands that must not open (and so create) a database."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -211,17 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "With no command: index the bundled notes and summarise them.")
     parser.add_argument("--version", action="version", version=f"notesgraph {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (help_text, _) in COMMANDS.items():
-        command = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
-        if name == "index":
-            command.add_argument("folder", nargs="?", help="notes folder (default: the bundled notes/)")
-        elif name == "check":
-            command.add_argument("folder", help="notes folder to check")
-        elif name == "show":
-            command.add_argument("title", nargs="+", help="title, title prefix or fragment")
-        elif name == "search":
-            command.add_argument("text", nargs="+", help="words to search for")
-            command.add_argument("--limit", type=int, default=20, help="most results to show (default 20)")
+    for name, (help_text, _, add_arguments) in COMMANDS.items():
+        add_arguments(sub.add_parser(name, parents=[common], help=help_text, description=help_text))
     return parser
 
 
@@ -230,8 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.json = getattr(args, "json", False)
     db_path = getattr(args, "db", None) or default_db_path()
     try:
-        if args.command == "check":
-            return cmd_check(args, None)
+        if args.command in NO_STORE:
+            return COMMANDS[args.command][1](args, None)  # type: ignore[arg-type]
         with Store(db_path) as store:
             if args.command is None:
                 return cmd_summary(args, store)

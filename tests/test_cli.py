@@ -36,7 +36,7 @@ def seed_folder(tmp_path: Path) -> Path:
 def test_every_command_has_help_and_is_in_the_readme() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     parser = build_parser()
-    for name, (help_text, _) in COMMANDS.items():
+    for name, (help_text, _, _) in COMMANDS.items():
         assert len(help_text) > 20
         assert f"notesgraph {name}" in readme, f"README does not document `notesgraph {name}`"
     assert "--json" in parser.format_help()
