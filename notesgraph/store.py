@@ -138,6 +138,8 @@ class Store:
             conn.execute("PRAGMA busy_timeout = 5000")
             self.db = sqlite_utils.Database(conn)
             self._migrate()
+            self._id_cache: dict[str, dict[str, int]] = {}
+            self._id_cache_version: int | None = None
         except (sqlite3.DatabaseError, OSError) as error:
             raise StoreError(f"cannot open the database {self.path}: {error} "
                              "(delete it to start a fresh index, or pass --db PATH)") from None
@@ -220,29 +222,61 @@ class Store:
                  "\n\n".join(note.body), path, note.content_hash, note.format,
                  json.dumps(list(note.tags)), json.dumps(note.metadata, ensure_ascii=False), _now()])
             note_id = cursor.lastrowid
-            self._insert_sections(conn, note_id, note)
+            added: dict[tuple[str, str], int] = {}
+            self._insert_sections(conn, note_id, note, added)
             conn.execute(
                 "INSERT OR REPLACE INTO files (path, size, mtime_ns, content_hash, status, note_id,"
                 " message, line, hint, indexed_at) VALUES (?,?,?,?,'ok',?,NULL,NULL,NULL,?)",
                 [path, size, mtime_ns, note.content_hash, note_id, _now()])
+        for (table, key), ident in added.items():
+            self._id_cache.get(table, {})[key] = ident
         return note_id
 
-    @staticmethod
-    def _insert_sections(conn: sqlite3.Connection, note_id: int, note: Note) -> None:
+    def _known_ids(self, conn: sqlite3.Connection, table: str) -> dict[str, int]:
+        """key -> id of every row of `inquiries` or `papers`, cached for this connection.
+
+        Looking ids up in SQLite twice per item was most of the remaining per-note cost. The
+        cache is dropped when another connection has written (PRAGMA data_version changes)
+        and after pruning; ids added by a transaction join it only once it commits.
+        """
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._id_cache_version:
+            self._id_cache.clear()
+            self._id_cache_version = version
+        if table not in self._id_cache:
+            self._id_cache[table] = dict(conn.execute(f"SELECT key, id FROM {table}").fetchall())
+        return self._id_cache[table]
+
+    def _ids_for(self, conn: sqlite3.Connection, table: str, column: str,
+                 rows: list[tuple[str, str]], added: dict[tuple[str, str], int]) -> list[int]:
+        """The ids of (key, text) rows of `table`, inserting the ones not there yet."""
+        known = self._known_ids(conn, table)
+        ids: list[int] = []
+        for key, text in rows:
+            ident = known.get(key) or added.get((table, key))
+            if ident is None:
+                cursor = conn.execute(f"INSERT OR IGNORE INTO {table} (key, {column}) VALUES (?, ?)", [key, text])
+                ident = cursor.lastrowid if cursor.rowcount else conn.execute(
+                    f"SELECT id FROM {table} WHERE key = ?", [key]).fetchone()[0]
+                added[(table, key)] = ident
+            ids.append(ident)
+        return ids
+
+    def _insert_sections(self, conn: sqlite3.Connection, note_id: int, note: Note,
+                         added: dict[tuple[str, str], int]) -> None:
         conn.executemany("INSERT INTO paragraphs VALUES (?,?,?)",
                          [(note_id, i, text) for i, text in enumerate((note.lede, *note.body))])
-        conn.executemany("INSERT OR IGNORE INTO inquiries (key, text) VALUES (?,?)",
-                         [(q.key, q.text) for q in note.inquiries])
-        # Integer ids keep the inquiry index small: its random inserts dominate write cost.
-        conn.executemany("INSERT INTO note_inquiries SELECT ?, id, ?, ? FROM inquiries WHERE key = ?",
-                         [(note_id, i, q.line, q.key) for i, q in enumerate(note.inquiries, 1)])
+        # Integer ids keep the link tables small; see also sync_derived().
+        inquiry_ids = self._ids_for(conn, "inquiries", "text", [(q.key, q.text) for q in note.inquiries], added)
+        conn.executemany("INSERT INTO note_inquiries VALUES (?,?,?,?)",
+                         [(note_id, ident, i, q.line)
+                          for i, (ident, q) in enumerate(zip(inquiry_ids, note.inquiries), 1)])
         conn.executemany("INSERT INTO note_concepts VALUES (?,?,?,?,?,?,?)",
                          [(note_id, c.key, c.title, c.description, c.annotation, c.order, c.line)
                           for c in note.concepts])
-        conn.executemany("INSERT OR IGNORE INTO papers (key, title) VALUES (?,?)",
-                         [(p.key, p.title) for p in note.papers])
-        conn.executemany("INSERT INTO note_papers SELECT ?, id, ?, ? FROM papers WHERE key = ?",
-                         [(note_id, p.rank, p.line, p.key) for p in note.papers])
+        paper_ids = self._ids_for(conn, "papers", "title", [(p.key, p.title) for p in note.papers], added)
+        conn.executemany("INSERT INTO note_papers VALUES (?,?,?,?)",
+                         [(note_id, ident, p.rank, p.line) for ident, p in zip(paper_ids, note.papers)])
         conn.executemany(
             'INSERT INTO note_references VALUES (?,?,?,?,?,?,?,?)',
             [(note_id, r.kind, r.text, r.target, normalise_title(PurePath(r.target).name if r.target else ""),
@@ -297,6 +331,7 @@ class Store:
         with self.transaction() as conn:
             conn.execute("DELETE FROM inquiries WHERE id NOT IN (SELECT inquiry_id FROM inquiry_notes)")
             conn.execute("DELETE FROM papers WHERE id NOT IN (SELECT paper_id FROM paper_notes)")
+        self._id_cache.clear()
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -131,3 +131,17 @@ def test_derived_lookups_follow_saves_replacements_and_removals(store: Store) ->
     assert store.stats()["inquiries"] == 0
     assert store.search("Lede B") == []
     assert fts_ok(store) and store.integrity_check() == "ok"
+
+
+def test_id_cache_sees_writes_from_another_connection(tmp_path: Path) -> None:
+    def note(title: str, question: str):
+        return parse_text(f"{title}\nLede.\nInquiring lines that use this note as a source 1\nx\n- {question}\n",
+                          f"/x/{title}.txt")
+
+    with Store(tmp_path / "shared.db") as first, Store(tmp_path / "shared.db") as second:
+        first.save_note(note("A", "Question Q?"), "/x/a.txt", 1, 1)  # first caches Q's id
+        second.remove_files(["/x/a.txt"])
+        second.prune_orphans()
+        second.save_note(note("B", "Question R?"), "/x/b.txt", 1, 1)  # R may now reuse Q's old id
+        c_id = first.save_note(note("C", "Question Q?"), "/x/c.txt", 1, 1)
+        assert [q["text"] for q in first.note(c_id)["inquiries"]] == ["Question Q?"]
