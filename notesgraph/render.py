@@ -1,0 +1,145 @@
+"""A note (as `Store.note` returns it) -> safe HTML for the reader.
+
+Notes are data, never code: raw HTML in a note is escaped (markdown-it with html disabled,
+html.escape for export text), and the only links made are `item:` links to other items
+and `create:` links for stubs, which the app handles itself. Markdown links keep their
+target only when it is an http(s) URL, which the app opens in the browser on a click.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote, unquote
+
+from markdown_it import MarkdownIt
+
+from notesgraph.kinds import kind_style
+from notesgraph.model import ItemKind, item_id
+
+_WIKI = re.compile(r"!?\[\[([^\[\]\n|#]*)(#[^\[\]\n|]*)?(?:\|([^\[\]\n]*))?\]\]")
+_LIST_LINE = re.compile(r"^\s*(?:[-*+•]|(\d+)[.)])\s+(.*)$")
+_SAFE_SCHEMES = ("item:", "create:", "http://", "https://")
+
+
+def item_href(kind: ItemKind, ident: int | str) -> str:
+    """The link the reader uses for an item: `item:note%3A12`."""
+    return "item:" + quote(item_id(kind, ident), safe="")
+
+
+def create_href(title: str) -> str:
+    return "create:" + quote(title, safe="")
+
+
+def parse_href(href: str) -> tuple[str, str]:
+    """('item', 'note:12'), ('create', 'Title') or ('external', url) for a clicked link."""
+    for scheme in ("item", "create"):
+        if href.startswith(scheme + ":"):
+            return scheme, unquote(href[len(scheme) + 1:])
+    return "external", href
+
+
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False})
+    md.validateLink = lambda url: url.startswith(_SAFE_SCHEMES)  # type: ignore[method-assign]
+    return md
+
+
+def _link(href: str, text: str, kind: str = "", title: str = "") -> str:
+    style = f' style="color:{kind_style(kind).colour}"' if kind else ""
+    tip = f' title="{html.escape(title)}"' if title else ""
+    return f'<a href="{html.escape(href)}"{style}{tip}>{html.escape(text)}</a>'
+
+
+def _wiki_to_markdown(source: str, targets: dict[str, int | None]) -> str:
+    """[[Target|shown]] -> a Markdown link to the note it resolves to (plain text if none)."""
+    def replace(match: re.Match[str]) -> str:
+        target, heading, shown = match.group(1).strip(), match.group(2), match.group(3)
+        label = (shown or target or (heading or "").lstrip("#")).strip()
+        note_id = targets.get(target)
+        label_md = label.replace("[", "\\[").replace("]", "\\]")
+        return f"[{label_md}]({item_href('note', note_id)})" if note_id else label_md
+    return _WIKI.sub(replace, source)
+
+
+def _export_paragraph(text: str, links: list[tuple[int, int, str, str]]) -> str:
+    """Escape plain export text, turning reference spans into links; list blocks become lists."""
+    lines = text.split("\n")
+    items = [_LIST_LINE.match(line) for line in lines]
+    if all(items):
+        tag = "ol" if items[0] and items[0].group(1) else "ul"
+        return f"<{tag}>" + "".join(f"<li>{html.escape(m.group(2))}</li>" for m in items if m) + f"</{tag}>"
+    out, position = [], 0
+    for start, end, href, kind in sorted(links):
+        if start < position:
+            continue
+        out.append(html.escape(text[position:start]))
+        out.append(_link(href, text[start:end], kind))
+        position = end
+    out.append(html.escape(text[position:]))
+    return "<p>" + "".join(out) + "</p>"
+
+
+def _reference_links(note: dict[str, Any]) -> dict[int, list[tuple[int, int, str, str]]]:
+    papers = {p["title"]: p["id"] for p in note["papers"]}
+    links: dict[int, list[tuple[int, int, str, str]]] = {}
+    for ref in note["references"]:
+        if ref["kind"] in ("mention", "wiki_link") and ref.get("note_id"):
+            href, kind = item_href("note", ref["note_id"]), "note"
+        elif ref["kind"] == "quoted_title" and ref["target"] in papers:
+            href, kind = item_href("paper", papers[ref["target"]]), "paper"
+        else:
+            continue
+        links.setdefault(ref["paragraph"], []).append((ref["start"], ref["end"], href, kind))
+    return links
+
+
+def _section(heading: str, rows: Iterable[str], ordered: bool = False) -> str:
+    rows = list(rows)
+    if not rows:
+        return ""
+    tag = "ol" if ordered else "ul"
+    return (f"<h3>{html.escape(heading)} ({len(rows)})</h3><{tag}>"
+            + "".join(f"<li>{row}</li>" for row in rows) + f"</{tag}>")
+
+
+def note_html(note: dict[str, Any]) -> str:
+    """The whole reader page for one note: title, lede, body, inquiry lines, related concepts
+    (resolved notes link to the note, stubs offer "Create note"), ranked papers, warnings."""
+    parts = [f"<h1>{html.escape(note['title'])}</h1>"]
+    paragraphs: list[str] = note["paragraphs"]
+    if note["format"] == "markdown":
+        targets = {r["target"]: r.get("note_id") for r in note["references"] if r["kind"] == "wiki_link"}
+        md = _markdown()
+        rendered = [md.render(_wiki_to_markdown(p, targets)) for p in paragraphs]
+    else:
+        links = _reference_links(note)
+        rendered = [_export_paragraph(p, links.get(i, [])) for i, p in enumerate(paragraphs)]
+    if rendered:
+        parts.append(f'<div class="lede"><i>{rendered[0]}</i></div>')
+        parts.extend(rendered[1:])
+    parts.append(_section("Inquiry lines", (
+        _link(item_href("inquiry", q["id"]), q["text"], "inquiry")
+        + (f" <small>· {q['notes']} notes</small>" if q["notes"] > 1 else "")
+        for q in note["inquiries"])))
+    concept_rows = []
+    for concept in note["concepts"]:
+        if concept["note_id"]:
+            head = _link(item_href("note", concept["note_id"]), concept["title"], "note")
+        else:
+            head = (_link(item_href("concept", concept["key"]), concept["title"], "concept")
+                    + " <small>(no note yet · " + _link(create_href(concept["title"]), "Create note")
+                    + ")</small>")
+        annotation = f"<br><i>{html.escape(concept['annotation'])}</i>" if concept["annotation"] else ""
+        description = f"<br><small>{html.escape(concept['description'])}</small>" if concept["description"] else ""
+        concept_rows.append(head + annotation + description)
+    parts.append(_section("Related concepts", concept_rows))
+    parts.append(_section("Related papers", (
+        _link(item_href("paper", p["id"]), p["title"], "paper")
+        + (f" <small>· {p['notes']} notes</small>" if p["notes"] > 1 else "")
+        for p in note["papers"]), ordered=True))
+    parts.append(_section("Parse warnings", (
+        f"line {w['line']}: {html.escape(w['message'])}" for w in note["warnings"])))
+    return "\n".join(part for part in parts if part)

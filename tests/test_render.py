@@ -1,0 +1,52 @@
+"""The reader's HTML: links for every item, and nothing from a note can run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import NOTES, write
+from notesgraph.indexer import index_folder
+from notesgraph.render import note_html, parse_href
+from notesgraph.store import Store
+
+
+def page_for(store: Store, title: str) -> str:
+    note_id = next(n["id"] for n in store.note_titles() if n["title"] == title)
+    return note_html(store.note(note_id))
+
+
+def test_bundled_note_page_links_every_item(store: Store) -> None:
+    index_folder(store, NOTES)
+    page = page_for(store, "Does instruction tuning teach task understanding or output format?")
+    assert page.count('href="item:inquiry%3A') >= 20
+    assert 'href="item:paper%3A' in page and 'href="item:note%3A' in page
+    assert 'href="create:' in page  # a stub offers "Create note"
+    assert "42.6%" in page
+
+
+def test_markdown_wiki_links_become_item_links(store: Store) -> None:
+    index_folder(store, NOTES)
+    page = page_for(store, "Can small models reason well by just learning output format?")
+    assert 'href="item:note%3A' in page and "[[" not in page
+
+
+def test_note_markup_is_shown_as_text(store: Store, tmp_path: Path) -> None:
+    evil = tmp_path / "evil"
+    write(evil, "a.md", "# <script>alert(1)</script>\n\nLede <img src=x onerror=alert(1)> "
+                        "[click](javascript:alert(1)) [web](https://example.org)\n\n"
+                        "## Related concepts\n- <b>bold</b> stub — <i>annotation</i>\n")
+    write(evil, "b.txt", "Plain <script>x</script>?\nLede <|start_header_id|> & more\n")
+    index_folder(store, evil)
+    for title in ("<script>alert(1)</script>", "Plain <script>x</script>?"):
+        page = page_for(store, title)
+        assert "<script>" not in page and "<img" not in page and "<b>bold" not in page
+        assert 'href="javascript:' not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page_for(store, "<script>alert(1)</script>")
+    assert 'href="https://example.org"' in page_for(store, "<script>alert(1)</script>")
+    assert "&lt;|start_header_id|&gt;" in page_for(store, "Plain <script>x</script>?")
+
+
+def test_hrefs_round_trip() -> None:
+    assert parse_href("item:concept%3Aa%20b") == ("item", "concept:a b")
+    assert parse_href("create:A%20title%3F") == ("create", "A title?")
+    assert parse_href("https://x.org") == ("external", "https://x.org")
