@@ -143,3 +143,28 @@ def note_html(note: dict[str, Any]) -> str:
     parts.append(_section("Parse warnings", (
         f"line {w['line']}: {html.escape(w['message'])}" for w in note["warnings"])))
     return "\n".join(part for part in parts if part)
+
+
+def inquiry_html(inquiry: dict[str, Any]) -> str:
+    """An inquiry line with every note that is a source for it."""
+    return (f"<h1>{html.escape(inquiry['text'])}</h1><p><small>Inquiry line</small></p>"
+            + _section("Source notes", (_link(item_href("note", n["id"]), n["title"], "note")
+                                        for n in inquiry["notes"])))
+
+
+def paper_html(paper: dict[str, Any]) -> str:
+    """A paper with the notes that list it and the rank each gives it."""
+    return (f"<h1>{html.escape(paper['title'])}</h1><p><small>Paper</small></p>"
+            + _section("Listed by", (_link(item_href("note", n["id"]), n["title"], "note")
+                                     + f" <small>· rank {n['rank']}</small>" for n in paper["notes"])))
+
+
+def concept_html(concept: dict[str, Any]) -> str:
+    """An unresolved concept: its description, the notes listing it, and "Create note"."""
+    description = f"<p>{html.escape(concept['description'])}</p>" if concept["description"] else ""
+    return (f"<h1>{html.escape(concept['title'])}</h1>"
+            f"<p><small>Concept with no note yet · {_link(create_href(concept['title']), 'Create note')}"
+            f"</small></p>{description}"
+            + _section("Listed by", (_link(item_href("note", n["id"]), n["title"], "note")
+                                     + (f"<br><i>{html.escape(n['annotation'])}</i>" if n["annotation"] else "")
+                                     for n in concept["listed_by"])))
