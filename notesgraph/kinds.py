@@ -32,3 +32,28 @@ KIND_STYLES: dict[ItemKind, KindStyle] = {
 def kind_style(kind: str) -> KindStyle:
     """The style of a kind; an unknown kind gets a neutral grey circle."""
     return KIND_STYLES.get(kind, KindStyle(kind.title(), kind.title() + "s", "#8c8c8c", "dot"))  # type: ignore[arg-type]
+
+
+EDGE_KINDS: tuple[str, ...] = ("related", "mentions", "cites", "source_of", "similar")
+"""The graph's edge kinds, strongest tier first (see notesgraph.graph.edge_strength)."""
+
+
+@dataclass(frozen=True)
+class EdgeStyle:
+    label: str
+    colour: str
+    dashed: bool = False
+
+
+EDGE_STYLES: dict[str, EdgeStyle] = {
+    "related": EdgeStyle("lists as a related concept", "#4e79a7"),
+    "mentions": EdgeStyle("mentions in its text", "#9c755f"),
+    "cites": EdgeStyle("lists the paper", "#59a14f"),
+    "source_of": EdgeStyle("is a source for the inquiry", "#f28e2b"),
+    "similar": EdgeStyle("similar in meaning (cosine)", "#bab0ac", dashed=True),
+}
+
+
+def edge_style(kind: str) -> EdgeStyle:
+    """The style of an edge kind; an unknown kind gets a neutral grey line."""
+    return EDGE_STYLES.get(kind, EdgeStyle(kind.replace("_", " "), "#8c8c8c"))

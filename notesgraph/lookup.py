@@ -1,4 +1,5 @@
-"""Find a note by what a user types: exact title, a prefix, a fragment, or a near miss."""
+"""Find a note or an inquiry by what a user types: exact title, a prefix, a fragment, or a
+near miss."""
 
 from __future__ import annotations
 
@@ -9,40 +10,53 @@ from notesgraph.store import Store
 
 
 class NoteNotFound(LookupError):
-    """No note matches; `suggestions` holds the nearest titles (may be empty)."""
+    """No note (or inquiry, ...: `noun`) matches; `suggestions` holds the nearest titles."""
 
-    def __init__(self, query: str, suggestions: list[str]) -> None:
+    def __init__(self, query: str, suggestions: list[str], noun: str = "note titled") -> None:
         self.query = query
         self.suggestions = suggestions
         hint = f"; did you mean: {'; '.join(suggestions)}" if suggestions else ""
-        super().__init__(f"no note titled {query!r}{hint}")
+        super().__init__(f"no {noun} {query!r}{hint}")
 
 
 class AmbiguousTitle(LookupError):
     """Several notes match equally well; `candidates` lists their titles."""
 
-    def __init__(self, query: str, candidates: list[str]) -> None:
+    def __init__(self, query: str, candidates: list[str], nouns: str = "notes") -> None:
         self.query = query
         self.candidates = candidates
-        super().__init__(f"{query!r} matches {len(candidates)} notes: {'; '.join(candidates)} "
+        super().__init__(f"{query!r} matches {len(candidates)} {nouns}: {'; '.join(candidates)} "
                          "(type more of the title)")
 
 
 def find_note_id(store: Store, query: str) -> int:
     """The id of the note `query` names: exact title, else a unique prefix, else a unique
     fragment. Raises AmbiguousTitle or NoteNotFound (with suggestions). O(notes)."""
+    return _find(query, [(n["id"], n["key"], n["title"]) for n in store.note_titles()],
+                 "note titled", "notes")
+
+
+def find_inquiry_id(store: Store, query: str) -> int:
+    """The id of the inquiry `query` names, by the same rules as `find_note_id`. Raises
+    AmbiguousTitle or NoteNotFound (with suggestions). O(inquiries)."""
+    return _find(query, [(q["id"], normalise_title(q["text"]), q["text"]) for q in store.inquiry_list()],
+                 "inquiry", "inquiries")
+
+
+def _find(query: str, items: list[tuple[int, str, str]], noun: str, nouns: str) -> int:
+    """The id among (id, key, title) `items` that `query` names: exact key, else a unique
+    prefix, else a unique fragment, else NoteNotFound with the nearest titles."""
     key = normalise_title(query)
-    notes = store.note_titles()
     for tier in (
         lambda k: k == key,
         lambda k: k.startswith(key),
         lambda k: key in k,
     ):
-        found = [n for n in notes if key and tier(n["key"])]
+        found = [item for item in items if key and tier(item[1])]
         if len(found) == 1:
-            return found[0]["id"]
+            return found[0][0]
         if len(found) > 1:
-            raise AmbiguousTitle(query, [n["title"] for n in found[:10]])
-    by_key = {n["key"]: n["title"] for n in notes}
+            raise AmbiguousTitle(query, [item[2] for item in found[:10]], nouns)
+    by_key = {item[1]: item[2] for item in items}
     close = difflib.get_close_matches(key, list(by_key), n=5, cutoff=0.5)
-    raise NoteNotFound(query, [by_key[k] for k in close])
+    raise NoteNotFound(query, [by_key[k] for k in close], noun)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -42,3 +43,39 @@ def write(folder: Path, name: str, text: str | bytes) -> Path:
     else:
         path.write_text(text, encoding="utf-8", newline="")
     return path
+
+
+# -- embeddings: the real model, loaded once per session ---------------------------------------
+
+@pytest.fixture(scope="session")
+def encoder():
+    """The bundled all-MiniLM-L6-v2, loaded once for the whole session (the CLI in this
+    process reuses the same loaded model)."""
+    from notesgraph.embeddings import Encoder
+
+    loaded = Encoder()
+    loaded.encode(["warm up"])  # import torch and load the weights here, once
+    return loaded
+
+
+@pytest.fixture(scope="session")
+def embedded_notes_db(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
+    """A database of the bundled notes, indexed and embedded once; copy it before writing."""
+    from notesgraph.embeddings import embed_store
+    from notesgraph.indexer import index_folder
+
+    path = tmp_path_factory.mktemp("embedded") / "notes.db"
+    with Store(path) as opened:
+        index_folder(opened, NOTES)
+        embed_store(opened, encoder)
+        opened.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+@pytest.fixture
+def embedded_store(tmp_path: Path, embedded_notes_db: Path):
+    """A private copy of the embedded bundled notes."""
+    copy = tmp_path / "embedded.db"
+    shutil.copyfile(embedded_notes_db, copy)
+    with Store(copy) as opened:
+        yield opened

@@ -8,7 +8,8 @@ import sys
 from conftest import REPO
 
 CORE = ["notesgraph", "notesgraph.model", "notesgraph.parsing", "notesgraph.store",
-        "notesgraph.indexer", "notesgraph.lookup", "notesgraph.config", "notesgraph.cli"]
+        "notesgraph.indexer", "notesgraph.lookup", "notesgraph.config", "notesgraph.cli",
+        "notesgraph.passages", "notesgraph.embeddings", "notesgraph.vectorindex", "notesgraph.similarity"]
 
 PROBE = """
 import sys

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -53,7 +54,7 @@ def test_index_bundled_notes_then_nothing_changes(capsys, db: str) -> None:
 
 def test_index_reports_skipped_files_with_exit_1(capsys, db: str, seed_folder: Path) -> None:
     write(seed_folder, "broken.txt", b"Title\nbad \xff\n")
-    code, out, err = run(capsys, "index", str(seed_folder), "--db", db)
+    code, out, err = run(capsys, "index", str(seed_folder), "--no-embed", "--db", db)
     assert code == 1
     assert f"skipped {seed_folder / 'broken.txt'}:2: is not valid UTF-8" in err
     assert "2 added" in out and "1 files skipped" in out
@@ -65,7 +66,7 @@ def test_index_missing_folder_exits_2(capsys, db: str, tmp_path: Path) -> None:
 
 
 def test_show_by_title_prefix_and_fragment(capsys, db: str, seed_folder: Path) -> None:
-    run(capsys, "index", str(seed_folder), "--db", db)
+    run(capsys, "index", str(seed_folder), "--no-embed", "--db", db)
     code, out, _ = run(capsys, "show", "Does instruction tuning teach task understanding or output format?", "--db", db)
     assert code == 0
     assert "Inquiry lines (122)" in out and "Related concepts (5)" in out and "Related papers (8)" in out
@@ -78,7 +79,7 @@ def test_show_by_title_prefix_and_fragment(capsys, db: str, seed_folder: Path) -
 
 
 def test_show_ambiguous_and_unknown_titles(capsys, db: str, seed_folder: Path) -> None:
-    run(capsys, "index", str(seed_folder), "--db", db)
+    run(capsys, "index", str(seed_folder), "--no-embed", "--db", db)
     code, _, err = run(capsys, "show", "does instruction tuning", "--db", db)
     assert code == 1 and "matches 2 notes" in err and "help small models" in err
     code, _, err = run(capsys, "show", "instruction tunning help smal models", "--db", db)
@@ -86,7 +87,7 @@ def test_show_ambiguous_and_unknown_titles(capsys, db: str, seed_folder: Path) -
 
 
 def test_search(capsys, db: str, seed_folder: Path) -> None:
-    run(capsys, "index", str(seed_folder), "--db", db)
+    run(capsys, "index", str(seed_folder), "--no-embed", "--db", db)
     code, out, _ = run(capsys, "search", "delusive", "examples", "--db", db)
     assert code == 0 and "Does instruction tuning teach" in out and "[delusive]" in out.lower()
     code, out, _ = run(capsys, "search", "delusive", "--db", db, "--json")
@@ -96,7 +97,7 @@ def test_search(capsys, db: str, seed_folder: Path) -> None:
 
 
 def test_stats(capsys, db: str, seed_folder: Path) -> None:
-    run(capsys, "index", str(seed_folder), "--db", db)
+    run(capsys, "index", str(seed_folder), "--no-embed", "--db", db)
     code, out, _ = run(capsys, "stats", "--db", db, "--json")
     stats = json.loads(out)
     assert code == 0 and stats["notes"] == 2 and stats["inquiries"] == 122 and stats["papers"] == 8
@@ -114,23 +115,32 @@ def test_check_writes_nothing(capsys, tmp_path: Path, seed_folder: Path) -> None
     assert code == 0 and json.loads(out)["problems"] == []
 
 
-def test_no_command_summarises_the_bundled_notes(capsys, db: str) -> None:
-    code, out, err = run(capsys, "--db", db)
+def test_summary_of_the_bundled_notes(capsys, db: str) -> None:
+    code, out, err = run(capsys, "summary", "--db", db)
     assert code == 0, err
     assert "Notes:" in out and "Does instruction tuning teach task understanding or output format?" in out
-    code, out, _ = run(capsys, "--db", db, "--json")
+    code, out, _ = run(capsys, "summary", "--db", db, "--json")
     assert json.loads(out)["stats"]["notes"] >= 8
 
 
+def test_no_command_without_a_display_prints_the_summary(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    done = subprocess.run([sys.executable, "-m", "notesgraph", "--db", str(tmp_path / "x.db")],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert "no display found" in done.stderr and "Notes:" in done.stdout
+    assert "PySide6" not in done.stderr
+
+
 def test_default_database_comes_from_the_environment(capsys, tmp_path: Path, seed_folder: Path) -> None:
-    run(capsys, "index", str(seed_folder))
+    run(capsys, "index", str(seed_folder), "--no-embed")
     assert (tmp_path / "default.db").exists()
 
 
 def test_console_script_runs(tmp_path: Path, seed_folder: Path) -> None:
     script = shutil.which("notesgraph", path=str(Path(sys.executable).parent)) or shutil.which("notesgraph")
     command = [script] if script else [sys.executable, "-m", "notesgraph"]
-    done = subprocess.run([*command, "--db", str(tmp_path / "s.db"), "index", str(seed_folder), "--json"],
+    done = subprocess.run([*command, "--db", str(tmp_path / "s.db"), "index", str(seed_folder), "--no-embed", "--json"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["added"] == 2

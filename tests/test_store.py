@@ -145,3 +145,20 @@ def test_id_cache_sees_writes_from_another_connection(tmp_path: Path) -> None:
         second.save_note(note("B", "Question R?"), "/x/b.txt", 1, 1)  # R may now reuse Q's old id
         c_id = first.save_note(note("C", "Question Q?"), "/x/c.txt", 1, 1)
         assert [q["text"] for q in first.note(c_id)["inquiries"]] == ["Question Q?"]
+
+
+def test_item_pages_for_inquiries_papers_and_stubs(store: Store) -> None:
+    seed_id = store.save_note(parse_file(SEED), "/x/seed.txt", 1, 1)
+    inquiries = store.inquiry_list()
+    assert len(inquiries) == 122 and inquiries[0]["notes"] == 1
+    inquiry = store.inquiry(inquiries[0]["id"])
+    assert inquiry["notes"] == [{"id": seed_id, "title": store.note(seed_id)["title"],
+                                 "position": inquiry["notes"][0]["position"]}]
+    papers = store.paper_list()
+    first = next(p for p in papers if p["title"].startswith("Do Models Really Learn"))
+    assert store.paper(first["id"])["notes"][0]["rank"] == 1
+    stub = store.note(seed_id)["concepts"][0]
+    concept = store.concept(stub["key"])
+    assert concept["title"] == stub["title"] and concept["listed_by"][0]["id"] == seed_id
+    with pytest.raises(KeyError):
+        store.concept("no such concept")

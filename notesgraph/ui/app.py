@@ -1,0 +1,58 @@
+"""Start the desktop app: the window shows first, indexing follows on a worker thread."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from notesgraph.config import bundled_notes_folder
+from notesgraph.ui.main_window import MainWindow
+
+
+def application() -> QApplication:
+    """The one QApplication (created on first use)."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("notesgraph")
+    app.setOrganizationName("notesgraph")
+    return app  # type: ignore[return-value]
+
+
+def choose_folder(folder: Path | None, settings: QSettings) -> Path:
+    """The folder asked for, else the last one opened, else the bundled notes."""
+    if folder is not None:
+        return folder
+    last = settings.value("folder")
+    if last and Path(str(last)).is_dir():
+        return Path(str(last))
+    return bundled_notes_folder()
+
+
+def run_app(folder: Path | None, db_path: Path, screenshot: Path | None = None) -> int:
+    """Open the window on `folder` (indexing it in the background) and run until it closes.
+
+    With `screenshot`, wait for indexing, save a PNG of the window and return instead.
+    """
+    app = application()
+    if screenshot is None:
+        settings = QSettings()
+    else:  # a picture of the default window: neither read nor change the user's settings
+        scratch = tempfile.mkdtemp(prefix="notesgraph-")
+        settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(db_path, choose_folder(folder, settings), settings)
+    window.show()
+    # What the database already holds, listed right after the first paint; then re-index.
+    QTimer.singleShot(0, window.navigator.refresh)
+    task = window.reindex()
+    if screenshot is None:
+        return app.exec()
+    loop = QEventLoop()
+    task.signals.finished.connect(lambda _: QTimer.singleShot(600, loop.quit))  # after the glide
+    task.signals.failed.connect(lambda _: loop.quit())
+    loop.exec()
+    saved = window.grab().save(str(screenshot))
+    window.close()
+    return 0 if saved else 2

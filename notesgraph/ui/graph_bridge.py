@@ -1,0 +1,133 @@
+"""Between the core graph and the Qt views: build the graph, lay out a neighbourhood as
+view data, export the full graph and show it (QWebEngineView, else the system browser).
+
+networkx and the graph modules are imported on first use (in the indexing worker), so the
+window appears before they load."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from notesgraph.model import normalise_title
+from notesgraph.store import Store
+from notesgraph.ui.neighbourhood_view import ViewEdge, ViewNode
+
+SIMILAR_EDGES_UP_TO = 2000
+"""Notes up to which similar edges are computed at start-up (all-pairs cost grows as n^2)."""
+FULL_EXPORT_UP_TO = 3000
+"""Nodes up to which "Open in graph" shows the whole graph; beyond, the neighbourhood."""
+
+
+def build(store: Store) -> Any:
+    """The knowledge graph of the store, with `similar` edges when vectors exist."""
+    from notesgraph.graph import build_graph
+
+    similar = None
+    if len(store.note_titles()) <= SIMILAR_EDGES_UP_TO:
+        from notesgraph.similarity import similar_pairs
+
+        similar = similar_pairs(store, kinds=("note",), k=5)
+    return build_graph(store, similar)
+
+
+def has_item(graph: Any, item: str | None) -> bool:
+    return bool(item) and graph is not None and item in graph
+
+
+def hub(graph: Any) -> str | None:
+    """The best-connected note: where the app opens when it has no history."""
+    notes = [n for n, attrs in graph.nodes(data=True) if attrs.get("kind") == "note"]
+    if not notes:
+        return None
+    return max(notes, key=lambda n: (graph.degree(n), -int(n.split(":")[1])))
+
+
+def concept_key(title: str) -> str:
+    return normalise_title(title)
+
+
+def _edge_tooltip(kind: str, attrs: dict[str, Any]) -> str:
+    if kind == "related":
+        return "related" + (f": {attrs['annotation']}" if attrs.get("annotation") else "")
+    if kind == "cites":
+        return f"cites (listed rank {attrs.get('rank')})"
+    if kind == "source_of":
+        return "source of this inquiry line"
+    if kind == "mentions":
+        return f"mentions in the text ({attrs.get('via', '')})"
+    if kind == "similar":
+        return f"similar (cosine {attrs.get('weight', 0):.2f})"
+    return kind
+
+
+def neighbourhood(graph: Any, item: str, depth: int, kinds: set[str], similar: bool,
+                  cap: int) -> tuple[list[ViewNode], list[ViewEdge], int]:
+    """View data for `item`'s neighbourhood: nodes at their layout positions, the edges among
+    them, and how many nodes the cap left out."""
+    from notesgraph.graph import EDGE_KINDS
+    from notesgraph.graph_queries import neighbourhood as graph_neighbourhood
+    from notesgraph.layout import Placed, radial_layout
+
+    edge_kinds = [k for k in EDGE_KINDS if similar or k != "similar"]
+    centre_kind = graph.nodes[item]["kind"]
+    if centre_kind == "inquiry":
+        # An inquiry traces back to all of its sources and the papers they cite.
+        kinds, edge_kinds, depth = {"note", "paper"} & (kinds | {"note"}), ["source_of", "cites"], max(depth, 2)
+    else:
+        kinds = kinds | {centre_kind}
+    hood = graph_neighbourhood(graph, item, depth, kinds=sorted(kinds), edge_kinds=edge_kinds, max_nodes=cap)
+    attrs = graph.nodes
+    placed = [Placed(h.node, attrs[h.node]["kind"], h.depth, attrs[h.node].get("label", h.node), h.parent)
+              for h in hood.hits]
+    positions = radial_layout(placed)
+    nodes = [ViewNode(p.node, p.kind, p.label, *positions[p.node], centre=p.depth == 0,
+                      tooltip=_node_tooltip(attrs[p.node])) for p in placed]
+    shown, allowed = set(hood.nodes), set(edge_kinds)
+    edges = [ViewEdge(u, v, kind, _edge_tooltip(kind, data))
+             for u in hood.nodes for v, keyed in graph.succ[u].items() if v in shown
+             for kind, data in keyed.items() if kind in allowed]
+    return nodes, edges, hood.left_out
+
+
+def _node_tooltip(attrs: dict[str, Any]) -> str:
+    from notesgraph.kinds import kind_style
+
+    extra = attrs.get("lede") or attrs.get("description") or ""
+    head = f"{kind_style(attrs.get('kind', '')).label}: {attrs.get('label', '')}"
+    return head + (f"\n\n{extra}" if extra else "")
+
+
+def export_html(graph: Any, centre: str | None, directory: Path) -> Path:
+    """Write the offline graph page (whole graph, or the centre's depth-3 neighbourhood when
+    the graph is large) and return its path."""
+    from notesgraph.export import html_page, select_all, select_around
+    from notesgraph.graph_queries import neighbourhood as graph_neighbourhood
+
+    if centre is not None and graph.number_of_nodes() > FULL_EXPORT_UP_TO:
+        selection = select_around(graph, graph_neighbourhood(graph, centre, 3, max_nodes=FULL_EXPORT_UP_TO))
+    else:
+        selection = select_all(graph)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "notesgraph-graph.html"
+    path.write_text(html_page(graph, selection), encoding="utf-8")
+    return path
+
+
+def show_html_window(parent: Any, path: Path) -> bool:
+    """Show the page in a QWebEngineView window; False when WebEngine is not available."""
+    if os.geteuid() == 0:  # Chromium refuses to run its sandbox as root
+        os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
+    try:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtWebEngineWidgets import QWebEngineView
+    except ImportError:
+        return False
+    view = QWebEngineView()
+    view.setWindowTitle(f"notesgraph — {path.name}")
+    view.resize(1200, 850)
+    view.load(QUrl.fromLocalFile(str(path)))
+    view.show()
+    parent._graph_window = view  # keep it alive
+    return True

@@ -1,0 +1,332 @@
+"""The main window: navigator (left), neighbourhood view (centre), reader (right).
+
+The window owns the walk history and wires the parts together; all data comes from the
+core (store, graph) and long work runs on worker threads (`workers.Task`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSpinBox,
+    QToolBar,
+    QWidget,
+)
+
+from notesgraph import render
+from notesgraph.authoring import create_note
+from notesgraph.indexer import IndexReport, NotesFolderError, index_folder
+from notesgraph.kinds import kind_style
+from notesgraph.model import split_item_id
+from notesgraph.store import Store
+from notesgraph.ui import graph_bridge
+from notesgraph.ui.navigator import Navigator
+from notesgraph.ui.neighbourhood_view import NeighbourhoodView
+from notesgraph.ui.reader import Reader
+from notesgraph.ui.workers import Task, start
+
+FILTER_KINDS = ("note", "concept", "inquiry", "paper")
+DEFAULT_CAP = 60
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, db_path: Path, folder: Path, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.folder = Path(folder)
+        self.settings = settings or QSettings("notesgraph", "notesgraph")
+        self.store = Store(self.db_path)
+        self.graph: Any = None
+        self.history: list[str] = []
+        self.position = -1
+        self.cap = DEFAULT_CAP
+        self.tasks: list[Task] = []
+        self.report: IndexReport | None = None
+
+        self.view = NeighbourhoodView()
+        self.setCentralWidget(self.view)
+        self.reader = Reader()
+        self.navigator = Navigator(self.store)
+        self.problems = QListWidget()
+        self._dock("Navigator", self.navigator, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock("Reader", self.reader, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.problems_dock = self._dock("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.problems_dock.hide()
+        self.resizeDocks([self.findChild(QDockWidget, "Navigator"), self.findChild(QDockWidget, "Reader")],
+                         [290, 430], Qt.Orientation.Horizontal)
+        self._build_toolbar()
+        self._build_menus()
+        self.progress = QProgressBar(maximumWidth=220, visible=False)
+        self.statusBar().addPermanentWidget(self.progress)
+
+        self.view.walkRequested.connect(self.walk)
+        self.view.openRequested.connect(self.open_item)
+        self.view.moreRequested.connect(self.show_more)
+        self.reader.itemActivated.connect(self.walk)
+        self.reader.createRequested.connect(self.create_stub_note)
+        self.navigator.itemChosen.connect(self.walk_and_open)
+        self.setWindowTitle(f"notesgraph — {self.folder}")
+        self.resize(1400, 860)
+        self._restore()
+
+    # -- construction ------------------------------------------------------------------------
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Walk", self)
+        bar.setObjectName("walk")
+        self.addToolBar(bar)
+        self.back_action = bar.addAction("◀ Back", self.back)
+        self.back_action.setShortcut(QKeySequence("Alt+Left"))
+        self.forward_action = bar.addAction("Forward ▶", self.forward)
+        self.forward_action.setShortcut(QKeySequence("Alt+Right"))
+        bar.addSeparator()
+        bar.addWidget(QLabel(" Depth "))
+        self.depth = QSpinBox(minimum=1, maximum=3, value=1)
+        self.depth.valueChanged.connect(lambda _: self.redraw())
+        bar.addWidget(self.depth)
+        bar.addSeparator()
+        self.filters: dict[str, QCheckBox] = {}
+        for kind in FILTER_KINDS:
+            box = QCheckBox(kind_style(kind).plural, checked=True)
+            box.setStyleSheet(f"QCheckBox {{ color: {kind_style(kind).colour}; }}")
+            box.toggled.connect(lambda _: self.redraw())
+            bar.addWidget(box)
+            self.filters[kind] = box
+        self.similar_box = QCheckBox("Similar", checked=True)
+        self.similar_box.toggled.connect(lambda _: self.redraw())
+        bar.addWidget(self.similar_box)
+        bar.addSeparator()
+        bar.addAction("Fit", self.view.fit)
+        self.graph_action = bar.addAction("Open in graph", self.open_in_graph)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction("&Open folder…", QKeySequence("Ctrl+O"), self.choose_folder)
+        file_menu.addAction("&Re-index", QKeySequence("F5"), self.reindex)
+        file_menu.addSeparator()
+        file_menu.addAction("&Quit", QKeySequence("Ctrl+Q"), self.close)
+        go_menu = self.menuBar().addMenu("&Go")
+        go_menu.addAction(self.back_action)
+        go_menu.addAction(self.forward_action)
+        search = QAction("&Search", self, shortcut=QKeySequence("Ctrl+K"))
+        search.triggered.connect(self.navigator.focus_search)
+        self.addAction(search)
+        go_menu.addAction(search)
+
+    def _restore(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        self.problems_dock.hide()
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        for task in self.tasks:
+            task.cancel()
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("folder", str(self.folder))
+        self.settings.setValue("history", self.history[-50:])
+        self.settings.setValue("current", self.current or "")
+        super().closeEvent(event)
+
+    # -- indexing ----------------------------------------------------------------------------
+
+    def reindex(self) -> Task:
+        """Index the folder on a worker thread (its own database connection), then refresh."""
+        db_path, folder = self.db_path, self.folder
+
+        def work(progress: Any) -> tuple[IndexReport, Any]:
+            with Store(db_path) as store:
+                report = index_folder(store, folder, lambda step: progress(step.done, step.total, step.path))
+                progress(0, 0, "building the graph")
+                return report, graph_bridge.build(store)
+
+        return self._run(work, "Indexing", self._indexed)
+
+    def _run(self, work: Any, label: str, done: Any) -> Task:
+        task = Task(work)
+        self.tasks.append(task)
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.statusBar().showMessage(f"{label}…")
+
+        def on_progress(count: int, total: int, message: str) -> None:
+            self.progress.setRange(0, total)
+            self.progress.setValue(count)
+            self.statusBar().showMessage(f"{label} {count}/{total}: {Path(message).name}" if total
+                                         else f"{label}: {message}…")
+
+        def finish(result: Any) -> None:
+            self.tasks.remove(task)
+            self.progress.hide()
+            done(result)
+
+        def fail(message: str) -> None:
+            self.tasks.remove(task)
+            self.progress.hide()
+            self.statusBar().showMessage(f"{label} failed: {message}")
+            if message != "cancelled":
+                QMessageBox.warning(self, "notesgraph", f"{label} failed:\n{message}")
+
+        task.signals.progress.connect(on_progress)
+        task.signals.finished.connect(finish)
+        task.signals.failed.connect(fail)
+        return start(task)
+
+    def _indexed(self, result: tuple[IndexReport, Any]) -> None:
+        report, self.graph = result
+        self.report = report
+        self.statusBar().showMessage(
+            f"{report.added + report.updated + report.unchanged} notes · {report.added} added, "
+            f"{report.updated} updated, {report.removed} removed · {len(report.problems)} problems", 10000)
+        self._show_problems(report)
+        self.navigator.refresh()
+        if self.current is None or not graph_bridge.has_item(self.graph, self.current):
+            remembered = str(self.settings.value("current", "") or "")
+            first = remembered if graph_bridge.has_item(self.graph, remembered) else graph_bridge.hub(self.graph)
+            if first:
+                self.walk(first)
+                self.open_item(first)
+        else:
+            self.redraw(animate=False)
+            self.open_item(self.reader.current_item or self.current)
+
+    def _show_problems(self, report: IndexReport) -> None:
+        self.problems.clear()
+        for problem in report.problems:
+            entry = QListWidgetItem(problem.describe())
+            entry.setToolTip(problem.describe())
+            self.problems.addItem(entry)
+        self.problems_dock.setWindowTitle(f"Problems ({len(report.problems)})")
+        self.problems_dock.setVisible(bool(report.problems))
+
+    def choose_folder(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Open notes folder", str(self.folder))
+        if chosen:
+            self.open_folder(Path(chosen))
+
+    def open_folder(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.settings.setValue("folder", str(self.folder))
+        self.setWindowTitle(f"notesgraph — {self.folder}")
+        self.history, self.position = [], -1
+        self.reindex()
+
+    # -- walking -----------------------------------------------------------------------------
+
+    @property
+    def current(self) -> str | None:
+        return self.history[self.position] if 0 <= self.position < len(self.history) else None
+
+    def walk(self, item: str) -> None:
+        """Make `item` the centre of the view, recording it in the history."""
+        if self.graph is None or not graph_bridge.has_item(self.graph, item):
+            self.statusBar().showMessage(f"{item} is not in the graph", 5000)
+            return
+        if item != self.current:
+            del self.history[self.position + 1:]
+            self.history.append(item)
+            self.position = len(self.history) - 1
+            self.cap = DEFAULT_CAP
+        self.redraw()
+
+    def walk_and_open(self, item: str) -> None:
+        self.walk(item)
+        self.open_item(item)
+
+    def back(self) -> None:
+        if self.position > 0:
+            self.position -= 1
+            self.redraw()
+
+    def forward(self) -> None:
+        if self.position < len(self.history) - 1:
+            self.position += 1
+            self.redraw()
+
+    def show_more(self) -> None:
+        self.cap *= 2
+        self.redraw(animate=False)
+
+    def redraw(self, animate: bool = True) -> None:
+        self.back_action.setEnabled(self.position > 0)
+        self.forward_action.setEnabled(self.position < len(self.history) - 1)
+        if self.graph is None or self.current is None:
+            return
+        kinds = {kind for kind, box in self.filters.items() if box.isChecked()}
+        nodes, edges, omitted = graph_bridge.neighbourhood(
+            self.graph, self.current, self.depth.value(), kinds, self.similar_box.isChecked(), self.cap)
+        self.view.show_neighbourhood(nodes, edges, omitted, animate=animate)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def open_item(self, item: str) -> None:
+        """Show `item` in the reader."""
+        kind, ident = split_item_id(item)
+        try:
+            if kind == "note":
+                page = render.note_html(self.store.note(int(ident)))
+            elif kind == "inquiry":
+                page = render.inquiry_html(self.store.inquiry(int(ident)))
+            elif kind == "paper":
+                page = render.paper_html(self.store.paper(int(ident)))
+            elif kind == "concept":
+                page = render.concept_html(self.store.concept(ident))
+            else:
+                return
+        except KeyError:
+            self.statusBar().showMessage(f"{item} no longer exists (re-index with F5)", 5000)
+            return
+        self.reader.show_page(item, page)
+
+    def create_stub_note(self, title: str) -> None:
+        """Write a Markdown note for an unresolved concept, index it, and open it."""
+        concept = None
+        for key in (graph_bridge.concept_key(title),):
+            try:
+                concept = self.store.concept(key)
+            except KeyError:
+                pass
+        description = concept["description"] if concept else ""
+        sources = [n["title"] for n in concept["listed_by"]] if concept else []
+        try:
+            path = create_note(self.folder, title, description, sources)
+        except OSError as error:
+            QMessageBox.warning(self, "notesgraph", f"Could not write the note into {self.folder}:\n{error}")
+            return
+        self.statusBar().showMessage(f"Created {path.name}", 5000)
+        self.reindex()
+
+    def open_in_graph(self) -> None:
+        """The full graph (or this neighbourhood at depth 3) as the offline HTML page."""
+        if self.graph is None:
+            return
+        path = graph_bridge.export_html(self.graph, self.current, self.db_path.parent)
+        if not graph_bridge.show_html_window(self, path):
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+__all__ = ["MainWindow", "NotesFolderError"]

@@ -1,0 +1,147 @@
+"""The navigator (left): search as you type (Ctrl+K) and lists of notes, inquiries and papers.
+
+The lists are views over plain Python rows (`ItemListModel`), so 30,000 inquiries cost one
+list, not 30,000 widgets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QLabel, QLineEdit, QListView, QTabWidget, QVBoxLayout, QWidget
+
+from notesgraph.kinds import kind_style
+from notesgraph.model import item_id
+from notesgraph.store import Store
+
+ITEM_ROLE = Qt.ItemDataRole.UserRole
+Row = tuple[str, str, str, int]  # item id, kind, text, how many notes share it
+
+
+class ItemListModel(QAbstractListModel):
+    """Rows of items; the display adds "· N" for items shared by several notes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[Row] = []
+        self._brushes: dict[str, QBrush] = {}
+
+    def set_rows(self, rows: list[Row]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        item, kind, text, count = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{text}  ·  {count}" if count > 1 else text
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return text
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if kind not in self._brushes:
+                self._brushes[kind] = QBrush(QColor(kind_style(kind).colour))
+            return self._brushes[kind]
+        if role == ITEM_ROLE:
+            return item
+        return None
+
+
+class ItemList(QListView):
+    """A list whose rows are items; clicking or activating a row emits its item id."""
+
+    itemChosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model_ = ItemListModel()
+        self.setModel(self.model_)
+        self.setUniformItemSizes(True)
+        self.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
+        self.clicked.connect(self._choose)
+        self.activated.connect(self._choose)
+
+    def _choose(self, index: QModelIndex) -> None:
+        self.itemChosen.emit(self.model_.rows[index.row()][0])
+
+    def fill(self, rows: list[Row]) -> None:
+        self.model_.set_rows(rows)
+
+    def count(self) -> int:
+        return len(self.model_.rows)
+
+    def item_at(self, row: int) -> str:
+        return self.model_.rows[row][0]
+
+
+class Navigator(QWidget):
+    """Search box plus tabs; emits `itemChosen(item_id)` for whatever the user picks."""
+
+    itemChosen = Signal(str)
+
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.search = QLineEdit(placeholderText="Search notes (Ctrl+K)")
+        self.search.setClearButtonEnabled(True)
+        self.results = ItemList()
+        self.status = QLabel()
+        self.tabs = QTabWidget()
+        self.lists = {"note": ItemList(), "inquiry": ItemList(), "paper": ItemList()}
+        for kind, widget in self.lists.items():
+            self.tabs.addTab(widget, kind_style(kind).plural)
+            widget.itemChosen.connect(self.itemChosen)
+        self.results.itemChosen.connect(self.itemChosen)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.search)
+        layout.addWidget(self.status)
+        layout.addWidget(self.results, 1)
+        layout.addWidget(self.tabs, 3)
+        self.results.hide()
+        self.status.hide()
+        self._debounce = QTimer(self, singleShot=True, interval=150)
+        self._debounce.timeout.connect(self.run_search)
+        self.search.textChanged.connect(lambda _: self._debounce.start())
+        self.search.returnPressed.connect(self._open_first)
+
+    def refresh(self) -> None:
+        """Reload the lists from the store (after indexing)."""
+        self.lists["note"].fill([(item_id("note", n["id"]), "note", n["title"], 0)
+                                 for n in self.store.note_titles()])
+        self.lists["inquiry"].fill([(item_id("inquiry", q["id"]), "inquiry", q["text"], q["notes"])
+                                    for q in self.store.inquiry_list()])
+        self.lists["paper"].fill([(item_id("paper", p["id"]), "paper", p["title"], p["notes"])
+                                  for p in self.store.paper_list()])
+        for index, (kind, widget) in enumerate(self.lists.items()):
+            self.tabs.setTabText(index, f"{kind_style(kind).plural} ({widget.count():,})")
+        if self.search.text().strip():
+            self.run_search()
+
+    def run_search(self) -> None:
+        text = self.search.text().strip()
+        if not text:
+            self.results.hide()
+            self.status.hide()
+            return
+        hits = self.store.search(text, limit=30)
+        self.results.fill([(item_id("note", h["id"]), "note", h["title"], 0) for h in hits])
+        self.status.setText(f"{len(hits)} notes match" if hits else "No note matches")
+        self.status.show()
+        self.results.setVisible(bool(hits))
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def _open_first(self) -> None:
+        self._debounce.stop()
+        self.run_search()
+        if self.results.count():
+            self.itemChosen.emit(self.results.item_at(0))

@@ -1,0 +1,48 @@
+"""The reader: one item (note, inquiry, paper or concept stub) as rendered HTML.
+
+Every item in the page is a link; clicking it asks the window to walk there. Links a note
+brings (http/https only) open in the system browser; nothing else is followed.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from notesgraph.render import parse_href
+
+STYLE = """
+h1 { font-size: 12pt; margin-bottom: 4px; }
+h3 { margin-top: 14px; margin-bottom: 2px; }
+a { text-decoration: none; }
+.lede { font-size: 11pt; }
+"""
+
+
+class Reader(QTextBrowser):
+    """Shows one page; emits `itemActivated(item_id)` and `createRequested(title)`."""
+
+    itemActivated = Signal(str)
+    createRequested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.document().setDefaultStyleSheet(STYLE)
+        self.anchorClicked.connect(self._follow)
+        self.current_item = ""
+        self.setPlaceholderText("Click the centre of the graph, or pick an item on the left, to read it here.")
+
+    def show_page(self, item: str, page_html: str) -> None:
+        self.current_item = item
+        self.setHtml(page_html)
+
+    def _follow(self, url: QUrl) -> None:
+        kind, target = parse_href(url.toString(QUrl.ComponentFormattingOption.FullyEncoded))
+        if kind == "item":
+            self.itemActivated.emit(target)
+        elif kind == "create":
+            self.createRequested.emit(target)
+        elif url.scheme() in ("http", "https"):
+            QDesktopServices.openUrl(url)

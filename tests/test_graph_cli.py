@@ -1,0 +1,127 @@
+"""The graph commands (neighbours, trace, path, export), run the way a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from conftest import NOTES, SEED, write
+from notesgraph.cli import main
+
+MAIN = "Does instruction tuning teach task understanding or output format?"
+COT = "Why do chain-of-thought examples fail across different conditions?"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def corpus_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    db = str(tmp_path_factory.mktemp("graph-cli") / "corpus.db")
+    assert main(["index", str(NOTES), "--db", db, "--no-embed", "--json"]) == 0
+    return db
+
+
+@pytest.fixture
+def seed_db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    write(tmp_path / "seed", "seed.txt", SEED.read_text(encoding="utf-8"))
+    db = str(tmp_path / "seed.db")
+    assert main(["index", str(tmp_path / "seed"), "--db", db, "--no-embed", "--json"]) == 0
+    capsys.readouterr()
+    return db
+
+
+def test_neighbours(capsys, corpus_db: str) -> None:
+    code, out, err = run(capsys, "neighbours", "instruction", "tuning", "teach", "--db", corpus_db)
+    assert code == 0, err
+    assert out.startswith(MAIN) and "Depth 1" in out and "Depth 2" not in out
+    assert f"note     {COT}  [-> related]" in out
+    code, out, _ = run(capsys, "neighbours", MAIN, "--depth", "2", "--max-nodes", "10", "--db", corpus_db)
+    assert code == 0 and "more within depth 2 not shown (raise --max-nodes)" in out
+    code, out, _ = run(capsys, "neighbours", MAIN, "--depth", "2", "--kind", "note", "--json", "--db", corpus_db)
+    data = json.loads(out)
+    assert {n["kind"] for n in data["nodes"]} == {"note"} and data["left_out"] == 0
+    assert data["nodes"][0] == {"id": data["centre"], "kind": "note", "label": MAIN, "depth": 0,
+                                "strength": 1.0, "parent": None, "edge": None, "outgoing": False}
+    assert {n["depth"] for n in data["nodes"]} == {0, 1, 2}
+
+
+def test_neighbours_of_the_seed(capsys, seed_db: str) -> None:
+    code, out, _ = run(capsys, "neighbours", "output format", "--json", "--db", seed_db)
+    kinds: dict[str, int] = {}
+    for node in json.loads(out)["nodes"][1:]:
+        kinds[node["kind"]] = kinds.get(node["kind"], 0) + 1
+    assert code == 0 and kinds == {"concept": 5, "paper": 8, "inquiry": 122}
+
+
+def test_neighbours_of_unknown_things(capsys, corpus_db: str) -> None:
+    code, _, err = run(capsys, "neighbours", "no such note at all", "--db", corpus_db)
+    assert code == 1 and "no note titled" in err
+    code, _, err = run(capsys, "neighbours", "paper:9999", "--db", corpus_db)
+    assert code == 1 and "paper:9999 is not in the graph" in err
+
+
+def test_trace(capsys, corpus_db: str) -> None:
+    code, out, err = run(capsys, "trace", "What makes a good in-context learning example", "--db", corpus_db)
+    assert code == 0, err
+    assert "Sources (3)" in out and MAIN in out
+    assert "Rethinking the Role of Demonstrations: What Makes In-Context Learning Work?  [cited by 2 sources" in out
+    code, out, _ = run(capsys, "trace", "good in-context learning example", "--json", "--db", corpus_db)
+    data = json.loads(out)
+    code2, out2, _ = run(capsys, "trace", data["inquiry"], "--json", "--db", corpus_db)
+    assert code2 == 0 and json.loads(out2) == data
+    code, _, err = run(capsys, "trace", "does", "--db", corpus_db)
+    assert code == 1 and "inquiries" in err and "type more" in err
+
+
+def test_trace_on_the_seed(capsys, seed_db: str) -> None:
+    code, out, _ = run(capsys, "trace", "Can format adaptation alone explain", "--json", "--db", seed_db)
+    data = json.loads(out)
+    assert code == 0 and [s["title"] for s in data["sources"]] == [MAIN]
+    assert [p["rank"] for p in data["sources"][0]["papers"]] == list(range(1, 9))
+
+
+def test_path(capsys, corpus_db: str) -> None:
+    code, out, err = run(capsys, "path", MAIN, COT, "--db", corpus_db)
+    assert code == 0, err
+    assert "1 step" in out and f'"{MAIN}" lists "{COT}" as related concept #' in out
+    code, out, _ = run(capsys, "path", "Can models pass tests", "small models reason", "--json", "--db", corpus_db)
+    data = json.loads(out)
+    assert code == 0 and data["steps"] and all(s["text"] for s in data["steps"])
+    ends = [data["steps"][0]["source"] if data["steps"][0]["forward"] else data["steps"][0]["target"]]
+    assert ends[0] == data["from"]
+
+
+def test_path_on_the_seed_and_no_path(capsys, seed_db: str) -> None:
+    code, out, _ = run(capsys, "path", MAIN, "paper:1", "--db", seed_db)
+    assert code == 0 and "1 step" in out and "mentions the paper" in out
+    code, _, err = run(capsys, "path", "inquiry:1", "inquiry:2", "--edge", "related", "--db", seed_db)
+    assert code == 1 and "no path between inquiry:1 and inquiry:2" in err
+
+
+def test_export_every_format(capsys, corpus_db: str, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for fmt in ("html", "gexf", "graphml", "json"):
+        code, out, err = run(capsys, "export", "--format", fmt, "--db", corpus_db)
+        assert code == 0, err
+        assert out.startswith(f"wrote notesgraph.{fmt}: 150 nodes")
+    assert nx.read_gexf(tmp_path / "notesgraph.gexf").number_of_nodes() == 150
+    page = (tmp_path / "notesgraph.html").read_text(encoding="utf-8")
+    assert "<title>notesgraph</title>" in page and 'src="http' not in page
+    code, out, _ = run(capsys, "export", "--format", "json", "-o", "-", "--db", corpus_db)
+    assert code == 0 and len(json.loads(out)["nodes"]) == 150
+    code, out, _ = run(capsys, "export", "--around", "instruction tuning teach", "--depth", "1",
+                       "-o", "around.html", "--json", "--db", corpus_db)
+    summary = json.loads(out)
+    assert code == 0 and summary["file"] == str(tmp_path / "around.html")
+    assert 30 < summary["nodes"] < 150 and summary["left_out_nodes"] == 0
+    code, out, _ = run(capsys, "export", "--max-nodes", "20", "--max-edges", "15", "-o", "small.html",
+                       "--db", corpus_db)
+    assert code == 0 and "130 nodes and" in out and "edges left out" in out
+    assert "130 nodes and" in (tmp_path / "small.html").read_text(encoding="utf-8")

@@ -1,0 +1,154 @@
+"""The main window driven like a user would, offscreen, on a copy of the bundled corpus."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, QSettings, Qt
+
+from conftest import NOTES
+from notesgraph.ui.main_window import MainWindow
+
+MAIN_TITLE = "Does instruction tuning teach task understanding or output format?"
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path):
+    folder = tmp_path / "notes"
+    shutil.copytree(NOTES, folder)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(tmp_path / "app.db", folder, settings)
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.reindex().signals.finished, timeout=30000):
+        pass
+    qtbot.waitUntil(lambda: win.current is not None, timeout=5000)
+    return win
+
+
+def click_node(qtbot, win: MainWindow, item: str) -> None:
+    view = win.view
+    view.finish_animation()  # click where the node ends up, as a user would
+    node = view.nodes[item]
+    point = view.mapFromScene(node.scenePos())
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(point.x(), point.y()))
+
+
+def note_item(win: MainWindow, title: str) -> str:
+    return next(f"note:{n['id']}" for n in win.store.note_titles() if n["title"] == title)
+
+
+def test_opens_on_the_best_connected_note(window: MainWindow) -> None:
+    assert window.current == note_item(window, MAIN_TITLE)
+    assert window.reader.current_item == window.current
+    assert MAIN_TITLE in window.reader.toPlainText()
+    assert len(window.view.nodes) > 10
+
+
+def test_click_a_neighbour_walks_and_the_centre_opens(qtbot, window: MainWindow) -> None:
+    start = window.current
+    neighbour = note_item(window, "Can models pass tests while missing the actual grammar?")
+    click_node(qtbot, window, neighbour)
+    assert window.current == neighbour
+    assert window.view.centre == neighbour
+    assert window.reader.current_item == start  # walking does not open
+    click_node(qtbot, window, neighbour)  # the centre: opens it
+    assert window.reader.current_item == neighbour
+    assert "Can models pass tests" in window.reader.toPlainText()
+
+
+def test_back_and_forward_restore_the_walk(qtbot, window: MainWindow) -> None:
+    first = window.current
+    second = note_item(window, "Does supervised fine-tuning actually improve reasoning quality?")
+    window.walk(second)
+    third = next(item for item in window.view.nodes if item.startswith("paper:"))
+    window.walk(third)
+    assert window.history[-3:] == [first, second, third]
+    qtbot.keyClick(window, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    assert window.current == second and window.view.centre == second
+    window.back()
+    assert window.current == first
+    window.forward()
+    window.forward()
+    assert window.current == third
+    assert not window.forward_action.isEnabled()
+
+
+def test_an_inquiry_shows_everything_it_traces_back_to(window: MainWindow) -> None:
+    inquiry = "Can correct outputs mask reliance on surface heuristics rather than deep understanding?"
+    item = next(f"inquiry:{q['id']}" for q in window.store.inquiry_list() if q["text"] == inquiry)
+    window.reader.itemActivated.emit(item)  # as if clicked in the reader
+    assert window.current == item
+    sources = {f"note:{n['id']}" for n in window.store.inquiry(int(item.split(':')[1]))["notes"]}
+    shown = set(window.view.nodes)
+    assert len(sources) >= 2 and sources <= shown
+    assert any(node.startswith("paper:") for node in shown)
+    assert not any(node.startswith("inquiry:") and node != item for node in shown)
+
+
+def test_keyboard_moves_the_selection_and_walks(qtbot, window: MainWindow) -> None:
+    view = window.view
+    view.setFocus()
+    start = window.current
+    qtbot.keyClick(view, Qt.Key.Key_Right)
+    selected = view.selected()
+    assert selected is not None and selected.node.item != start
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    assert window.current == selected.node.item
+    qtbot.keyClick(view, Qt.Key.Key_Space)
+    assert window.reader.current_item == window.current
+
+
+def test_create_note_resolves_a_stub(qtbot, window: MainWindow) -> None:
+    stub = next(item for item in window.view.nodes if item.startswith("concept:"))
+    title = window.graph.nodes[stub]["label"]
+    window.open_item(stub)
+    assert "Create note" in window.reader.toPlainText()
+    tasks_before = len(window.tasks)
+    window.reader.createRequested.emit(title)
+    assert len(window.tasks) == tasks_before + 1
+    qtbot.waitUntil(lambda: not window.tasks, timeout=30000)
+    assert (window.folder / f"{title.rstrip('?')}.md").exists()
+    assert stub not in window.graph  # the stub became a note
+    new_note = note_item(window, title)
+    assert new_note in window.graph
+
+
+def test_broken_notes_are_listed_and_the_rest_shows(qtbot, tmp_path: Path) -> None:
+    folder = tmp_path / "broken"
+    shutil.copytree(NOTES, folder)
+    (folder / "bad.txt").write_bytes(b"Title\nbad \xff byte\n")
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(tmp_path / "b.db", folder, settings)
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.reindex().signals.finished, timeout=30000):
+        pass
+    assert win.problems.count() == 1
+    assert "bad.txt:2: is not valid UTF-8" in win.problems.item(0).text()
+    assert win.problems_dock.isVisible()
+    assert win.navigator.lists["note"].count() == 10
+
+
+def test_app_command_opens_the_window_and_saves_a_screenshot(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from PySide6.QtGui import QImage
+
+    from conftest import REPO
+
+    shot = tmp_path / "window.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "notesgraph", "--db", str(tmp_path / "a.db"), "app",
+                           str(NOTES), "--screenshot", str(shot)],
+                          capture_output=True, text=True, timeout=180, env=env, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    image = QImage(str(shot))
+    assert image.width() >= 1000 and image.height() >= 700
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}
+    assert len(colours) > 50  # a drawn window, not a blank one
+    assert not (tmp_path / ".config" / "notesgraph").exists()  # the screenshot keeps no settings
