@@ -123,7 +123,7 @@ def cmd_app(args: argparse.Namespace, store: Store | None) -> int:
             return cmd_summary(args, opened, folder)
     from notesgraph.ui.app import run_app  # Qt is imported only when the app starts
 
-    return run_app(folder, args.db_path, screenshot)
+    return run_app(folder, args.db_path, screenshot, embed=not getattr(args, "no_embed", False))
 
 
 def cmd_summary(args: argparse.Namespace, store: Store, folder: Path | None = None) -> int:
@@ -419,7 +419,9 @@ def _no_arguments(parser: argparse.ArgumentParser) -> None:
 def _app_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", nargs="?", help="notes folder (default: the last one opened, else notes/)")
     parser.add_argument("--screenshot", type=Path, metavar="PNG",
-                        help="index, save a picture of the window to PNG and exit")
+                        help="index (and embed), save a picture of the window to PNG and exit")
+    parser.add_argument("--no-embed", action="store_true",
+                        help="do not compute embeddings (no Similar section or similar edges)")
 
 
 # -- graph commands ---------------------------------------------------------------------------

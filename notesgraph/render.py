@@ -105,9 +105,10 @@ def _section(heading: str, rows: Iterable[str], ordered: bool = False) -> str:
             + "".join(f"<li>{row}</li>" for row in rows) + f"</{tag}>")
 
 
-def note_html(note: dict[str, Any]) -> str:
+def note_html(note: dict[str, Any], our_ranks: dict[int, int] | None = None) -> str:
     """The whole reader page for one note: title, lede, body, inquiry lines, related concepts
-    (resolved notes link to the note, stubs offer "Create note"), ranked papers, warnings."""
+    (resolved notes link to the note, stubs offer "Create note"), ranked papers (with our
+    similarity rank beside the listed one when `our_ranks` maps paper id -> rank), warnings."""
     parts = [f"<h1>{html.escape(note['title'])}</h1>"]
     paragraphs: list[str] = note["paragraphs"]
     if note["format"] == "markdown":
@@ -136,8 +137,10 @@ def note_html(note: dict[str, Any]) -> str:
         description = f"<br><small>{html.escape(concept['description'])}</small>" if concept["description"] else ""
         concept_rows.append(head + annotation + description)
     parts.append(_section("Related concepts", concept_rows))
+    ranks = our_ranks or {}
     parts.append(_section("Related papers", (
         _link(item_href("paper", p["id"]), p["title"], "paper")
+        + (f" <small>· our rank {ranks[p['id']]}</small>" if p["id"] in ranks else "")
         + (f" <small>· {p['notes']} notes</small>" if p["notes"] > 1 else "")
         for p in note["papers"]), ordered=True))
     parts.append(_section("Parse warnings", (
@@ -168,3 +171,24 @@ def concept_html(concept: dict[str, Any]) -> str:
             + _section("Listed by", (_link(item_href("note", n["id"]), n["title"], "note")
                                      + (f"<br><i>{html.escape(n['annotation'])}</i>" if n["annotation"] else "")
                                      for n in concept["listed_by"])))
+
+
+def similar_html(matches: Iterable[Any], exclude_linked: bool) -> str:
+    """The "Similar" section: items close in meaning, each with its cosine and *why* (the
+    pair of passages that matched best). `matches` are similarity.Match objects."""
+    rows = []
+    for match in matches:
+        kind, ident = match.item.split(":", 1)
+        why = match.why
+        rows.append(
+            _link(item_href(kind, ident), match.title, kind)  # type: ignore[arg-type]
+            + f" <small>· {kind_style(kind).label.lower()} · cosine {match.score:.2f}</small>"
+            + f"<br><small><i>why:</i> {html.escape(why.query_part)}: “{html.escape(_clip(why.query_text))}”"
+            + f" ~ {html.escape(why.match_part)}: “{html.escape(_clip(why.match_text))}”</small>")
+    heading = "Similar (not already linked)" if exclude_linked else "Similar"
+    return _section(heading, rows) or f"<h3>{heading}</h3><p><small>Nothing similar enough.</small></p>"
+
+
+def _clip(text: str, limit: int = 140) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -31,7 +31,7 @@ def choose_folder(folder: Path | None, settings: QSettings) -> Path:
     return bundled_notes_folder()
 
 
-def run_app(folder: Path | None, db_path: Path, screenshot: Path | None = None) -> int:
+def run_app(folder: Path | None, db_path: Path, screenshot: Path | None = None, embed: bool = True) -> int:
     """Open the window on `folder` (indexing it in the background) and run until it closes.
 
     With `screenshot`, wait for indexing, save a PNG of the window and return instead.
@@ -42,7 +42,7 @@ def run_app(folder: Path | None, db_path: Path, screenshot: Path | None = None) 
     else:  # a picture of the default window: neither read nor change the user's settings
         scratch = tempfile.mkdtemp(prefix="notesgraph-")
         settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(db_path, choose_folder(folder, settings), settings)
+    window = MainWindow(db_path, choose_folder(folder, settings), settings, embed=embed)
     window.show()
     # What the database already holds, listed right after the first paint; then re-index.
     QTimer.singleShot(0, window.navigator.refresh)
@@ -50,7 +50,10 @@ def run_app(folder: Path | None, db_path: Path, screenshot: Path | None = None) 
     if screenshot is None:
         return app.exec()
     loop = QEventLoop()
-    task.signals.finished.connect(lambda _: QTimer.singleShot(600, loop.quit))  # after the glide
+    poll = QTimer(interval=200)
+    # Indexing, then embedding: wait until no task is left, plus the walk animation.
+    poll.timeout.connect(lambda: window.tasks or (poll.stop(), QTimer.singleShot(600, loop.quit)))
+    task.signals.finished.connect(lambda _: poll.start())
     task.signals.failed.connect(lambda _: loop.quit())
     loop.exec()
     saved = window.grab().save(str(screenshot))

@@ -24,12 +24,23 @@ def build(store: Store) -> Any:
     """The knowledge graph of the store, with `similar` edges when vectors exist."""
     from notesgraph.graph import build_graph
 
-    similar = None
-    if len(store.note_titles()) <= SIMILAR_EDGES_UP_TO:
-        from notesgraph.similarity import similar_pairs
+    return build_graph(store, similar(store))
 
-        similar = similar_pairs(store, kinds=("note",), k=5)
-    return build_graph(store, similar)
+
+def similar(store: Store) -> list[tuple[str, str, float]] | None:
+    """`similar` note pairs from the stored vectors; None when the store is too large for
+    the all-pairs computation at start-up."""
+    if len(store.note_titles()) > SIMILAR_EDGES_UP_TO:
+        return None
+    from notesgraph.similarity import similar_pairs
+
+    return similar_pairs(store, kinds=("note",), k=5)
+
+
+def set_similar(graph: Any, pairs: list[tuple[str, str, float]]) -> None:
+    from notesgraph.graph import set_similar_edges
+
+    set_similar_edges(graph, pairs)
 
 
 def has_item(graph: Any, item: str | None) -> bool:

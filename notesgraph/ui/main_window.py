@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import QFileSystemWatcher, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QSpinBox,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -40,10 +41,13 @@ from notesgraph.ui.workers import Task, start
 
 FILTER_KINDS = ("note", "concept", "inquiry", "paper")
 DEFAULT_CAP = 60
+WATCHED_FILES_UP_TO = 2000
+"""Beyond this many note files only folders are watched (inotify watches are limited)."""
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, db_path: Path, folder: Path, settings: QSettings | None = None) -> None:
+    def __init__(self, db_path: Path, folder: Path, settings: QSettings | None = None,
+                 embed: bool = True) -> None:
         super().__init__()
         self.db_path = Path(db_path)
         self.folder = Path(folder)
@@ -55,14 +59,30 @@ class MainWindow(QMainWindow):
         self.cap = DEFAULT_CAP
         self.tasks: list[Task] = []
         self.report: IndexReport | None = None
+        self.embed = embed
+        self.similarity: Any = None
+        self.embed_problem = ""
+        self._reindex_again = False
+        self.watcher = QFileSystemWatcher(self)
+        self.watcher.directoryChanged.connect(self._folder_changed)
+        self.watcher.fileChanged.connect(self._folder_changed)
+        self._watch_timer = QTimer(self, singleShot=True, interval=700)
+        self._watch_timer.timeout.connect(self._reindex_when_idle)
 
         self.view = NeighbourhoodView()
         self.setCentralWidget(self.view)
         self.reader = Reader()
+        self.exclude_linked = QCheckBox("Similar: exclude what is already linked", checked=True)
+        self.exclude_linked.toggled.connect(lambda _: self.reopen())
+        reader_pane = QWidget()
+        pane_layout = QVBoxLayout(reader_pane)
+        pane_layout.setContentsMargins(0, 0, 0, 0)
+        pane_layout.addWidget(self.exclude_linked)
+        pane_layout.addWidget(self.reader)
         self.navigator = Navigator(self.store)
         self.problems = QListWidget()
         self._dock("Navigator", self.navigator, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock("Reader", self.reader, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock("Reader", reader_pane, Qt.DockWidgetArea.RightDockWidgetArea)
         self.problems_dock = self._dock("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.problems_dock.hide()
         self.resizeDocks([self.findChild(QDockWidget, "Navigator"), self.findChild(QDockWidget, "Reader")],
@@ -166,8 +186,9 @@ class MainWindow(QMainWindow):
 
         return self._run(work, "Indexing", self._indexed)
 
-    def _run(self, work: Any, label: str, done: Any) -> Task:
+    def _run(self, work: Any, label: str, done: Any, failed: Any = None) -> Task:
         task = Task(work)
+        task.label = label
         self.tasks.append(task)
         self.progress.setRange(0, 0)
         self.progress.show()
@@ -188,7 +209,9 @@ class MainWindow(QMainWindow):
             self.tasks.remove(task)
             self.progress.hide()
             self.statusBar().showMessage(f"{label} failed: {message}")
-            if message != "cancelled":
+            if failed is not None:
+                failed(message)
+            elif message != "cancelled":
                 QMessageBox.warning(self, "notesgraph", f"{label} failed:\n{message}")
 
         task.signals.progress.connect(on_progress)
@@ -199,6 +222,9 @@ class MainWindow(QMainWindow):
     def _indexed(self, result: tuple[IndexReport, Any]) -> None:
         report, self.graph = result
         self.report = report
+        self._watch()
+        if self.similarity is not None:
+            self.similarity.refresh()
         self.statusBar().showMessage(
             f"{report.added + report.updated + report.unchanged} notes · {report.added} added, "
             f"{report.updated} updated, {report.removed} removed · {len(report.problems)} problems", 10000)
@@ -213,6 +239,71 @@ class MainWindow(QMainWindow):
         else:
             self.redraw(animate=False)
             self.open_item(self.reader.current_item or self.current)
+        if self.embed:
+            self.embed_now()
+        if self._reindex_again:
+            self._reindex_again = False
+            self.reindex()
+
+    # -- embeddings --------------------------------------------------------------------------
+
+    def embed_now(self) -> Task:
+        """Embed what is new or changed on a worker thread (torch loads there, never on the
+        UI thread); then add `similar` edges and refresh the reader's Similar section."""
+        db_path = self.db_path
+
+        def work(progress: Any) -> Any:
+            from notesgraph.embeddings import Encoder, embed_store
+
+            with Store(db_path) as store:
+                report = embed_store(store, Encoder(), lambda step: progress(step.done, step.total, "passages"))
+                return report, graph_bridge.similar(store)
+
+        return self._run(work, "Embedding", self._embedded, self._embedding_failed)
+
+    def _embedded(self, result: Any) -> None:
+        report, pairs = result
+        self.embed_problem = ""
+        if self.graph is not None and pairs is not None:
+            graph_bridge.set_similar(self.graph, pairs)
+        if self.similarity is not None:
+            self.similarity.refresh()
+        self.statusBar().showMessage(f"Embeddings up to date ({report.embedded} passages embedded)", 8000)
+        self.redraw(animate=False)
+        self.reopen()
+
+    def _embedding_failed(self, message: str) -> None:
+        """A missing or broken model: say so once; text search and the graph keep working."""
+        self.embed_problem = message
+        entry = QListWidgetItem(f"Embeddings unavailable: {message} — full-text search and the graph "
+                                "still work; similarity needs a working model (notesgraph index --model PATH).")
+        self.problems.addItem(entry)
+        self.problems_dock.setVisible(True)
+
+    # -- live folder -------------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        """Watch the folder tree (and, for moderate folders, every note file) for changes."""
+        old = self.watcher.directories() + self.watcher.files()
+        if old:
+            self.watcher.removePaths(old)
+        folders = [str(self.folder)] + [str(p) for p in self.folder.rglob("*")
+                                        if p.is_dir() and not any(part.startswith(".") for part in
+                                                                  p.relative_to(self.folder).parts)]
+        self.watcher.addPaths(folders)
+        files = [str(p) for p in self.folder.rglob("*") if p.suffix.lower() in (".txt", ".md", ".markdown")]
+        if len(files) <= WATCHED_FILES_UP_TO:
+            self.watcher.addPaths(files)
+
+    def _folder_changed(self, _path: str) -> None:
+        self._watch_timer.start()
+
+    def _reindex_when_idle(self) -> None:
+        """Re-index after a change on disk; if indexing is already running, once more after it."""
+        if any(task.label == "Indexing" for task in self.tasks):
+            self._reindex_again = True
+        else:
+            self.reindex()
 
     def _show_problems(self, report: IndexReport) -> None:
         self.problems.clear()
@@ -288,7 +379,7 @@ class MainWindow(QMainWindow):
         kind, ident = split_item_id(item)
         try:
             if kind == "note":
-                page = render.note_html(self.store.note(int(ident)))
+                page = self._note_page(int(ident))
             elif kind == "inquiry":
                 page = render.inquiry_html(self.store.inquiry(int(ident)))
             elif kind == "paper":
@@ -301,6 +392,27 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{item} no longer exists (re-index with F5)", 5000)
             return
         self.reader.show_page(item, page)
+
+    def reopen(self) -> None:
+        if self.reader.current_item:
+            self.open_item(self.reader.current_item)
+
+    def _note_page(self, note_id: int) -> str:
+        """The note with our paper ranks and its Similar section when vectors exist."""
+        from notesgraph.similarity import NotEmbedded, Similarity
+
+        note = self.store.note(note_id)
+        if self.similarity is None:
+            self.similarity = Similarity(self.store)
+        try:
+            ranking = self.similarity.paper_ranking(note_id)
+            similar = self.similarity.related(f"note:{note_id}", k=8,
+                                              exclude_linked=self.exclude_linked.isChecked())
+        except NotEmbedded:
+            waiting = "<p><small>Similar items appear once embeddings are ready.</small></p>"
+            return render.note_html(note) + (f"<h3>Similar</h3>{waiting}" if not self.embed_problem else "")
+        ranks = {int(p.item.split(":")[1]): p.our_rank for p in ranking.papers if p.our_rank}
+        return render.note_html(note, ranks) + render.similar_html(similar, self.exclude_linked.isChecked())
 
     def create_stub_note(self, title: str) -> None:
         """Write a Markdown note for an unresolved concept, index it, and open it."""

@@ -32,6 +32,7 @@ class Task(QRunnable):
         self.function = function
         self.signals = TaskSignals()
         self.cancelled = False
+        self.label = ""
         self.setAutoDelete(False)
 
     def cancel(self) -> None:

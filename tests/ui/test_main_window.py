@@ -19,7 +19,7 @@ def window(qtbot, tmp_path: Path):
     folder = tmp_path / "notes"
     shutil.copytree(NOTES, folder)
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(tmp_path / "app.db", folder, settings)
+    win = MainWindow(tmp_path / "app.db", folder, settings, embed=False)
     qtbot.addWidget(win)
     win.show()
     with qtbot.waitSignal(win.reindex().signals.finished, timeout=30000):
@@ -121,7 +121,7 @@ def test_broken_notes_are_listed_and_the_rest_shows(qtbot, tmp_path: Path) -> No
     shutil.copytree(NOTES, folder)
     (folder / "bad.txt").write_bytes(b"Title\nbad \xff byte\n")
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(tmp_path / "b.db", folder, settings)
+    win = MainWindow(tmp_path / "b.db", folder, settings, embed=False)
     qtbot.addWidget(win)
     win.show()
     with qtbot.waitSignal(win.reindex().signals.finished, timeout=30000):
@@ -144,7 +144,7 @@ def test_app_command_opens_the_window_and_saves_a_screenshot(tmp_path: Path) -> 
     shot = tmp_path / "window.png"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)}
     done = subprocess.run([sys.executable, "-m", "notesgraph", "--db", str(tmp_path / "a.db"), "app",
-                           str(NOTES), "--screenshot", str(shot)],
+                           str(NOTES), "--screenshot", str(shot), "--no-embed"],
                           capture_output=True, text=True, timeout=180, env=env, cwd=REPO)
     assert done.returncode == 0, done.stderr
     image = QImage(str(shot))
@@ -152,3 +152,31 @@ def test_app_command_opens_the_window_and_saves_a_screenshot(tmp_path: Path) -> 
     colours = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}
     assert len(colours) > 50  # a drawn window, not a blank one
     assert not (tmp_path / ".config" / "notesgraph").exists()  # the screenshot keeps no settings
+
+
+def test_embeddings_add_similar_items_and_our_paper_ranks(qtbot, tmp_path: Path, encoder) -> None:
+    folder = tmp_path / "notes"
+    shutil.copytree(NOTES, folder)
+    settings = QSettings(str(tmp_path / "e.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(tmp_path / "e.db", folder, settings, embed=True)
+    qtbot.addWidget(win)
+    win.show()
+    win.reindex()
+    qtbot.waitUntil(lambda: win.current is not None and not win.tasks, timeout=120000)
+    assert any(kind == "similar" for _, _, kind in win.graph.edges(keys=True))
+    text = win.reader.toPlainText()
+    assert "Similar (not already linked)" in text and "why:" in text and "our rank" in text
+    win.exclude_linked.setChecked(False)  # the reader re-renders with linked items included
+    text = win.reader.toPlainText()
+    assert "Similar (not already linked)" not in text and "Similar (" in text and "why:" in text
+
+
+def test_a_note_saved_on_disk_is_picked_up(qtbot, window: MainWindow) -> None:
+    before = window.navigator.lists["note"].count()
+    (window.folder / "fresh.md").write_text("# A freshly written note\n\nIt links [[Does instruction tuning "
+                                            "teach task understanding or output format?]].\n", encoding="utf-8")
+    qtbot.waitUntil(lambda: window.navigator.lists["note"].count() == before + 1, timeout=20000)
+    new = note_item(window, "A freshly written note")
+    qtbot.waitUntil(lambda: window.graph is not None and new in window.graph, timeout=5000)
+    (window.folder / "fresh.md").unlink()
+    qtbot.waitUntil(lambda: window.navigator.lists["note"].count() == before, timeout=20000)
