@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         self.report: IndexReport | None = None
         self.embed = embed
         self.similarity: Any = None
+        self._search_similarity: Any = None
         self.embed_problem = ""
         self._reindex_again = False
         self.watcher = QFileSystemWatcher(self)
@@ -261,9 +262,21 @@ class MainWindow(QMainWindow):
 
         return self._run(work, "Embedding", self._embedded, self._embedding_failed)
 
+    def _semantic_search(self, text: str) -> list[Any]:
+        """Hybrid search for the navigator; runs on a worker with its own connection (the
+        model loads there on the first query)."""
+        from notesgraph.similarity import Similarity
+
+        if self._search_similarity is None:
+            self._search_similarity = Similarity(Store(self.db_path))
+        return self._search_similarity.hybrid_search(text, k=30)
+
     def _embedded(self, result: Any) -> None:
         report, pairs = result
         self.embed_problem = ""
+        if self._search_similarity is not None:
+            self._search_similarity.refresh()
+        self.navigator.semantic_search = self._semantic_search
         if self.graph is not None and pairs is not None:
             graph_bridge.set_similar(self.graph, pairs)
         if self.similarity is not None:

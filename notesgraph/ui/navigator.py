@@ -12,6 +12,8 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QLabel, QLineEdit, QListView, QTabWidget, QVBoxLayout, QWidget
 
+from notesgraph.ui.workers import Task, start
+
 from notesgraph.kinds import kind_style
 from notesgraph.model import item_id
 from notesgraph.store import Store
@@ -88,6 +90,11 @@ class Navigator(QWidget):
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
+        self.semantic_search: Any = None
+        """Set by the window when vectors exist: text -> fused (full-text + meaning) matches,
+        run on a worker thread; until it answers, the full-text hits are shown."""
+        self._semantic_task: Task | None = None
+        self._semantic_pending = False
         self.search = QLineEdit(placeholderText="Search notes (Ctrl+K)")
         self.search.setClearButtonEnabled(True)
         self.results = ItemList()
@@ -135,6 +142,38 @@ class Navigator(QWidget):
         self.status.setText(f"{len(hits)} notes match" if hits else "No note matches")
         self.status.show()
         self.results.setVisible(bool(hits))
+        if self.semantic_search is not None:
+            self._search_by_meaning()
+
+    def _search_by_meaning(self) -> None:
+        """Start the hybrid search for the current text (one at a time; the latest text wins)."""
+        if self._semantic_task is not None:
+            self._semantic_pending = True
+            return
+        text = self.search.text().strip()
+        task = Task(lambda progress: (text, self.semantic_search(text)))
+        task.signals.finished.connect(self._show_meaning)
+        task.signals.failed.connect(self._meaning_failed)
+        self._semantic_task = start(task)
+        self.status.setText(self.status.text() + " · searching by meaning…")
+
+    def _show_meaning(self, result: tuple[str, list[Any]]) -> None:
+        self._semantic_task = None
+        text, matches = result
+        if self._semantic_pending or text != self.search.text().strip():
+            self._semantic_pending = False
+            if self.search.text().strip():
+                self._search_by_meaning()
+            return
+        self.results.fill([(m.item, m.kind, m.title, 0) for m in matches])
+        self.status.setText(f"{len(matches)} results by words and meaning" if matches else "Nothing matches")
+        self.results.setVisible(bool(matches))
+
+    def _meaning_failed(self, message: str) -> None:
+        self._semantic_task = None
+        self._semantic_pending = False
+        self.status.setText(self.status.text().replace(" · searching by meaning…", "")
+                            + " (search by meaning unavailable)")
 
     def focus_search(self) -> None:
         self.search.setFocus()

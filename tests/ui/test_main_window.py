@@ -154,7 +154,7 @@ def test_app_command_opens_the_window_and_saves_a_screenshot(tmp_path: Path) -> 
     assert not (tmp_path / ".config" / "notesgraph").exists()  # the screenshot keeps no settings
 
 
-def test_embeddings_add_similar_items_and_our_paper_ranks(qtbot, tmp_path: Path, encoder) -> None:
+def test_embeddings_add_similar_items_paper_ranks_and_search_by_meaning(qtbot, tmp_path: Path, encoder) -> None:
     folder = tmp_path / "notes"
     shutil.copytree(NOTES, folder)
     settings = QSettings(str(tmp_path / "e.ini"), QSettings.Format.IniFormat)
@@ -169,6 +169,13 @@ def test_embeddings_add_similar_items_and_our_paper_ranks(qtbot, tmp_path: Path,
     win.exclude_linked.setChecked(False)  # the reader re-renders with linked items included
     text = win.reader.toPlainText()
     assert "Similar (not already linked)" not in text and "Similar (" in text and "why:" in text
+    # Search as you type: full-text hits first, then words and meaning fused (all kinds).
+    navigator = win.navigator
+    assert navigator.semantic_search is not None
+    navigator.search.setText("models copying the style of a stronger chatbot")  # no note has all these words
+    qtbot.waitUntil(lambda: "by words and meaning" in navigator.status.text(), timeout=60000)
+    kinds = {navigator.results.item_at(i).split(":")[0] for i in range(navigator.results.count())}
+    assert navigator.results.count() >= 5 and len(kinds) >= 2
 
 
 def test_a_note_saved_on_disk_is_picked_up(qtbot, window: MainWindow) -> None:
@@ -180,3 +187,4 @@ def test_a_note_saved_on_disk_is_picked_up(qtbot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: window.graph is not None and new in window.graph, timeout=5000)
     (window.folder / "fresh.md").unlink()
     qtbot.waitUntil(lambda: window.navigator.lists["note"].count() == before, timeout=20000)
+
