@@ -188,3 +188,19 @@ def test_a_note_saved_on_disk_is_picked_up(qtbot, window: MainWindow) -> None:
     (window.folder / "fresh.md").unlink()
     qtbot.waitUntil(lambda: window.navigator.lists["note"].count() == before, timeout=20000)
 
+
+
+def test_open_in_graph_shows_the_offline_page(qtbot, window: MainWindow) -> None:
+    window.open_in_graph()
+    view = window._graph_window
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.loadFinished, timeout=30000) as loaded:
+        pass
+    assert loaded.args == [True]
+    page = Path(view.url().toLocalFile()).read_text(encoding="utf-8")
+    assert "<script src=\"http" not in page and MAIN_TITLE in page
+    answers: list = []
+    view.page().runJavaScript("typeof vis !== 'undefined' && document.querySelectorAll('canvas').length",
+                              0, answers.append)
+    qtbot.waitUntil(lambda: bool(answers), timeout=10000)
+    assert answers[0] >= 1  # vis-network drew its canvas from the inlined script
