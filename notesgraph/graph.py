@@ -262,6 +262,8 @@ def _add_edges(graph: KnowledgeGraph, kind: str, rows: Iterable[tuple[str, str, 
             if kind in keydict:
                 _unrank(graph, source, target, kind)
             keydict[kind] = attrs
+        # Both ends' rankings, written out twice rather than through a helper: this loop runs
+        # once per edge (1.4M times at 10k notes) and a call per end cost ~1 s there.
         flat = ranked.get(source)
         if flat is not None:
             if append:

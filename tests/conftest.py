@@ -79,3 +79,15 @@ def embedded_store(tmp_path: Path, embedded_notes_db: Path):
     shutil.copyfile(embedded_notes_db, copy)
     with Store(copy) as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def bundled_graph(tmp_path_factory: pytest.TempPathFactory):
+    """(store, knowledge graph) of the bundled notes, built once. Read-only: a test that
+    changes the graph builds its own with build_graph(store)."""
+    from notesgraph.graph import build_graph
+    from notesgraph.indexer import index_folder
+
+    with Store(tmp_path_factory.mktemp("bundled-graph") / "notes.db") as opened:
+        index_folder(opened, NOTES)
+        yield opened, build_graph(opened)

@@ -14,7 +14,7 @@ import networkx as nx
 import pytest
 
 from chromium import Chromium, colour_census, find_chromium
-from conftest import NOTES, write
+from conftest import write
 from notesgraph.export import html_page, select_all, select_around, write_export
 from notesgraph.graph import build_graph
 from notesgraph.graph_queries import neighbourhood
@@ -29,11 +29,9 @@ IMG_TITLE = '<img src=x onerror="alert(2)" href="#">'
 HOSTILE_LEDE = '"><svg onload=alert(3)> & </script><script>alert(4)</script>'
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory):
-    with Store(tmp_path_factory.mktemp("export") / "corpus.db") as store:
-        index_folder(store, NOTES)
-        yield store, build_graph(store)
+@pytest.fixture
+def corpus(bundled_graph):
+    return bundled_graph
 
 
 @pytest.fixture(scope="module")

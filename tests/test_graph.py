@@ -30,12 +30,9 @@ MAIN = "Does instruction tuning teach task understanding or output format?"
 COT = "Why do chain-of-thought examples fail across different conditions?"
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory):
-    """The bundled notes in a real SQLite file and their graph (built once for this module)."""
-    with Store(tmp_path_factory.mktemp("graph") / "corpus.db") as store:
-        index_folder(store, NOTES)
-        yield store, build_graph(store)
+@pytest.fixture
+def corpus(bundled_graph):
+    return bundled_graph
 
 
 @pytest.fixture

@@ -125,3 +125,14 @@ def test_export_every_format(capsys, corpus_db: str, tmp_path: Path, monkeypatch
                        "--db", corpus_db)
     assert code == 0 and "130 nodes and" in out and "edges left out" in out
     assert "130 nodes and" in (tmp_path / "small.html").read_text(encoding="utf-8")
+
+
+def test_similar_edges_come_from_the_stored_vectors(capsys, embedded_store) -> None:
+    code, out, err = run(capsys, "neighbours", MAIN, "--similar", "--edge", "similar", "--json",
+                         "--db", embedded_store.path)
+    assert code == 0, err
+    data = json.loads(out)
+    assert 5 <= len(data["nodes"]) - 1 <= 9  # its own top 5, and notes that have it in theirs
+    assert {n["edge"] for n in data["nodes"][1:]} == {"similar"} and {n["kind"] for n in data["nodes"][1:]} == {"note"}
+    code, out, _ = run(capsys, "neighbours", MAIN, "--edge", "similar", "--json", "--db", embedded_store.path)
+    assert code == 0 and len(json.loads(out)["nodes"]) == 1  # without --similar there are none
