@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from notesgraph import __version__
+from notesgraph.claims import describe_quantity, describe_source, stored_claims
 from notesgraph.config import bundled_notes_folder, default_db_path
 from notesgraph.indexer import (
     CheckReport,
@@ -615,6 +616,39 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
     _graph_options(parser)
 
 
+# -- claims -------------------------------------------------------------------------------------
+
+def cmd_claims(args: argparse.Namespace, store: Store) -> int:
+    """`claims [TITLE]`: each claim with its position, quantities, source, replications, status."""
+    note_ids = [find_note_id(store, " ".join(args.title))] if args.title else None
+    found = stored_claims(store, note_ids)
+    if args.json:
+        _print_json([{"id": c.id, "item": c.item, "note_id": c.note_id, "note": c.note_title,
+                      **asdict(c.claim), "paper_id": c.paper_id, "source_note_id": c.source_note_id,
+                      "replications": list(c.replications), "status": c.status} for c in found])
+    elif not found:
+        print("no claims found" + ("" if args.title else " (run `notesgraph index` first)"), file=sys.stderr)
+    current = None
+    for number, stored in enumerate([] if args.json else found, 1):
+        if stored.note_id != current:
+            current = stored.note_id
+            print(f"{'' if number == 1 else chr(10)}{stored.note_title}  [note:{stored.note_id}]")
+        claim = stored.claim
+        print(f"  {number:>3}. {claim.text}")
+        print(f"       paragraph {claim.paragraph}, characters {claim.start}-{claim.end}  [{stored.item}]")
+        for quantity in claim.quantities:
+            print(f"       · {describe_quantity(quantity)}")
+        if claim.markers:
+            print(f"       comparison: {', '.join(claim.markers)}")
+        print(f"       {describe_source(claim.source)}")
+        print(f"       replications: {', '.join(stored.replications) or 'none yet'} · status: {stored.status}")
+    return EXIT_OK if found else EXIT_SKIPPED
+
+
+def _claims_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("title", nargs="*", help="note title, prefix or fragment (default: every note)")
+
+
 Command = Callable[[argparse.Namespace, Store], int]
 Arguments = Callable[[argparse.ArgumentParser], None]
 COMMANDS: dict[str, tuple[str, Command, Arguments]] = {
@@ -640,6 +674,8 @@ COMMANDS: dict[str, tuple[str, Command, Arguments]] = {
     "path": ("the shortest explained path between two notes (or any two items)", cmd_path, _path_arguments),
     "export": ("export the knowledge graph: an offline HTML page, GEXF, GraphML or node-link JSON",
                cmd_export, _export_arguments),
+    "claims": ("the quantitative claims of a note (or of every note) with their values, paper and status",
+               cmd_claims, _claims_arguments),
 }
 """name -> (help, handler, argument adder). A new command is one entry here, a handler and
 a line in the README's command table (a test checks both)."""

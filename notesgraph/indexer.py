@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from notesgraph.claims import extract_claims
 from notesgraph.model import Note
 from notesgraph.parsing import NOTE_SUFFIXES, NoteParseError, content_hash, parse_bytes
 from notesgraph.parsing.decode import check_size
@@ -189,7 +190,7 @@ def _index_one(store: Store, state: _FileState, known: dict, pending: set[str],
         _record_problem(store, state, digest, Problem.from_error(error), report)
         pending.discard(path)
         return True
-    store.save_note(note, path, state.size, state.mtime_ns)
+    store.save_note(note, path, state.size, state.mtime_ns, extract_claims(note))
     pending.discard(path)
     report.warnings += len(note.warnings)
     if record is not None and record.status == "ok":

@@ -11,16 +11,19 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from notesgraph.model import Note, normalise_title
+
+if TYPE_CHECKING:  # claims depends on the store, not the other way round
+    from notesgraph.claims import Claim
 
 
 class StoreError(RuntimeError):
@@ -152,9 +155,38 @@ def _migration_2(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migration_3(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        -- The quantitative claims of each note (notesgraph.claims), written with the note in
+        -- the same transaction and deleted with it. key: stable while the note title and the
+        -- sentence are unchanged (what replication runs refer to). quantities: JSON list of
+        -- {value, unit, text, start, end, measure, compared_to, relation, at_least}. The source
+        -- columns say which paper (or note) the claim reports, or `unresolved` says why none.
+        CREATE TABLE claims (
+            id INTEGER PRIMARY KEY,
+            note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL, key TEXT NOT NULL, text TEXT NOT NULL,
+            paragraph INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+            quantities TEXT NOT NULL, markers TEXT NOT NULL,
+            source_kind TEXT NOT NULL, source_text TEXT NOT NULL, paper TEXT NOT NULL,
+            paper_key TEXT NOT NULL, listed INTEGER NOT NULL, citation TEXT NOT NULL,
+            arxiv TEXT NOT NULL, source_note TEXT NOT NULL, source_note_key TEXT NOT NULL,
+            link_score REAL NOT NULL, link_scope TEXT NOT NULL, unresolved TEXT NOT NULL,
+            UNIQUE (note_id, position));
+        CREATE INDEX claims_key ON claims(key);
+        CREATE INDEX claims_paper ON claims(paper_key) WHERE paper_key != '';
+        -- Notes indexed before this migration have no claims yet: forget their files' state so
+        -- the next index run re-reads them (note ids are kept, vectors are unaffected).
+        UPDATE files SET size = -1, content_hash = '' WHERE status = 'ok';
+        """
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("notes, sections, references, warnings, files and full-text search", _migration_1),
     ("embedding vectors per passage and model", _migration_2),
+    ("quantitative claims per note", _migration_3),
 )
 """Numbered from 1 in order; never edit one that has shipped, append a new one."""
 
@@ -254,8 +286,10 @@ class Store:
         row = self.db.execute("SELECT path FROM notes WHERE key = ?", [key]).fetchone()
         return row[0] if row else None
 
-    def save_note(self, note: Note, path: str, size: int, mtime_ns: int) -> int:
-        """Replace whatever `path` held with `note`, in one transaction; returns the note id.
+    def save_note(self, note: Note, path: str, size: int, mtime_ns: int,
+                  claims: Sequence[Claim] = ()) -> int:
+        """Replace whatever `path` held with `note` (and its `claims`, see notesgraph.claims),
+        in one transaction; returns the note id.
 
         The note keeps its id when the file was indexed before, so views stay put.
         """
@@ -273,6 +307,7 @@ class Store:
             note_id = cursor.lastrowid
             added: dict[tuple[str, str], int] = {}
             self._insert_sections(conn, note_id, note, added)
+            self._insert_claims(conn, note_id, claims)
             conn.execute(
                 "INSERT OR REPLACE INTO files (path, size, mtime_ns, content_hash, status, note_id,"
                 " message, line, hint, indexed_at) VALUES (?,?,?,?,'ok',?,NULL,NULL,NULL,?)",
@@ -747,6 +782,49 @@ class Store:
             " UNION SELECT 'note:' || r.note_id FROM note_references r, notes n WHERE n.id = :id"
             "   AND r.target_key != '' AND r.target_key IN (n.key, n.stem_key)",
             {"id": int(ident)}) - {item}
+
+
+    # -- claims ---------------------------------------------------------------------------------
+    # Quantitative claims per note (migration 3), extracted by notesgraph.claims at index time and
+    # written by save_note in the note's transaction. Evidence status is not stored: it is derived
+    # from replication runs (notesgraph.claims.evidence_status), which a later issue adds.
+
+    def _insert_claims(self, conn: sqlite3.Connection, note_id: int, claims: Sequence[Claim]) -> None:
+        conn.executemany(
+            'INSERT INTO claims (note_id, position, key, text, paragraph, start, "end", quantities, markers,'
+            " source_kind, source_text, paper, paper_key, listed, citation, arxiv, source_note,"
+            " source_note_key, link_score, link_scope, unresolved) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(note_id, i, c.key, c.text, c.paragraph, c.start, c.end,
+              json.dumps([vars(q) for q in c.quantities], ensure_ascii=False), json.dumps(list(c.markers)),
+              c.source.kind, c.source.text, c.source.paper, normalise_title(c.source.paper),
+              int(c.source.listed), c.source.citation, c.source.arxiv, c.source.note,
+              normalise_title(c.source.note), c.source.score, c.source.scope, c.source.unresolved)
+             for i, c in enumerate(claims)])
+
+    def claim_rows(self, note_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
+        """Every claim (of `note_ids` only, when given) with its note's id, title and content
+        hash, its quantities and markers decoded, `paper_id` when its paper is a paper row and
+        `source_note_id` when the note it cites is indexed; by note title, then text order.
+        One query, O(claims)."""
+        where, params = _id_filter("c.note_id", note_ids)
+        rows = self.rows(
+            "SELECT c.id, c.note_id, n.title AS note_title, n.content_hash AS note_hash, c.position, c.key,"
+            ' c.text, c.paragraph, c.start, c."end", c.quantities, c.markers, c.source_kind, c.source_text,'
+            " c.paper, c.listed, c.citation, c.arxiv, c.source_note, c.link_score, c.link_scope, c.unresolved,"
+            " (SELECT p.id FROM papers p WHERE c.paper_key != '' AND p.key = c.paper_key) AS paper_id,"
+            " (SELECT s.id FROM notes s WHERE c.source_note_key != ''"
+            "   AND (s.key = c.source_note_key OR s.stem_key = c.source_note_key) LIMIT 1) AS source_note_id"
+            f" FROM claims c JOIN notes n ON n.id = c.note_id {where}"
+            " ORDER BY n.title COLLATE NOCASE, c.note_id, c.position", params)
+        for row in rows:
+            row["quantities"] = json.loads(row["quantities"])
+            row["markers"] = json.loads(row["markers"])
+            row["listed"] = bool(row["listed"])
+        return rows
+
+    def claim_count(self) -> int:
+        """How many claims are stored."""
+        return self.db.execute("SELECT count(*) FROM claims").fetchone()[0]
 
 
 def _id_filter(column: str, values: Iterable[Any] | None, keyword: str = "WHERE") -> tuple[str, list[Any]]:

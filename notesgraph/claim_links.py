@@ -1,0 +1,207 @@
+"""Link a claim to its source: the paper it reports (or the note it cites), with a score.
+
+In order: a paper cited in the claim's sentence (the one cited last before its first number),
+a short name in the sentence resolved against the note's related papers ("the IT Survey",
+"the False Promise finding"), a note mentioned or linked in the sentence; else the nearest of
+those before the sentence in its paragraph. References written next to each other
+(`Wei et al. (2022), "Title" (2201.11903)`) are one paper. A claim with no source, or only an
+unresolved short name, says why instead of guessing.
+
+Embedding similarity for short names is not used yet: resolution is by words (acronyms
+expanded), so it needs no model. Pure functions; O(paragraph x listed papers).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from notesgraph.model import PaperRef, Reference, normalise_title
+from notesgraph.parsing.references import match_paper
+
+LinkKind = Literal["quoted_title", "arxiv", "author_year", "short_name", "note", "none"]
+
+
+@dataclass(frozen=True)
+class ClaimSource:
+    """Where a claim comes from: a paper (listed or cited) or a note, or why nothing was found.
+
+    ``paper`` is the note's listed paper when the reference resolves to one, else the title as
+    quoted; ``citation`` and ``arxiv`` are filled when written next to it. ``score`` is 1.0 for
+    an exact or prefix title match and the fuzzy score for a short name. ``scope`` is
+    "sentence" or "paragraph" (where the reference was found).
+    """
+
+    kind: LinkKind
+    text: str = ""
+    paper: str = ""
+    listed: bool = False
+    citation: str = ""
+    arxiv: str = ""
+    note: str = ""
+    score: float = 0.0
+    scope: str = ""
+    unresolved: str = ""
+
+    @property
+    def label(self) -> str:
+        """What a reader should see: the paper title, else citation or arXiv id, else the note."""
+        return self.paper or self.citation or (f"arXiv:{self.arxiv}" if self.arxiv else "") or self.note
+
+
+NO_SOURCE = ClaimSource("none", unresolved="no paper or note is named in the sentence or before it in the paragraph")
+
+
+_PAPER_KINDS = frozenset({"quoted_title", "arxiv", "author_year"})
+NOTE_KINDS = frozenset({"mention", "wiki_link"})
+_GROUP_GAP = re.compile(r"[\s,;:()\"“”'’]{0,6}|[\"”]?\s*\([^()]{0,60}[;,]\s*|,\s+the\s+[^,;.()]{1,40}\(")
+"""What may separate references to one paper: punctuation, a parenthetical citation before the
+arXiv id ('"Tina" (Wang et al., 2025; 2504.15777)') or an apposition (', the Automate-CoT paper (')."""
+_SHORT_NAME = re.compile(
+    r"\b[Tt]he\s+((?:[A-Z0-9][\w’'.-]*\s+){0,4}?[A-Z0-9][\w’'.-]*)\s+"
+    r"([Ss]urvey|[Ff]indings?|[Pp]aper|[Ss]tudy|[Rr]esults?|[Ww]ork|[Aa]nalysis|[Bb]enchmark|[Ee]xperiments?)\b")
+ACRONYMS = {
+    "it": "instruction tuning", "icl": "in context learning", "llm": "large language model",
+    "llms": "large language models", "lm": "language model", "lms": "language models",
+    "cot": "chain of thought", "sft": "supervised fine tuning", "rl": "reinforcement learning",
+    "rlhf": "reinforcement learning from human feedback", "nli": "natural language inference",
+}
+"""Acronyms expanded before a short name is matched to titles ("the IT Survey")."""
+SHORT_NAME_MIN_SCORE = 0.75
+SHORT_NAME_MIN_MARGIN = 0.25
+"""A short name resolves when at least 3/4 of its words are in one listed title and that title
+beats the runner-up by a quarter of the words; otherwise it is reported, not guessed."""
+
+
+@dataclass(frozen=True)
+class ShortName:
+    """A paper named by a short name in the text, and what it resolves to (or why not)."""
+
+    text: str
+    start: int
+    end: int
+    paper: str
+    score: float
+    unresolved: str = ""
+
+
+def _name_words(text: str) -> list[str]:
+    words: list[str] = []
+    for word in normalise_title(text.replace("-", " ")).split():
+        words.extend(ACRONYMS.get(word, word).split())
+    return words
+
+
+def _word_in(word: str, title_words: set[str]) -> bool:
+    return word in title_words or (len(word) >= 5 and any(t.startswith(word[:5]) for t in title_words))
+
+
+def resolve_short_name(name: str, papers: Sequence[PaperRef]) -> tuple[str, float, str]:
+    """(listed title, score, '') for a short name like "IT Survey", or ('', best score, why)
+    when no listed paper matches well enough or two match about as well. O(papers x words).
+
+    >>> papers = [PaperRef("The False Promise of Imitating Proprietary LLMs", 1)]
+    >>> resolve_short_name("False Promise finding", papers)[:2]
+    ('The False Promise of Imitating Proprietary LLMs', 1.0)
+    """
+    words = [w for w in _name_words(name) if w not in {"finding", "findings", "paper", "study", "result",
+                                                        "results", "work", "analysis", "experiment",
+                                                        "experiments"}]
+    if not words or not papers:
+        return "", 0.0, f"{name!r}: the note lists no papers to match it against"
+    scored = sorted(((sum(_word_in(w, set(_name_words(p.title))) for w in words) / len(words), p.title)
+                     for p in papers), reverse=True)
+    best, title = scored[0]
+    runner_up = scored[1][0] if len(scored) > 1 else 0.0
+    if best < SHORT_NAME_MIN_SCORE:
+        return "", best, (f"{name!r} matches no listed paper well enough (closest: {title!r} at {best:.2f}, "
+                          f"needs {SHORT_NAME_MIN_SCORE:.2f})")
+    if best - runner_up < SHORT_NAME_MIN_MARGIN:
+        return "", best, f"{name!r} matches several listed papers about equally ({best:.2f} and {runner_up:.2f})"
+    return title, best, ""
+
+
+def short_names(text: str, papers: Sequence[PaperRef]) -> Iterator[ShortName]:
+    """Short names of papers in a paragraph ("the IT Survey", "the False Promise finding"),
+    each resolved against the note's related papers or carrying why it is not."""
+    for match in _SHORT_NAME.finditer(text):
+        name = f"{match.group(1)} {match.group(2)}"
+        title, score, why = resolve_short_name(name, papers)
+        yield ShortName(match.group(0), match.start(), match.end(), title, score, why)
+
+
+def _paper_groups(refs: Sequence[Reference], text: str) -> list[list[Reference]]:
+    """References to one paper written next to each other: `Wei et al. (2022), "Title" (2201.11903)`."""
+    groups: list[list[Reference]] = []
+    for ref in sorted((r for r in refs if r.kind in _PAPER_KINDS), key=lambda r: r.start):
+        if groups and _GROUP_GAP.fullmatch(text[groups[-1][-1].end:ref.start]) and \
+                ref.kind not in {r.kind for r in groups[-1]}:
+            groups[-1].append(ref)
+        else:
+            groups.append([ref])
+    return groups
+
+
+def _source_of_group(group: Sequence[Reference], papers: Sequence[PaperRef], scope: str) -> ClaimSource:
+    by_kind = {r.kind: r for r in group}
+    quoted = by_kind.get("quoted_title")
+    listed = (quoted.target or match_paper(quoted.text, papers)) if quoted else ""
+    first = group[0]
+    return ClaimSource(
+        kind=first.kind, text=first.text, paper=listed or (quoted.text if quoted else ""),
+        listed=bool(listed), citation=by_kind["author_year"].text if "author_year" in by_kind else "",
+        arxiv=by_kind["arxiv"].text if "arxiv" in by_kind else "", score=1.0, scope=scope)
+
+
+@dataclass(frozen=True)
+class ParagraphSources:
+    """What a paragraph names, found once and shared by all its claims."""
+
+    groups: tuple[tuple[Reference, ...], ...]
+    names: tuple[ShortName, ...]
+    notes: tuple[Reference, ...]
+
+
+def paragraph_sources(paragraph: str, refs: Sequence[Reference], papers: Sequence[PaperRef]) -> ParagraphSources:
+    """The papers (grouped), short names and notes a paragraph names. O(paragraph x papers)."""
+    return ParagraphSources(tuple(tuple(g) for g in _paper_groups(refs, paragraph)),
+                            tuple(short_names(paragraph, papers)),
+                            tuple(r for r in refs if r.kind in NOTE_KINDS and r.target))
+
+
+def link_source(paragraph: str, start: int, end: int, refs: Sequence[Reference],
+                papers: Sequence[PaperRef], anchor: int | None = None,
+                found: ParagraphSources | None = None) -> ClaimSource:
+    """The source of the sentence at paragraph[start:end].
+
+    In the sentence: the paper cited last before `anchor` (the first number) else the first
+    cited, then a resolved short name, then a note mentioned or linked. Else in the paragraph
+    before the sentence: the nearest paper, resolved short name or note. Else NO_SOURCE with
+    the reason (including an unresolved short name). `found` is `paragraph_sources(...)` when
+    the caller links several sentences of one paragraph.
+    """
+    anchor = start if anchor is None else anchor
+    found = found or paragraph_sources(paragraph, refs, papers)
+    groups, names, notes = found.groups, found.names, found.notes
+    inside = [g for g in groups if start <= g[0].start < end]
+    if inside:
+        before = [g for g in inside if g[0].start <= anchor]
+        return _source_of_group(before[-1] if before else inside[0], papers, "sentence")
+    for name in names:
+        if start <= name.start < end and name.paper:
+            return ClaimSource("short_name", name.text, name.paper, True, score=name.score, scope="sentence")
+    for ref in notes:
+        if start <= ref.start < end:
+            return ClaimSource("note", ref.text, note=ref.target, score=1.0, scope="sentence")
+    candidates: list[tuple[int, ClaimSource]] = []
+    candidates += [(g[0].start, _source_of_group(g, papers, "paragraph")) for g in groups if g[0].start < start]
+    candidates += [(n.start, ClaimSource("short_name", n.text, n.paper, True, score=n.score, scope="paragraph"))
+                   for n in names if n.start < start and n.paper]
+    candidates += [(r.start, ClaimSource("note", r.text, note=r.target, score=1.0, scope="paragraph"))
+                   for r in notes if r.start < start]
+    if candidates:
+        return max(candidates, key=lambda c: c[0])[1]
+    unresolved = [n.unresolved for n in names if not n.paper and n.start < end]
+    return ClaimSource("none", unresolved="; ".join(unresolved) or NO_SOURCE.unresolved)

@@ -1,0 +1,487 @@
+"""Quantitative claims: find them in a note's text, pull out their numbers, link each to its source.
+
+A claim is a sentence that states a measured result or a comparison: "A random baseline
+achieves 42.6% exact-match versus instruction tuning's 43%", "a 7.5x stronger effect",
+"30+ templates ... across 390+ prompts", "from 235M to 175B parameters", "p < 0.01",
+"comparable to", "outperforms", "no better than", "far more than". Questions, hypotheticals
+("If ...") and sentences whose only numbers are years, arXiv ids, section or list numbers or
+model names (GPT-3, LLaMA-2-13B) are not claims.
+
+Each claim keeps where it is (paragraph index into ``(lede, *body)`` and character offsets, so a
+reader can highlight it), its quantities (number, unit, what it measures, the compared value)
+and its source: the paper named in the same sentence, else the nearest one before it in the
+paragraph (a quoted title matched to the note's related papers, an arXiv id, an author-year
+citation, or a short name like "the IT Survey" matched with a score), or the note it cites.
+A claim with no source says why instead of guessing.
+
+Pure functions over a parsed Note; extracting a note's claims costs O(text length x listed
+papers). Rules are regular expressions, not a model, so indexing stays fast and offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from notesgraph.claim_links import NO_SOURCE, NOTE_KINDS, ClaimSource, link_source, paragraph_sources
+from notesgraph.model import Note, PaperRef, Reference, item_id, normalise_title
+from notesgraph.parsing.sentences import sentence_spans
+from notesgraph.store import Store
+
+__all__ = [
+    "NO_SOURCE", "Claim", "ClaimSource", "Quantity", "RunVerdict", "StoredClaim", "claim_from_row",
+    "claim_key", "claims_in_paragraph", "comparison_markers", "describe_quantity", "describe_source",
+    "evidence_status", "extract_claims", "is_claim", "link_source", "quantities", "stored_claims",
+]
+
+Unit = Literal["percent", "multiplier", "count", "parameters", "p_value", "points", "number"]
+Relation = Literal["", "versus", "range"]
+EvidenceStatus = Literal["untested", "consistent", "inconsistent", "inconclusive", "stale"]
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One number in a claim, as a structured value.
+
+    ``value`` is in plain units (235M -> 235e6); ``text`` is as written; ``start``/``end`` are
+    offsets in the paragraph. ``compared_to`` is the other side of a "versus" or the other end
+    of a "from X to Y" range (``relation`` says which); ``at_least`` marks "30+".
+    """
+
+    value: float
+    unit: Unit
+    text: str
+    start: int
+    end: int
+    measure: str = ""
+    compared_to: float | None = None
+    relation: Relation = ""
+    at_least: bool = False
+
+
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A sentence of a note that states a measured result or a comparison.
+
+    ``key`` identifies the claim across re-indexing while its note title and sentence text stay
+    the same (what a replication run records); ``paragraph`` indexes ``(lede, *body)``.
+    """
+
+    key: str
+    text: str
+    paragraph: int
+    start: int
+    end: int
+    quantities: tuple[Quantity, ...]
+    markers: tuple[str, ...]
+    source: ClaimSource = NO_SOURCE
+
+
+# -- detection ------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"(?<![\w.@$/])(?<!\w-)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\d.]\d)")
+_PERCENT = re.compile(r"\s?(?:%|percent\b|per cent\b)")
+_MULTIPLIER = re.compile(r"(?:\s?[x×](?![\w])|-fold\b|\s?times\b(?! as\b))")
+_SIZE = re.compile(r"\s?(?:([KMBT])(?![\w])|(thousand|million|billion|trillion)\b)")
+_SIZE_SCALE = {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12,
+               "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+_TOKENS_AFTER = re.compile(r"(?:-|\s)(words|tokens|examples|images|documents|sentences)\b")
+_P_BEFORE = re.compile(r"\bp\s*(?:<|>|=|≤|≥|<=)\s*$", re.IGNORECASE)
+_POINTS = re.compile(r"\s?((?:[\w-]+\s){0,2}?)(?:percentage\s)?points?\b")
+_WORD = re.compile(r"[^\W\d][\w’'–-]*")
+_NOT_PLURAL = frozenset(
+    "is was has this its as us thus plus across less always perhaps does yes was whereas "
+    "hypothesis analysis basis its cross process status bias class".split()
+)
+_LOCATORS = re.compile(
+    r"\b(?:section|sections|sec\.?|§|table|tables|figure|figures|fig\.?|appendix|chapter|ch\.?|eq\.?|"
+    r"equation|step|part|page|pp?\.|line|version|v|no\.?|item|rule|note|run)\s*$", re.IGNORECASE)
+_METRIC = re.compile(
+    r"exact[- ]match|accuracy|pass@\d+|\bf1\b|\bbleu\b|\brouge(?:-\w+)?|win rate|error rates?|"
+    r"information gain|performance|perplexity|cohen[’']s d|effect size|\bauc\b|success rate|"
+    r"solve rate|agreement|recall|precision", re.IGNORECASE)
+_COMPARATORS = re.compile(r"\b(?:versus|vs\.?|compared (?:with|to)|against)\s", re.IGNORECASE)
+_MARKERS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
+    (name, guards, re.compile(pattern, re.IGNORECASE)) for name, guards, pattern in (
+        ("versus", ("versus", "vs."), r"\b(?:versus|vs\.)\s"),
+        ("comparable to", ("comparable",), r"\bcomparable(?:\s+\w+)?\s+(?:to|with)\b"),
+        ("outperform", ("perform",), r"\b(?:out|under)perform"),
+        ("no better than", ("no better", "no worse"), r"\bno (?:better|worse) than\b"),
+        ("than", ("than",), r"\b(?:more|less|better|worse|faster|slower|higher|lower|larger|smaller|greater|"
+                            r"fewer)\b[^.;:?]{0,50}?\bthan\b(?!\s+(?:like|as)\b)"),
+        ("as well as", ("as well", "as fast", "as quickly", "as much", "as good", "as high", "as strongly",
+                        "about as", "roughly as", "nearly as", "almost as", "just as", "only as"), r"\b(?:(?:about|roughly|nearly|almost|just|only) as \w+|as (?:well|fast|quickly|"
+                                 r"much|good|high|strongly) as\b(?! (?:in|on|the|a|an)\b))"),
+        ("matches or beats", ("match", "beat", "surpass", "ahead", "par with", "equivalent", "preferred"),
+         r"\b(?:match(?:es|ed)? or (?:beat|surpass)\w*|beat(?:s|en)?|surpass(?:es|ed)?|ahead of|on par with|"
+         r"equivalent to|preferred\b[^.;]{0,40}\b(?:to|over)\b)"),
+        ("below chance", ("chance",), r"\b(?:below|above|near) chance\b"),
+    ))
+"""(name, words one of which must be in the sentence before the pattern is tried, pattern)."""
+_GUARDS = re.compile("|".join(re.escape(g) for _, guards, _ in _MARKERS for g in guards))
+"""Any guard word: most sentences have none, and skip every marker pattern with one search."""
+_EMBEDDED_TITLES = re.compile(r"\[\[[^\[\]\n]*\]\]|(?:^|(?<=[\s,(]))[A-Z][^?!.;:\"“”\n]{10,200}\?(?=\s+[a-z])")
+"""Wiki links and question titles used as a subject ("Does X shape Y? showed ..."): masked before
+detection, so the comparison words and numbers of a title do not make its sentence a claim."""
+_DIGIT = re.compile(r"\d")
+_RANGE_DASH = re.compile(r"\s?[–-]\s?(?=\d)")
+_NOT_A_CLAIM_START = re.compile(r"^\W*(?:if|whether|suppose|imagine)\b", re.IGNORECASE)
+
+
+def comparison_markers(sentence: str) -> tuple[str, ...]:
+    """The comparison phrases in a sentence ("versus", "comparable to", "than", ...), in rule order."""
+    lower = sentence.lower()
+    if _GUARDS.search(lower) is None:
+        return ()
+    return tuple(name for name, guards, pattern in _MARKERS
+                 if any(g in lower for g in guards) and pattern.search(sentence))
+
+
+def is_claim(sentence: str) -> bool:
+    """Whether a sentence states a quantitative result or a comparison (see the module docstring).
+
+    >>> is_claim("A random baseline achieves 42.6% exact-match versus instruction tuning's 43%.")
+    True
+    >>> is_claim("Webson & Pavlick (2021) provide the prompting-level parallel.")
+    False
+    """
+    return _claim_parts(sentence, 0) is not None
+
+
+def _claim_parts(sentence: str, offset: int, titles: Sequence[tuple[int, int]] = ()
+                 ) -> tuple[tuple[Quantity, ...], tuple[str, ...]] | None:
+    """(quantities, markers) when `sentence` is a claim, else None; `titles` are spans of
+    note titles in the sentence to ignore."""
+    stripped = sentence.rstrip(" \"”’')*_]")
+    if stripped.endswith("?") or _NOT_A_CLAIM_START.match(sentence):
+        return None
+    sentence = mask_titles(sentence, titles)
+    found = quantities(sentence, offset)
+    markers = tuple(m for m in comparison_markers(sentence) if m != "versus" or found)
+    if not found and not markers:
+        return None
+    return found, markers
+
+
+def mask_titles(sentence: str, spans: Sequence[tuple[int, int]] = ()) -> str:
+    """The sentence with embedded note titles, wiki links and the given (start, end) spans
+    blanked out, same length so offsets hold."""
+    if not spans and "?" not in sentence and "[[" not in sentence:
+        return sentence
+    chars = list(_EMBEDDED_TITLES.sub(lambda m: " " * len(m.group(0)), sentence))
+    for start, end in spans:
+        chars[max(0, start):max(0, end)] = " " * (max(0, end) - max(0, start))
+    return "".join(chars)
+
+
+def quantities(sentence: str, offset: int = 0) -> tuple[Quantity, ...]:
+    """The structured numbers of a sentence; `offset` is added to positions (the sentence's
+    start in its paragraph). Years, arXiv ids, list and section numbers, model-name digits
+    (GPT-3, LLaMA-2-13B) and bare integers with nothing counted after them are left out.
+
+    >>> [(q.value, q.unit, q.measure, q.compared_to) for q in quantities("42.6% exact-match versus 43%")]
+    [(42.6, 'percent', 'exact-match', 43.0), (43.0, 'percent', 'exact-match', 42.6)]
+    """
+    if _DIGIT.search(sentence) is None:
+        return ()
+    found: list[Quantity] = []
+    for match in _NUMBER.finditer(sentence):
+        quantity = _classify(sentence, match)
+        if quantity is not None:
+            found.append(quantity)
+    return tuple(q.__class__(**{**q.__dict__, "start": q.start + offset, "end": q.end + offset})
+                 for q in _relate(sentence, found))
+
+
+def _classify(text: str, match: re.Match[str]) -> Quantity | None:
+    whole, fraction = match.group(1), match.group(2) or ""
+    start, end = match.start(), match.end()
+    if len(whole) == 4 and (len(fraction) in (5, 6) or (not fraction and text[end:end + 1] in ");,]")):
+        return None  # an arXiv id (2309.01809) or a citation's year: (2021), (Wang et al., 2025; ...)
+    value = float(whole.replace(",", "") + fraction)
+    rest = text[end:]
+    before = text[max(0, start - 12):start]
+    window = text[max(0, start - 6):start]
+    if ("p" in window or "P" in window) and _P_BEFORE.search(window):
+        op = text.rfind("p", 0, start)
+        return Quantity(value, "p_value", text[op:end], op, end, "p-value")
+    if _LOCATORS.search(before) or _is_list_number(text, start, end):
+        return None
+    if unit_match := _PERCENT.match(rest):
+        end += unit_match.end()
+        return _with_measure(text, Quantity(value, "percent", text[start:end], start, end))
+    if unit_match := _MULTIPLIER.match(rest):
+        end += unit_match.end()
+        return _with_measure(text, Quantity(value, "multiplier", text[start:end], start, end))
+    if (unit_match := _SIZE.match(rest)) is not None:
+        scale = _SIZE_SCALE[unit_match.group(1) or unit_match.group(2)]
+        end += unit_match.end()
+        counted = _TOKENS_AFTER.match(text, end)
+        if counted:
+            return Quantity(value * scale, "count", text[start:end], start, end, counted.group(1))
+        return Quantity(value * scale, "parameters", text[start:end], start, end, "parameters")
+    if rest.startswith("+"):
+        end += 1
+        return Quantity(value, "count", text[start:end], start, end, _counted(text, end), at_least=True)
+    if (dash := _RANGE_DASH.match(rest)) and (upper := _NUMBER.match(text, end + dash.end())):
+        other = _classify(text, upper)  # "80–90%", "7–13B": the unit is written once, at the end
+        if other is not None and other.unit in ("percent", "multiplier", "parameters", "points"):
+            scale = other.value / float(upper.group(1).replace(",", "") + (upper.group(2) or ""))
+            return Quantity(value * scale, other.unit, text[start:end], start, end, other.measure)
+    if (points := _POINTS.match(rest)) is not None:
+        end += points.end()
+        measure = points.group(1).strip() or _metric_near(text, start, end)
+        return Quantity(value, "points", text[start:end], start, end, measure)
+    noun = _counted(text, end)
+    if noun:
+        return Quantity(value, "count", text[start:end], start, end, noun)
+    if fraction and not _after_name(text, start):
+        return _with_measure(text, Quantity(value, "number", text[start:end], start, end))
+    return None
+
+
+def _is_list_number(text: str, start: int, end: int) -> bool:
+    """'1.' or '2)' opening the sentence is a list marker."""
+    return not text[:start].strip() and text[end:end + 1] in (".", ")") and text[end + 1:end + 2] in (" ", "")
+
+
+def _after_name(text: str, start: int) -> bool:
+    """A decimal right after a capitalised word is a version or model name ("Llama 3.1")."""
+    words = text[:start].split()
+    return bool(words) and words[-1][:1].isupper() and words[-1].isalpha()
+
+
+def _counted(text: str, end: int) -> str:
+    """What an integer counts: the words up to the first plural noun within four words
+    ("13 sets of target words" -> "sets of target words"), or '' when nothing is counted."""
+    words: list[str] = []
+    position = end
+    for _ in range(4):
+        match = _WORD.match(text, position + 1) if text[position:position + 1] in (" ", "\u00a0") else None
+        if match is None:
+            return ""
+        word = match.group(0)
+        words.append(word)
+        position = match.end()
+        lower = word.lower()
+        if len(lower) > 3 and lower.endswith("s") and lower not in _NOT_PLURAL and not lower.endswith("ss"):
+            tail = re.match(r" of ((?:[\w-]+ ){0,2}?[\w-]+s)\b", text[position:])
+            return " ".join(words) + (f" of {tail.group(1)}" if tail else "")
+    return ""
+
+
+def _metric_near(text: str, start: int, end: int) -> str:
+    """A metric named just after the number, else the last one before it in the same clause."""
+    after = _METRIC.search(text, end, min(len(text), end + 25))
+    if after is not None and not re.search(r"[;,]|\d", text[end:after.start()]):
+        return after.group(0)
+    clause_start = max(text.rfind(c, 0, start) for c in ";:—") + 1
+    before = [m for m in _METRIC.finditer(text, max(clause_start, start - 60), start)]
+    return before[-1].group(0) if before else ""
+
+
+def _with_measure(text: str, quantity: Quantity) -> Quantity:
+    measure = _metric_near(text, quantity.start, quantity.end)
+    return quantity if not measure else Quantity(**{**quantity.__dict__, "measure": measure})
+
+
+def _relate(sentence: str, found: list[Quantity]) -> list[Quantity]:
+    """Pair neighbouring quantities joined by "versus" or by a range ("from X to Y", "80–90%"):
+    each side gets the other's value, and a side without a unit or measure takes the other's."""
+    result = list(found)
+    for i in range(len(result) - 1):
+        left, right = result[i], result[i + 1]
+        between = sentence[left.end:right.start]
+        if re.fullmatch(r"\s*(?:[–-]|to)\s*", between) or (
+                re.search(r"\bfrom\s+$", sentence[max(0, left.start - 8):left.start])
+                and re.fullmatch(r"[^.;]{0,30}?\bto\s+", between)):
+            relation: Relation = "range"
+        elif _COMPARATORS.search(between) and len(between) <= 60:
+            relation = "versus"
+        else:
+            continue
+        unit = right.unit if left.unit == "number" else left.unit
+        measure = left.measure or right.measure
+        result[i] = _joined(left, right, relation, unit, measure)
+        result[i + 1] = _joined(right, left, relation, right.unit if right.unit != "number" else unit, measure)
+    return result
+
+
+def _joined(quantity: Quantity, other: Quantity, relation: Relation, unit: Unit, measure: str) -> Quantity:
+    fields = {**quantity.__dict__, "compared_to": other.value, "relation": relation, "measure": measure}
+    if quantity.unit == "number":
+        fields["unit"] = unit
+    return Quantity(**fields)
+
+
+# -- a note's claims --------------------------------------------------------------------------
+
+def claim_key(note_key: str, sentence: str, occurrence: int = 0) -> str:
+    """A claim's stable identity: its note's title key, its normalised text and which
+    occurrence of that text it is. 16 hex digits."""
+    digest = hashlib.sha256(f"{note_key}\n{normalise_title(sentence)}\n{occurrence}".encode()).hexdigest()
+    return digest[:16]
+
+
+def claims_in_paragraph(paragraph: str, index: int, refs: Sequence[Reference] = (),
+                        papers: Sequence[PaperRef] = (), note_key: str = "",
+                        seen: dict[str, int] | None = None) -> list[Claim]:
+    """The claims of one paragraph with sources; `refs` are this paragraph's references."""
+    seen = {} if seen is None else seen
+    found: list[Claim] = []
+    sources = None
+    for start, end in sentence_spans(paragraph):
+        sentence = paragraph[start:end]
+        titles = [(r.start - start, r.end - start) for r in refs if r.kind in NOTE_KINDS and start <= r.start < end]
+        parts = _claim_parts(sentence, start, titles)
+        if parts is None:
+            continue
+        numbers, markers = parts
+        text_key = normalise_title(sentence)
+        occurrence = seen.get(text_key, 0)
+        seen[text_key] = occurrence + 1
+        sources = sources or paragraph_sources(paragraph, refs, papers)
+        source = link_source(paragraph, start, end, refs, papers, numbers[0].start if numbers else None, sources)
+        found.append(Claim(claim_key(note_key, sentence, occurrence), sentence, index, start, end,
+                           numbers, markers, source))
+    return found
+
+
+def extract_claims(note: Note) -> tuple[Claim, ...]:
+    """Every claim in the note's lede and body, in reading order, each linked to its source.
+    Uses the references the parser found; costs O(text x listed papers)."""
+    by_paragraph: dict[int, list[Reference]] = {}
+    for ref in note.references:
+        by_paragraph.setdefault(ref.paragraph, []).append(ref)
+    seen: dict[str, int] = {}
+    found: list[Claim] = []
+    for index, paragraph in enumerate((note.lede, *note.body)):
+        found.extend(claims_in_paragraph(paragraph, index, by_paragraph.get(index, ()), note.papers,
+                                         note.key, seen))
+    return tuple(found)
+
+
+# -- evidence ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RunVerdict:
+    """The outcome of one finished replication run of a claim (filled by the experiment runner,
+    a later issue): its verdict, when it finished, and the note's content hash it checked."""
+
+    claim_key: str
+    verdict: Literal["consistent", "inconsistent", "inconclusive"]
+    finished_at: str
+    note_hash: str
+
+
+def evidence_status(runs: Sequence[RunVerdict], note_hash: str) -> EvidenceStatus:
+    """A claim's evidence status: "untested" with no finished run, else the verdict of the
+    latest one, or "stale" when the note's text changed since that run.
+
+    This is the hook the experiment runner plugs into: until it stores runs, every claim is
+    untested. O(runs).
+
+    >>> evidence_status([], "abc")
+    'untested'
+    >>> evidence_status([RunVerdict("k", "consistent", "2026-01-02", "old")], "new")
+    'stale'
+    """
+    if not runs:
+        return "untested"
+    latest = max(runs, key=lambda run: run.finished_at)
+    return "stale" if latest.note_hash != note_hash else latest.verdict
+
+
+# -- stored claims ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StoredClaim:
+    """A claim as the store holds it, with what the graph and the app need around it.
+
+    ``item`` is its id across the app ("claim:12"); ``paper_id`` is the paper row its source
+    resolves to (None for a citation of a paper the note does not list); ``source_note_id`` the
+    note it cites, when indexed. ``replications`` stays empty until experiments declare the
+    claims they test (a later issue); ``status`` comes from `evidence_status`.
+    """
+
+    id: int
+    note_id: int
+    note_title: str
+    claim: Claim
+    paper_id: int | None
+    source_note_id: int | None
+    status: EvidenceStatus
+    replications: tuple[str, ...] = ()
+
+    @property
+    def item(self) -> str:
+        return item_id("claim", self.id)
+
+
+def claim_from_row(row: dict[str, Any]) -> Claim:
+    """Rebuild a Claim from a `Store.claim_rows` row."""
+    source = ClaimSource(row["source_kind"], row["source_text"], row["paper"], row["listed"], row["citation"],
+                         row["arxiv"], row["source_note"], row["link_score"], row["link_scope"], row["unresolved"])
+    return Claim(row["key"], row["text"], row["paragraph"], row["start"], row["end"],
+                 tuple(Quantity(**q) for q in row["quantities"]), tuple(row["markers"]), source)
+
+
+def stored_claims(store: Store, note_ids: Iterable[int] | None = None) -> list[StoredClaim]:
+    """The stored claims of every note (or of `note_ids`), by note title then text order, each
+    with its evidence status. One query; O(claims)."""
+    return [StoredClaim(row["id"], row["note_id"], row["note_title"], claim_from_row(row), row["paper_id"],
+                        row["source_note_id"], evidence_status((), row["note_hash"]))
+            for row in store.claim_rows(note_ids)]
+
+
+_UNIT_SUFFIX = {"percent": "%", "multiplier": "x", "points": " points", "p_value": ""}
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) and abs(value) >= 1e4 else f"{value:g}"
+
+
+def describe_value(value: float, unit: Unit) -> str:
+    """A value written back the way a reader expects: 42.6%, 7.5x, 175B, 1,000."""
+    if unit == "parameters":
+        for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+            if value >= scale:
+                return f"{value / scale:g}{suffix}"
+    return _number(value) + _UNIT_SUFFIX.get(unit, "")
+
+
+def describe_quantity(quantity: Quantity) -> str:
+    """One line for a quantity: value, unit, what it measures and the compared value.
+
+    >>> describe_quantity(Quantity(42.6, "percent", "42.6%", 0, 5, "exact-match", 43.0, "versus"))
+    '42.6% exact-match (percent; versus 43%)'
+    """
+    shown = ("p " + quantity.text.lstrip("pP ").strip()) if quantity.unit == "p_value" else (
+        describe_value(quantity.value, quantity.unit) + ("+" if quantity.at_least else ""))
+    other = ""
+    if quantity.compared_to is not None:
+        word = "versus" if quantity.relation == "versus" else "range with"
+        other = f"; {word} {describe_value(quantity.compared_to, quantity.unit)}"
+    measure = f" {quantity.measure}" if quantity.measure else ""
+    return f"{shown}{measure} ({quantity.unit.replace('_', '-')}{other})"
+
+
+def describe_source(source: ClaimSource) -> str:
+    """Where the claim comes from, in words, or why that is not known."""
+    if source.kind == "none":
+        return f"unresolved: {source.unresolved}"
+    where = "in the sentence" if source.scope == "sentence" else "earlier in the paragraph"
+    if source.kind == "note":
+        return f"note: {source.note} (cited {where})"
+    details = [d for d in (source.citation if source.citation != source.label else "",
+                           f"arXiv:{source.arxiv}" if source.arxiv and source.label != f"arXiv:{source.arxiv}" else "")
+               if d]
+    how = {"quoted_title": "quoted title", "arxiv": "arXiv id", "author_year": "citation",
+           "short_name": f"short name {source.text!r}, score {source.score:.2f}"}[source.kind]
+    listed = "listed paper" if source.listed else "not in the note's related papers"
+    return f"paper: {source.label}" + (f" [{', '.join(details)}]" if details else "") + f" ({listed}; {how} {where})"
