@@ -64,22 +64,48 @@ def _wiki_to_markdown(source: str, targets: dict[str, int | None]) -> str:
     return _WIKI.sub(replace, source)
 
 
-def _export_paragraph(text: str, links: list[tuple[int, int, str, str]]) -> str:
-    """Escape plain export text, turning reference spans into links; list blocks become lists."""
+CLAIM_BACKGROUND = "#fff1b8"
+
+
+def _export_paragraph(text: str, links: list[tuple[int, int, str, str]],
+                      claims: Iterable[tuple[int, int, str]] = ()) -> str:
+    """Escape plain export text, turning reference spans into links and highlighting claim
+    sentences (each followed by a ◆ link to its claim page); list blocks become lists."""
     lines = text.split("\n")
     items = [_LIST_LINE.match(line) for line in lines]
     if all(items):
         tag = "ol" if items[0] and items[0].group(1) else "ul"
         return f"<{tag}>" + "".join(f"<li>{html.escape(m.group(2))}</li>" for m in items if m) + f"</{tag}>"
-    out, position = [], 0
+    marks: list[tuple[int, int, str]] = []  # (offset, order, html) inserted around the text
+    for start, end, href in claims:
+        marks.append((start, 0, f'<span style="background-color:{CLAIM_BACKGROUND}">'))
+        marks.append((end, 1, "</span>" + f'<sup>{_link(href, "◆", "claim", "open this claim")}</sup>'))
+    out, position, used = [], 0, set()
     for start, end, href, kind in sorted(links):
         if start < position:
             continue
-        out.append(html.escape(text[position:start]))
+        out.append(_escape_marked(text, position, start, marks, used))
         out.append(_link(href, text[start:end], kind))
         position = end
-    out.append(html.escape(text[position:]))
+    out.append(_escape_marked(text, position, len(text), marks, used))
     return "<p>" + "".join(out) + "</p>"
+
+
+def _escape_marked(text: str, start: int, end: int, marks: list[tuple[int, int, str]],
+                   used: set[int]) -> str:
+    """text[start:end] escaped, with the marks at offsets start..end not yet emitted (a mark
+    at `end` goes before whatever follows, such as a link); closing marks before opening."""
+    inside = sorted((i for i, m in enumerate(marks) if start <= m[0] <= end and i not in used),
+                    key=lambda i: (marks[i][0], -marks[i][1]))
+    out, position = [], start
+    for i in inside:
+        offset, _, markup = marks[i]
+        used.add(i)
+        out.append(html.escape(text[position:offset]))
+        out.append(markup)
+        position = offset
+    out.append(html.escape(text[position:end]))
+    return "".join(out)
 
 
 def _reference_links(note: dict[str, Any]) -> dict[int, list[tuple[int, int, str, str]]]:
@@ -105,7 +131,8 @@ def _section(heading: str, rows: Iterable[str], ordered: bool = False) -> str:
             + "".join(f"<li>{row}</li>" for row in rows) + f"</{tag}>")
 
 
-def note_html(note: dict[str, Any], our_ranks: dict[int, int] | None = None) -> str:
+def note_html(note: dict[str, Any], our_ranks: dict[int, int] | None = None,
+              claims: Iterable[Any] = ()) -> str:
     """The whole reader page for one note: title, lede, body, inquiry lines, related concepts
     (resolved notes link to the note, stubs offer "Create note"), ranked papers (with our
     similarity rank beside the listed one when `our_ranks` maps paper id -> rank), warnings."""
@@ -117,10 +144,17 @@ def note_html(note: dict[str, Any], our_ranks: dict[int, int] | None = None) -> 
         rendered = [md.render(_wiki_to_markdown(p, targets)) for p in paragraphs]
     else:
         links = _reference_links(note)
-        rendered = [_export_paragraph(p, links.get(i, [])) for i, p in enumerate(paragraphs)]
+        spans: dict[int, list[tuple[int, int, str]]] = {}
+        for stored in claims:
+            spans.setdefault(stored.claim.paragraph, []).append(
+                (stored.claim.start, stored.claim.end, item_href("claim", stored.id)))
+        rendered = [_export_paragraph(p, links.get(i, []), spans.get(i, ())) for i, p in enumerate(paragraphs)]
     if rendered:
         parts.append(f'<div class="lede"><i>{rendered[0]}</i></div>')
         parts.extend(rendered[1:])
+    parts.append(_section("Claims", (
+        _link(item_href("claim", c.id), c.claim.text, "claim") + f" <small>· {html.escape(c.status)}</small>"
+        for c in claims)))
     parts.append(_section("Inquiry lines", (
         _link(item_href("inquiry", q["id"]), q["text"], "inquiry")
         + (f" <small>· {q['notes']} notes</small>" if q["notes"] > 1 else "")
@@ -192,3 +226,21 @@ def similar_html(matches: Iterable[Any], exclude_linked: bool) -> str:
 def _clip(text: str, limit: int = 140) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def claim_html(stored: Any) -> str:
+    """The claim panel: the sentence, its structured values, its source and evidence status."""
+    from notesgraph.claims import describe_quantity, describe_source
+
+    claim = stored.claim
+    values = [html.escape(describe_quantity(q)) for q in claim.quantities]
+    markers = f"<p><small>comparison: {html.escape(', '.join(claim.markers))}</small></p>" if claim.markers else ""
+    paper = (_link(item_href("paper", stored.paper_id), claim.source.paper or "the paper", "paper")
+             if stored.paper_id else html.escape(describe_source(claim.source)))
+    return (f"<h1>Claim</h1><p style=\"background-color:{CLAIM_BACKGROUND}\">{html.escape(claim.text)}</p>"
+            f"<p><small>in {_link(item_href('note', stored.note_id), stored.note_title, 'note')}"
+            f" · evidence: <b>{html.escape(stored.status)}</b></small></p>{markers}"
+            + _section("Values", values)
+            + f"<h3>Source</h3><p>{paper}</p>"
+            + "<h3>Replications</h3><p><small>No replication run yet: the experiment runner is a "
+              "later issue.</small></p>")

@@ -801,6 +801,11 @@ class Store:
               normalise_title(c.source.note), c.source.score, c.source.scope, c.source.unresolved)
              for i, c in enumerate(claims)])
 
+    def claim_note_id(self, claim_id: int) -> int | None:
+        """The note a claim belongs to (None when there is no such claim)."""
+        row = self.db.execute("SELECT note_id FROM claims WHERE id = ?", [claim_id]).fetchone()
+        return row[0] if row else None
+
     def claim_rows(self, note_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
         """Every claim (of `note_ids` only, when given) with its note's id, title and content
         hash, its quantities and markers decoded, `paper_id` when its paper is a paper row and

@@ -346,7 +346,11 @@ class MainWindow(QMainWindow):
         return self.history[self.position] if 0 <= self.position < len(self.history) else None
 
     def walk(self, item: str) -> None:
-        """Make `item` the centre of the view, recording it in the history."""
+        """Make `item` the centre of the view, recording it in the history. Items the graph
+        does not hold (claims, for now) open in the reader instead."""
+        if item.startswith("claim:"):
+            self.open_item(item)
+            return
         if self.graph is None or not graph_bridge.has_item(self.graph, item):
             self.statusBar().showMessage(f"{item} is not in the graph", 5000)
             return
@@ -399,12 +403,24 @@ class MainWindow(QMainWindow):
                 page = render.paper_html(self.store.paper(int(ident)))
             elif kind == "concept":
                 page = render.concept_html(self.store.concept(ident))
+            elif kind == "claim":
+                page = render.claim_html(self._claim(int(ident)))
             else:
                 return
         except KeyError:
             self.statusBar().showMessage(f"{item} no longer exists (re-index with F5)", 5000)
             return
         self.reader.show_page(item, page)
+
+    def _claim(self, claim_id: int) -> Any:
+        from notesgraph.claims import stored_claims
+
+        note_id = self.store.claim_note_id(claim_id)
+        found = [c for c in stored_claims(self.store, [note_id])] if note_id is not None else []
+        for claim in found:
+            if claim.id == claim_id:
+                return claim
+        raise KeyError(claim_id)
 
     def reopen(self) -> None:
         if self.reader.current_item:
@@ -414,7 +430,10 @@ class MainWindow(QMainWindow):
         """The note with our paper ranks and its Similar section when vectors exist."""
         from notesgraph.similarity import NotEmbedded, Similarity
 
+        from notesgraph.claims import stored_claims
+
         note = self.store.note(note_id)
+        claims = stored_claims(self.store, [note_id])
         if self.similarity is None:
             self.similarity = Similarity(self.store)
         try:
@@ -423,9 +442,11 @@ class MainWindow(QMainWindow):
                                               exclude_linked=self.exclude_linked.isChecked())
         except NotEmbedded:
             waiting = "<p><small>Similar items appear once embeddings are ready.</small></p>"
-            return render.note_html(note) + (f"<h3>Similar</h3>{waiting}" if not self.embed_problem else "")
+            return render.note_html(note, claims=claims) + (
+                f"<h3>Similar</h3>{waiting}" if not self.embed_problem else "")
         ranks = {int(p.item.split(":")[1]): p.our_rank for p in ranking.papers if p.our_rank}
-        return render.note_html(note, ranks) + render.similar_html(similar, self.exclude_linked.isChecked())
+        return (render.note_html(note, ranks, claims)
+                + render.similar_html(similar, self.exclude_linked.isChecked()))
 
     def create_stub_note(self, title: str) -> None:
         """Write a Markdown note for an unresolved concept, index it, and open it."""

@@ -204,3 +204,20 @@ def test_open_in_graph_shows_the_offline_page(qtbot, window: MainWindow) -> None
                               0, answers.append)
     qtbot.waitUntil(lambda: bool(answers), timeout=10000)
     assert answers[0] >= 1  # vis-network drew its canvas from the inlined script
+
+
+def test_claims_are_highlighted_and_open_their_panel(qtbot, window: MainWindow) -> None:
+    main = note_item(window, MAIN_TITLE)
+    window.open_item(main)
+    page = window.reader.toHtml()
+    assert "#fff1b8" in page  # claim sentences carry the highlight
+    text = window.reader.toPlainText()
+    assert "42.6% exact-match versus instruction tuning" in text or "42.6% exact-match" in text
+    from notesgraph.claims import stored_claims
+    claim = next(c for c in stored_claims(window.store, [int(main.split(":")[1])])
+                 if any(q.value == 42.6 for q in c.claim.quantities))
+    window.reader.itemActivated.emit(claim.item)  # the ◆ link after the sentence
+    panel = window.reader.toPlainText()
+    assert window.reader.current_item == claim.item
+    assert "evidence: untested" in panel and "42.6%" in panel
+    assert "Do Models Really Learn to Follow Instructions?" in panel
