@@ -83,6 +83,8 @@ def edge_strength(kind: str, attrs: dict[str, Any]) -> float:
         return 0.85 - 0.04 / max(attrs.get("count", 1), 1)
     if kind == "cites":
         return 0.6 + 0.2 / max(attrs.get("rank", 1), 1)
+    if kind == "claims":  # between cites and source_of: a note's claims before its inquiries
+        return 0.55 + 0.05 / (1 + 0.1 * (max(attrs.get("position", 1), 1) - 1))
     if kind == "source_of":
         return 0.3 + 0.25 / (1 + 0.05 * (max(attrs.get("position", 1), 1) - 1))
     if kind == "similar":
@@ -410,6 +412,17 @@ def _add_rows(graph: KnowledgeGraph, rows: GraphRows, append: bool) -> None:
     # (rank, note, paper) and (position, note, inquiry) are the ranking orders of these kinds.
     _add_edges(graph, "cites", ((notes[n], papers[p], {"rank": r})
                                 for n, p, r in _by_third(rows.note_papers)), append, in_order=True)
+    # Claims: a node per claim, `claims` edges from its note and to the paper it reports.
+    claim_edges: list[tuple[str, str, dict[str, Any]]] = []
+    for claim_id, note_id, position, text, paper_id in rows.claims:
+        node = f"claim:{claim_id}"
+        _add_node(graph, node, {"kind": "claim", "label": text})
+        if append:
+            graph._ranked.setdefault(node, [])
+        claim_edges.append((notes[note_id], node, {"position": position}))
+        if paper_id is not None and f"paper:{paper_id}" in graph._node:
+            claim_edges.append((node, f"paper:{paper_id}", {"position": 1}))
+    _add_edges(graph, "claims", claim_edges, append)
     _add_edges(graph, "source_of", ((notes[n], inquiries[q], {"position": p})
                                     for n, q, p in _by_third(rows.note_inquiries)), append, in_order=True)
     if append:
@@ -585,9 +598,14 @@ def refresh_graph(graph: KnowledgeGraph, store: Store) -> GraphChange:
 
 
 def _drop_out_edges(graph: KnowledgeGraph, node: str) -> set[str]:
-    """Remove a note's outgoing explicit edges; returns the nodes they pointed at."""
+    """Remove a note's outgoing explicit edges and its claims (re-read with the note); returns
+    the nodes they pointed at."""
     targets = set()
     for target, keydict in list(graph._succ[node].items()):
+        if "claims" in keydict and graph._node[target].get("kind") == "claim":
+            targets |= set(graph._succ[target])
+            _drop_node(graph, target)
+            continue
         for kind in [k for k in keydict if k != "similar"]:
             _remove_edge(graph, node, target, kind)
         targets.add(target)
@@ -595,7 +613,10 @@ def _drop_out_edges(graph: KnowledgeGraph, node: str) -> set[str]:
 
 
 def _drop_note(graph: KnowledgeGraph, node: str) -> set[str]:
-    """Remove a note with all its edges; returns its former neighbours."""
+    """Remove a note with all its edges and its claims; returns its former neighbours."""
+    for target, keydict in list(graph._succ[node].items()):
+        if "claims" in keydict and graph._node[target].get("kind") == "claim":
+            _drop_node(graph, target)
     neighbours = set(graph._succ[node]) | set(graph._pred[node])
     _drop_node(graph, node)
     return neighbours

@@ -34,7 +34,7 @@ def kind_style(kind: str) -> KindStyle:
     return KIND_STYLES.get(kind, KindStyle(kind.title(), kind.title() + "s", "#8c8c8c", "dot"))  # type: ignore[arg-type]
 
 
-EDGE_KINDS: tuple[str, ...] = ("related", "mentions", "cites", "source_of", "similar")
+EDGE_KINDS: tuple[str, ...] = ("related", "mentions", "cites", "claims", "source_of", "similar")
 """The graph's edge kinds, strongest tier first (see notesgraph.graph.edge_strength)."""
 
 
@@ -49,6 +49,7 @@ EDGE_STYLES: dict[str, EdgeStyle] = {
     "related": EdgeStyle("lists as a related concept", "#4e79a7"),
     "mentions": EdgeStyle("mentions in its text", "#9c755f"),
     "cites": EdgeStyle("lists the paper", "#59a14f"),
+    "claims": EdgeStyle("makes the claim / the claim reports the paper", "#e15759"),
     "source_of": EdgeStyle("is a source for the inquiry", "#f28e2b"),
     "similar": EdgeStyle("similar in meaning (cosine)", "#bab0ac", dashed=True),
 }

@@ -13,7 +13,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
@@ -61,6 +61,8 @@ class GraphRows:
     references: list[tuple[int, str, str, str, str, int, int, int]]
     """note_id, kind, text, target, target_key, paragraph, start, end of references with a
     target (quoted_title, wiki_link, mention), in text order"""
+    claims: list[tuple[int, int, int, str, int | None]] = field(default_factory=list)
+    """id, note_id, position, text, paper_id (None when its paper is not a paper row)"""
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -257,8 +259,9 @@ class Store:
         if applied > len(MIGRATIONS):
             raise StoreError(f"the database {self.path} has schema version {applied}, newer than this "
                              f"notesgraph ({len(MIGRATIONS)}); upgrade notesgraph or use another --db")
+        done = {row[0] for row in self.db.execute("SELECT version FROM migrations")}
         for version, (name, migrate) in enumerate(MIGRATIONS, start=1):
-            if version <= applied:
+            if version in done:  # by number, not by the highest: a missing one is still applied
                 continue
             with self.transaction():
                 migrate(self.db)
@@ -595,6 +598,9 @@ class Store:
                 " FROM note_references WHERE target != ''"
                 f" AND kind IN ('quoted_title', 'wiki_link', 'mention'){also}"
                 " ORDER BY note_id, paragraph, start"),
+            claims=run("SELECT c.id, c.note_id, c.position, c.text, p.id FROM claims c"
+                       " LEFT JOIN papers p ON c.paper_key != '' AND p.key = c.paper_key"
+                       + where.replace("note_id", "c.note_id") + " ORDER BY c.note_id, c.position"),
         )
 
     def note_versions(self) -> dict[int, str]:
@@ -758,12 +764,19 @@ class Store:
 
     def linked_items(self, item: str) -> set[str]:
         """Items directly linked to `item`, in either direction: for a note its concepts (as
-        notes when resolved), papers, inquiries, the notes it mentions or links to and the notes
-        that list or link to it; for a paper, inquiry or stub concept the notes that list it."""
+        notes when resolved), papers, inquiries, claims, the notes it mentions or links to and
+        the notes that list or link to it; for a paper, inquiry or stub concept the notes that
+        list it (a paper also the claims that report it); for a claim its note and paper."""
         kind, _, ident = item.partition(":")
         one = lambda sql, params: {r[0] for r in self.db.execute(sql, params)}  # noqa: E731
         if kind == "paper":
-            return one("SELECT 'note:' || note_id FROM note_papers WHERE paper_id = ?", [ident])
+            return one("SELECT 'note:' || note_id FROM note_papers WHERE paper_id = :id UNION"
+                       " SELECT 'claim:' || c.id FROM claims c JOIN papers p ON p.key = c.paper_key"
+                       " WHERE c.paper_key != '' AND p.id = :id", {"id": int(ident)})
+        if kind == "claim":
+            return one("SELECT 'note:' || note_id FROM claims WHERE id = :id UNION"
+                       " SELECT 'paper:' || p.id FROM claims c JOIN papers p ON p.key = c.paper_key"
+                       " WHERE c.paper_key != '' AND c.id = :id", {"id": int(ident)})
         if kind == "inquiry":
             return one("SELECT 'note:' || note_id FROM note_inquiries WHERE inquiry_id = ?", [ident])
         if kind == "concept":
@@ -775,6 +788,7 @@ class Store:
             " LEFT JOIN notes n ON n.key = c.concept_key WHERE c.note_id = :id"
             " UNION SELECT 'paper:' || paper_id FROM note_papers WHERE note_id = :id"
             " UNION SELECT 'inquiry:' || inquiry_id FROM note_inquiries WHERE note_id = :id"
+            " UNION SELECT 'claim:' || id FROM claims WHERE note_id = :id"
             " UNION SELECT 'note:' || n.id FROM note_references r JOIN notes n ON r.target_key != ''"
             "   AND (n.key = r.target_key OR n.stem_key = r.target_key) WHERE r.note_id = :id"
             " UNION SELECT 'note:' || c.note_id FROM note_concepts c"

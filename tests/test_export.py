@@ -58,7 +58,7 @@ def test_html_page_is_standalone(corpus) -> None:
     assert "cdn.jsdelivr.net" not in page and "cdnjs.cloudflare.com" not in page
     assert "Content-Security-Policy" in page and "default-src 'none'" in page
     assert '"enabled": false' in page.split("var options = ", 1)[1][:2000].replace(" ", " ")
-    data = json.loads(page.split("nodes = new vis.DataSet(", 1)[1].split(");", 1)[0])
+    data = json.JSONDecoder().raw_decode(page.split("nodes = new vis.DataSet(", 1)[1])[0]
     assert len(data) == graph.number_of_nodes()
     assert all(isinstance(n["x"], float) and isinstance(n["y"], float) for n in data)
     for kind in ("note", "concept", "inquiry", "paper"):
@@ -110,7 +110,7 @@ def test_file_formats_round_trip_with_every_attribute(corpus, tmp_path: Path) ->
         assert back.number_of_edges() == graph.number_of_edges()
         assert back.nodes[main]["kind"] == "note" and back.nodes[main]["path"].endswith(".txt")
         kinds = {d["kind"] for _, _, d in back.edges(data=True)}
-        assert kinds == {"related", "mentions", "cites", "source_of"}
+        assert kinds == {"related", "mentions", "cites", "claims", "source_of"}
     buffer = io.StringIO()
     write_export(graph, selection, "json", buffer)
     data = json.loads(buffer.getvalue())

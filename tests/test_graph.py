@@ -276,10 +276,10 @@ def test_seed_neighbourhood(seed) -> None:
     store, graph = seed
     centre = note(store, MAIN)
     hood = neighbourhood(graph, centre, 1, max_nodes=None)
-    assert kinds_of(graph, hood.nodes[1:]) == {"inquiry": 122, "paper": 8, "concept": 5}
+    assert kinds_of(graph, hood.nodes[1:]) == {"inquiry": 122, "paper": 8, "concept": 5, "claim": 6}
     capped = neighbourhood(graph, centre, 1, max_nodes=11)
     assert kinds_of(graph, capped.nodes[1:]) == {"concept": 5, "paper": 5}
-    assert capped.left_out == 125
+    assert capped.left_out == 131  # 122 inquiries, 3 papers and the note's 6 claims
     # The stubs come in the note's order.
     orders = [graph.edges[centre, n, "related"]["order"] for n in capped.nodes[1:6]]
     assert orders == [1, 2, 3, 4, 5]

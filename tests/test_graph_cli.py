@@ -57,7 +57,7 @@ def test_neighbours_of_the_seed(capsys, seed_db: str) -> None:
     kinds: dict[str, int] = {}
     for node in json.loads(out)["nodes"][1:]:
         kinds[node["kind"]] = kinds.get(node["kind"], 0) + 1
-    assert code == 0 and kinds == {"concept": 5, "paper": 8, "inquiry": 122}
+    assert code == 0 and kinds == {"concept": 5, "paper": 8, "inquiry": 122, "claim": 6}
 
 
 def test_neighbours_of_unknown_things(capsys, corpus_db: str) -> None:
@@ -110,12 +110,12 @@ def test_export_every_format(capsys, corpus_db: str, tmp_path: Path, monkeypatch
     for fmt in ("html", "gexf", "graphml", "json"):
         code, out, err = run(capsys, "export", "--format", fmt, "--db", corpus_db)
         assert code == 0, err
-        assert out.startswith(f"wrote notesgraph.{fmt}: 150 nodes")
-    assert nx.read_gexf(tmp_path / "notesgraph.gexf").number_of_nodes() == 150
+        assert out.startswith(f"wrote notesgraph.{fmt}: 196 nodes")  # 150 + the 46 claims
+    assert nx.read_gexf(tmp_path / "notesgraph.gexf").number_of_nodes() == 196
     page = (tmp_path / "notesgraph.html").read_text(encoding="utf-8")
     assert "<title>notesgraph</title>" in page and 'src="http' not in page
     code, out, _ = run(capsys, "export", "--format", "json", "-o", "-", "--db", corpus_db)
-    assert code == 0 and len(json.loads(out)["nodes"]) == 150
+    assert code == 0 and len(json.loads(out)["nodes"]) == 196
     code, out, _ = run(capsys, "export", "--around", "instruction tuning teach", "--depth", "1",
                        "-o", "around.html", "--json", "--db", corpus_db)
     summary = json.loads(out)
@@ -123,8 +123,8 @@ def test_export_every_format(capsys, corpus_db: str, tmp_path: Path, monkeypatch
     assert 30 < summary["nodes"] < 150 and summary["left_out_nodes"] == 0
     code, out, _ = run(capsys, "export", "--max-nodes", "20", "--max-edges", "15", "-o", "small.html",
                        "--db", corpus_db)
-    assert code == 0 and "130 nodes and" in out and "edges left out" in out
-    assert "130 nodes and" in (tmp_path / "small.html").read_text(encoding="utf-8")
+    assert code == 0 and "176 nodes and" in out and "edges left out" in out
+    assert "176 nodes and" in (tmp_path / "small.html").read_text(encoding="utf-8")
 
 
 def test_similar_edges_come_from_the_stored_vectors(capsys, embedded_store) -> None:

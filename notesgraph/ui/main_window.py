@@ -39,7 +39,7 @@ from notesgraph.ui.neighbourhood_view import NeighbourhoodView
 from notesgraph.ui.reader import Reader
 from notesgraph.ui.workers import Task, start
 
-FILTER_KINDS = ("note", "concept", "inquiry", "paper")
+FILTER_KINDS = ("note", "concept", "inquiry", "paper", "claim")
 DEFAULT_CAP = 60
 WATCHED_FILES_UP_TO = 2000
 """Beyond this many note files only folders are watched (inotify watches are limited)."""
@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
         self.view.walkRequested.connect(self.walk)
         self.view.openRequested.connect(self.open_item)
         self.view.moreRequested.connect(self.show_more)
-        self.reader.itemActivated.connect(self.walk)
+        self.reader.itemActivated.connect(self._reader_link)
         self.reader.createRequested.connect(self.create_stub_note)
         self.navigator.itemChosen.connect(self.walk_and_open)
         self.setWindowTitle(f"notesgraph — {self.folder}")
@@ -347,8 +347,8 @@ class MainWindow(QMainWindow):
 
     def walk(self, item: str) -> None:
         """Make `item` the centre of the view, recording it in the history. Items the graph
-        does not hold (claims, for now) open in the reader instead."""
-        if item.startswith("claim:"):
+        does not hold yet (a claim while the graph is being built) open in the reader."""
+        if item.startswith("claim:") and not graph_bridge.has_item(self.graph, item):
             self.open_item(item)
             return
         if self.graph is None or not graph_bridge.has_item(self.graph, item):
@@ -360,6 +360,13 @@ class MainWindow(QMainWindow):
             self.position = len(self.history) - 1
             self.cap = DEFAULT_CAP
         self.redraw()
+
+    def _reader_link(self, item: str) -> None:
+        """A link in the reader walks there; a claim (the ◆ after a sentence) also opens its panel."""
+        if item.startswith("claim:"):
+            self.walk_and_open(item)
+        else:
+            self.walk(item)
 
     def walk_and_open(self, item: str) -> None:
         self.walk(item)

@@ -221,3 +221,13 @@ def test_claims_are_highlighted_and_open_their_panel(qtbot, window: MainWindow) 
     assert window.reader.current_item == claim.item
     assert "evidence: untested" in panel and "42.6%" in panel
     assert "Do Models Really Learn to Follow Instructions?" in panel
+
+
+def test_claims_are_nodes_next_to_their_note_and_paper(qtbot, window: MainWindow) -> None:
+    claims = [item for item in window.view.nodes if item.startswith("claim:")]
+    assert claims  # the centre note's claims are shown around it
+    window.walk(claims[0])
+    shown = set(window.view.nodes)
+    assert note_item(window, MAIN_TITLE) in shown
+    click_node(qtbot, window, claims[0])  # the centre: its panel opens
+    assert window.reader.current_item == claims[0] and "evidence:" in window.reader.toPlainText()
