@@ -370,8 +370,8 @@ def extract_claims(note: Note) -> tuple[Claim, ...]:
 
 @dataclass(frozen=True)
 class RunVerdict:
-    """The outcome of one finished replication run of a claim (filled by the experiment runner,
-    a later issue): its verdict, when it finished, and the note's content hash it checked."""
+    """The outcome of one finished replication run of a claim (from notesgraph.experiments'
+    runs): its primary verdict, when it finished, and the note's content hash it checked."""
 
     claim_key: str
     verdict: Literal["consistent", "inconsistent", "inconclusive"]
@@ -383,8 +383,8 @@ def evidence_status(runs: Sequence[RunVerdict], note_hash: str) -> EvidenceStatu
     """A claim's evidence status: "untested" with no finished run, else the verdict of the
     latest one, or "stale" when the note's text changed since that run.
 
-    This is the hook the experiment runner plugs into: until it stores runs, every claim is
-    untested. O(runs).
+    This is the hook the experiment runner plugs into (`stored_claims` feeds it the verdicts of
+    the runs linked to the claim). O(runs).
 
     >>> evidence_status([], "abc")
     'untested'
@@ -405,8 +405,8 @@ class StoredClaim:
 
     ``item`` is its id across the app ("claim:12"); ``paper_id`` is the paper row its source
     resolves to (None for a citation of a paper the note does not list); ``source_note_id`` the
-    note it cites, when indexed. ``replications`` stays empty until experiments declare the
-    claims they test (a later issue); ``status`` comes from `evidence_status`.
+    note it cites, when indexed. ``replications`` names the experiments run on it (any status);
+    ``status`` comes from `evidence_status`.
     """
 
     id: int
@@ -433,10 +433,20 @@ def claim_from_row(row: dict[str, Any]) -> Claim:
 
 def stored_claims(store: Store, note_ids: Iterable[int] | None = None) -> list[StoredClaim]:
     """The stored claims of every note (or of `note_ids`), by note title then text order, each
-    with its evidence status. One query; O(claims)."""
-    return [StoredClaim(row["id"], row["note_id"], row["note_title"], claim_from_row(row), row["paper_id"],
-                        row["source_note_id"], evidence_status((), row["note_hash"]))
-            for row in store.claim_rows(note_ids)]
+    with the experiments run on it and its evidence status from their finished runs (see
+    notesgraph.experiments; `--quick` runs count only while no full run has finished). Two
+    queries; O(claims + run links)."""
+    runs = store.claim_run_verdicts()
+    found = []
+    for row in store.claim_rows(note_ids):
+        tested = runs.get(row["key"], [])
+        finished = [(quick, RunVerdict(row["key"], verdict, at, digest))  # type: ignore[arg-type]
+                    for _, verdict, at, digest, quick in tested if verdict]
+        verdicts = [run for quick, run in finished if not quick] or [run for _, run in finished]
+        found.append(StoredClaim(row["id"], row["note_id"], row["note_title"], claim_from_row(row), row["paper_id"],
+                                 row["source_note_id"], evidence_status(verdicts, row["note_hash"]),
+                                 tuple(dict.fromkeys(experiment for experiment, *_ in tested))))
+    return found
 
 
 _UNIT_SUFFIX = {"percent": "%", "multiplier": "x", "points": " points", "p_value": ""}

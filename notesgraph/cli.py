@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 from notesgraph import __version__
 from notesgraph.claims import describe_quantity, describe_source, stored_claims
+from notesgraph.cli_runs import RUN_COMMANDS
 from notesgraph.config import bundled_notes_folder, default_db_path
 from notesgraph.indexer import (
     CheckReport,
@@ -676,10 +677,11 @@ COMMANDS: dict[str, tuple[str, Command, Arguments]] = {
                cmd_export, _export_arguments),
     "claims": ("the quantitative claims of a note (or of every note) with their values, paper and status",
                cmd_claims, _claims_arguments),
+    **RUN_COMMANDS,
 }
 """name -> (help, handler, argument adder). A new command is one entry here, a handler and
 a line in the README's command table (a test checks both)."""
-NO_STORE = frozenset({"check", "app"})
+NO_STORE = frozenset({"check", "app", "experiments"})
 """Commands that must not open (and so create) a database."""
 
 

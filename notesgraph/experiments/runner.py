@@ -1,0 +1,357 @@
+"""Runs: create one, execute it in its own process, watch, cancel, resume, recover from a crash.
+
+The store is the only channel between the process that asks for a run (CLI, app) and the
+worker process that executes it: the run row carries status, progress, the worker's pid and a
+cancel flag; each finished condition's results are written in one transaction. So the app
+stays responsive, a crashing experiment cannot take it (or the database) down, a cancelled run
+keeps its finished conditions, and `resume` skips them. A run whose worker died is marked
+interrupted by `mark_interrupted`, which every entry point calls on start.
+
+Backends: `LocalBackend` starts `python -m notesgraph.experiments.runner DB RUN_ID`. Another
+engine (Ray, a batch queue) only needs `submit(db_path, run_id)` that calls `execute` somewhere
+that can reach the database file; see the README's design section.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.metadata
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Literal
+
+from notesgraph import __version__
+from notesgraph.experiments.registry import experiment, implementation
+from notesgraph.experiments.spec import ClaimTest, ExperimentError, ExperimentSpec, Progress, Result
+from notesgraph.store import Store
+
+__all__ = ["FINISHED", "LocalBackend", "RunStatus", "cancel_run", "code_version", "create_run", "deterministic_torch", "environment",
+           "execute", "mark_interrupted", "resume_run", "run_folder", "run_results", "wait_for"]
+
+RunStatus = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
+FINISHED = frozenset({"done", "failed", "cancelled", "interrupted"})
+RESUMABLE = frozenset({"failed", "cancelled", "interrupted"})
+THREADS = 1
+"""Threads a worker may use (BLAS, OpenMP, torch): fixed, so results do not depend on the machine."""
+_PROGRESS_EVERY = 0.2
+"""Seconds between progress writes; also how often a worker looks for a cancel request."""
+_WORKER_MODULE = "notesgraph.experiments.runner"
+
+
+class RunCancelled(Exception):
+    """Raised in a worker when its run was cancelled (a flag in the store, or SIGTERM)."""
+
+
+def run_folder(db_path: Path | str, run_id: int) -> Path:
+    """A run's artefacts folder, beside the database: <db stem>-runs/<id>/."""
+    db = Path(db_path)
+    return db.parent / f"{db.stem}-runs" / str(run_id)
+
+
+# -- asking for runs ----------------------------------------------------------------------------
+
+def _claims_tested(store: Store, spec: ExperimentSpec, claim_id: int | None) -> list[tuple[str, str, str]]:
+    """(claim key, claim test, note hash) of the stored claims `spec` tests: only `claim_id` when
+    given (ExperimentError when the spec does not test it), else every matching claim."""
+    note_ids = None
+    if claim_id is not None:
+        note_id = store.claim_note_id(claim_id)
+        if note_id is None:
+            raise ExperimentError(f"there is no claim:{claim_id} (see `notesgraph claims`)")
+        note_ids = [note_id]
+    found = []
+    for row in store.claim_rows(note_ids):
+        if claim_id is not None and row["id"] != claim_id:
+            continue
+        tests: list[ClaimTest] = [test for test in spec.claims if test.matches(row["text"])]
+        if claim_id is not None and not tests:
+            raise ExperimentError(f"{spec.name} does not test claim:{claim_id} ({row['text'][:80]!r})")
+        found.extend((row["key"], test.name, row["note_hash"]) for test in tests)
+    return found
+
+
+def create_run(store: Store, name: str, parameters: Mapping[str, Any] | None = None,
+               seeds: Sequence[int] | None = None, quick: bool = False, claim_id: int | None = None) -> int:
+    """A queued run of experiment `name` (nothing executes yet; see LocalBackend.submit).
+    Parameters are range-checked and resolved now, so the run records every value it uses.
+    Raises ExperimentError for an unknown name, parameter or claim."""
+    if store.path == ":memory:":
+        raise ExperimentError("runs need a database file (a worker process must open it)")
+    spec = experiment(name)
+    values = spec.resolve(parameters, quick)
+    claims = _claims_tested(store, spec, claim_id)
+    return store.insert_run(spec.name, spec.version, values, list(seeds) if seeds else list(spec.seeds), quick,
+                            lambda run_id: str(run_folder(store.path, run_id)), claims)
+
+
+def _row(store: Store, run_id: int) -> dict[str, Any]:
+    row = store.run_row(run_id)
+    if row is None:
+        raise ExperimentError(f"there is no run {run_id} (see `notesgraph runs`)")
+    return row
+
+
+def _worker_alive(pid: int | None) -> bool:
+    """Whether `pid` is a live runner worker (not a zombie, not a reused pid of something else)."""
+    if not pid:
+        return False
+    proc = Path(f"/proc/{pid}")
+    if proc.exists():
+        try:
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            command = (proc / "cmdline").read_bytes()
+        except OSError:
+            return False
+        return state not in ("Z", "X") and _WORKER_MODULE.encode() in command
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return not Path("/proc").exists()
+
+
+def mark_interrupted(store: Store) -> list[int]:
+    """Mark running (or claimed queued) runs whose worker is gone as interrupted; returns their ids.
+    Call on start of anything that shows or runs runs. O(unfinished runs)."""
+    found = []
+    for row in store.run_rows(["running", "queued"]):
+        if row["pid"] is not None and not _worker_alive(row["pid"]):
+            store.finish_run(row["id"], "interrupted", error="the worker process ended without finishing")
+            store.add_run_log(row["id"], f"interrupted: worker {row['pid']} is gone")
+            found.append(row["id"])
+    return found
+
+
+def cancel_run(store: Store, run_id: int) -> str:
+    """Ask a run to stop: its worker sees the request within ~0.2 s (and gets SIGTERM), keeps the
+    conditions it finished and ends as cancelled. A run with no live worker is cancelled at once.
+    Returns the status now."""
+    row = _row(store, run_id)
+    if row["status"] in FINISHED:
+        return row["status"]
+    store.update_run(run_id, cancel_requested=1)
+    if _worker_alive(row["pid"]):
+        if row["status"] == "running":
+            os.kill(row["pid"], signal.SIGTERM)
+        return row["status"]
+    store.finish_run(run_id, "cancelled")
+    store.add_run_log(run_id, "cancelled before a worker ran it")
+    return "cancelled"
+
+
+def resume_run(store: Store, run_id: int) -> None:
+    """Queue a failed, cancelled or interrupted run again; its worker skips finished conditions.
+    Raises ExperimentError for a run that is queued, running or done."""
+    mark_interrupted(store)
+    row = _row(store, run_id)
+    if row["status"] not in RESUMABLE:
+        raise ExperimentError(f"run {run_id} is {row['status']}; only failed, cancelled or interrupted runs resume")
+    store.update_run(run_id, status="queued", cancel_requested=0, pid=None, error="", finished_at=None)
+    done = store.finished_conditions(run_id)
+    store.add_run_log(run_id, f"resumed; {len(done)} finished condition(s) kept: {', '.join(done) or 'none'}")
+
+
+def run_results(store: Store, run_id: int) -> list[Result]:
+    return [Result(*row) for row in store.run_results(run_id)]
+
+
+def wait_for(store: Store, run_id: int, timeout: float | None = None,
+             on_progress: Callable[[dict[str, Any]], None] | None = None, poll: float = 0.1,
+             until: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+    """Poll the run's row until it is finished (or `until(row)` is true); returns the row.
+    Raises TimeoutError after `timeout` seconds. Costs one small query per `poll` seconds."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        row = _row(store, run_id)
+        if on_progress is not None:
+            on_progress(row)
+        if (until(row) if until is not None else row["status"] in FINISHED):
+            return row
+        if row["status"] in ("running", "queued") and row["pid"] and not _worker_alive(row["pid"]):
+            mark_interrupted(store)
+            continue
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError(f"run {run_id} is still {row['status']} after {timeout} s")
+        time.sleep(poll)
+
+
+class LocalBackend:
+    """Runs each run in a new Python process on this machine; `parallel` runs at once at most
+    (one after another by default). The process outlives its caller's Ctrl-C (own session)."""
+
+    def __init__(self, parallel: int = 1) -> None:
+        self.parallel = parallel
+
+    def submit(self, db_path: Path | str, run_id: int) -> subprocess.Popen[bytes]:
+        folder = run_folder(db_path, run_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **{name: str(THREADS) for name in (
+            "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")}}
+        with open(folder / "worker.log", "ab") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", _WORKER_MODULE, str(db_path), str(run_id), "--parallel", str(self.parallel)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+
+
+# -- the worker ---------------------------------------------------------------------------------
+
+def code_version() -> str:
+    """The git commit of the code (with +dirty for uncommitted changes), else the package version."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit, dirty = "", ""
+    return f"{commit}{'+dirty' if dirty else ''}" if commit else f"notesgraph {__version__}"
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
+def environment() -> dict[str, Any]:
+    """What a repeat needs to know: code version, Python, numpy/torch versions (read from package
+    metadata, not imported), threads, machine."""
+    return {"code_version": code_version(), "notesgraph": __version__, "python": platform.python_version(),
+            "numpy": _version("numpy"), "torch": _version("torch"), "threads": THREADS,
+            "platform": platform.platform(), "cpus": os.cpu_count()}
+
+
+def _write_artefacts(folder: Path, row: dict[str, Any], results: Sequence[Result],
+                     verdicts: Sequence[tuple[str, str, str, str, bool]]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "results.csv", "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["condition", "metric", "value", "ci_low", "ci_high", "n"])
+        writer.writerows((r.condition, r.metric, repr(r.value), repr(r.ci_low), repr(r.ci_high), r.n) for r in results)
+    record = {key: row[key] for key in ("id", "experiment", "version", "parameters", "seeds", "quick",
+                                        "environment", "created_at", "started_at")}
+    record["verdicts"] = [dict(zip(("claim", "condition", "verdict", "reason", "primary"), v)) for v in verdicts]
+    (folder / "run.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+
+
+def _plot(store: Store, module: Any, spec: ExperimentSpec, row: dict[str, Any], results: Sequence[Result]) -> None:
+    """results.png via the experiment's plot(), when it has one; a plotting error is logged,
+    it does not fail a run whose numbers are stored."""
+    if not hasattr(module, "plot"):
+        return
+    try:
+        module.plot(spec, results, str(Path(row["folder"]) / "results.png"))
+    except Exception as error:  # noqa: BLE001 - the numbers matter, the picture is a convenience
+        store.add_run_log(row["id"], f"no plot: {type(error).__name__}: {error}")
+
+
+def deterministic_torch() -> None:
+    """Fix torch's threads and ask for deterministic kernels, when an experiment imported torch
+    (never imports it itself: an experiment without torch pays nothing)."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(THREADS)
+        torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise RunCancelled()
+
+
+def execute(db_path: Path | str, run_id: int, parallel: int = 1) -> str:
+    """The worker: wait for a slot, run every unfinished condition, store results, verdicts and
+    artefacts; returns the final status. Never raises for an experiment's error (status failed)."""
+    with Store(db_path) as store:
+        mark_interrupted(store)
+        while (status := store.claim_run_slot(run_id, os.getpid(), parallel)) == "queued":
+            time.sleep(_PROGRESS_EVERY)
+            mark_interrupted(store)
+        if status != "running":
+            return status
+        signal.signal(signal.SIGTERM, _on_sigterm)
+        store.update_run(run_id, environment=environment())
+        row = _row(store, run_id)
+        try:
+            spec = experiment(row["experiment"])
+            if spec.version != row["version"]:
+                raise ExperimentError(f"run {run_id} used {spec.name} version {row['version']}; "
+                                      f"this notesgraph has version {spec.version}")
+            _run_conditions(store, spec, row)
+            module = implementation(spec)
+            results = run_results(store, run_id)
+            verdicts = [(v.claim, v.condition, v.verdict, v.reason, v.primary)
+                        for v in module.claim_verdicts(spec, results)]
+            _write_artefacts(Path(row["folder"]), row, results, verdicts)
+            _plot(store, module, spec, row, results)
+            store.finish_run(run_id, "done", verdicts)
+            store.add_run_log(run_id, f"done: {len(results)} results, {len(verdicts)} verdicts")
+            return "done"
+        except RunCancelled:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            done = store.finished_conditions(run_id)
+            _write_artefacts(Path(row["folder"]), row, run_results(store, run_id), [])
+            store.finish_run(run_id, "cancelled")
+            store.add_run_log(run_id, f"cancelled; kept {len(done)} finished condition(s): {', '.join(done) or 'none'}")
+            return "cancelled"
+        except Exception as error:  # noqa: BLE001 - an experiment's bug ends its run, not the worker
+            store.finish_run(run_id, "failed", error=f"{type(error).__name__}: {error}")
+            store.add_run_log(run_id, "failed:\n" + traceback.format_exc())
+            return "failed"
+
+
+def _run_conditions(store: Store, spec: ExperimentSpec, row: dict[str, Any]) -> None:
+    """Each condition not yet finished, in spec order; raises RunCancelled on a cancel request."""
+    run_id, module = row["id"], implementation(spec)
+    deterministic_torch()
+    finished = set(store.finished_conditions(run_id))
+    count = len(spec.conditions)
+    store.add_run_log(run_id, f"started worker {os.getpid()}; skipping finished: {', '.join(sorted(finished)) or 'none'}")
+    last = 0.0
+    for position, condition in enumerate(spec.conditions):
+        if condition in finished:
+            continue
+        results: list[Result] = []
+        for item in module.run_condition(condition, row["parameters"], row["seeds"]):
+            if isinstance(item, Progress):
+                now = time.monotonic()
+                if now - last >= _PROGRESS_EVERY or item.step >= item.total:
+                    last = now
+                    done = position * 1000 + (1000 * item.step) // max(item.total, 1)
+                    if store.set_run_progress(run_id, done, count * 1000, item.message):
+                        raise RunCancelled()
+            else:
+                results.append(item)
+        store.save_run_condition(run_id, condition, position,
+                                 [(r.condition, r.metric, r.value, r.ci_low, r.ci_high, r.n) for r in results])
+        store.add_run_log(run_id, f"condition {condition} finished: {len(results)} results")
+    store.set_run_progress(run_id, count * 1000, count * 1000, "all conditions finished")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m notesgraph.experiments.runner DB RUN_ID [--parallel N]`: the worker process."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="notesgraph-run-worker")
+    parser.add_argument("db")
+    parser.add_argument("run_id", type=int)
+    parser.add_argument("--parallel", type=int, default=1)
+    args = parser.parse_args(argv)
+    status = execute(args.db, args.run_id, args.parallel)
+    return 0 if status in ("done", "cancelled") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""What an experiment is, as plain frozen data: name, version, claims, conditions, parameters.
+
+A spec is cheap to build and import (no numpy, no torch), so listing experiments costs nothing.
+Its implementation lives in another module, named by `implementation` and imported only when a
+run starts. Parameters are checked against their ranges here, so a bad `--param` fails before a
+process is started.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+ParameterValue = int | float
+
+__all__ = ["ClaimTest", "ExperimentError", "ExperimentSpec", "Parameter", "ParameterValue", "Progress",
+           "Result", "ClaimVerdict", "nearest"]
+
+
+class ExperimentError(ValueError):
+    """Something a user typed names no experiment, parameter, claim or run; says what would."""
+
+
+def nearest(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
+    """Up to `n` of `choices` closest to `word` (difflib ratio >= 0.5), best first."""
+    return difflib.get_close_matches(word, list(choices), n=n, cutoff=0.5)
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = nearest(word, choices)
+    return f"; did you mean {' or '.join(close)}?" if close else ""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One tunable number with its default, inclusive range and quick (`--quick`) value."""
+
+    name: str
+    default: ParameterValue
+    low: ParameterValue
+    high: ParameterValue
+    help: str
+    quick: ParameterValue | None = None
+
+    def parse(self, text: str | ParameterValue) -> ParameterValue:
+        """`text` as this parameter's type (int when the default is an int), range-checked."""
+        try:
+            value: ParameterValue = int(text) if isinstance(self.default, int) else float(text)
+        except ValueError:
+            kind = "an integer" if isinstance(self.default, int) else "a number"
+            raise ExperimentError(f"parameter {self.name} must be {kind}, got {text!r}") from None
+        if not self.low <= value <= self.high:
+            raise ExperimentError(f"parameter {self.name}={value} is outside {self.low}..{self.high}")
+        return value
+
+
+@dataclass(frozen=True)
+class ClaimTest:
+    """A claim an experiment tests: a pattern that finds the claim's sentence among stored claims,
+    the number claimed, and the condition whose interval decides the claim's verdict."""
+
+    name: str
+    pattern: str
+    """regular expression, searched case-insensitively in a claim's text"""
+    metric: str
+    claimed: float
+    condition: str
+    description: str
+
+    def matches(self, text: str) -> bool:
+        return re.search(self.pattern, text, re.IGNORECASE) is not None
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """An experiment as data (what lm-evaluation-harness calls a task config).
+
+    `estimate_seconds` is the full run's time on the reference machine (2 CPU cores);
+    `quick_seconds` that of `--quick`, which is the same code with the parameters' quick values.
+    """
+
+    name: str
+    version: str
+    title: str
+    description: str
+    implementation: str
+    """module imported to run it; it defines run_condition() and claim_verdicts()"""
+    conditions: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
+    seeds: tuple[int, ...]
+    claims: tuple[ClaimTest, ...] = ()
+    estimate_seconds: float = 0.0
+    quick_seconds: float = 0.0
+    notes: str = ""
+
+    def parameter(self, name: str) -> Parameter:
+        for parameter in self.parameters:
+            if parameter.name == name:
+                return parameter
+        raise ExperimentError(f"{self.name} has no parameter {name!r}"
+                              + _did_you_mean(name, [p.name for p in self.parameters])
+                              + f" (parameters: {', '.join(p.name for p in self.parameters)})")
+
+    def resolve(self, overrides: Mapping[str, str | ParameterValue] | None = None,
+                quick: bool = False) -> dict[str, ParameterValue]:
+        """Every parameter's value: the override, else the quick value with `quick`, else the
+        default. Raises ExperimentError on an unknown name or a value out of range."""
+        overrides = dict(overrides or {})
+        values = {p.name: (p.quick if quick and p.quick is not None else p.default) for p in self.parameters}
+        for name, text in overrides.items():
+            values[name] = self.parameter(name).parse(text)
+        return values
+
+
+def parse_assignments(items: Sequence[str]) -> dict[str, str]:
+    """`["tasks=40", "instances=20"]` -> {"tasks": "40", "instances": "20"}."""
+    found: dict[str, str] = {}
+    for item in items:
+        name, equals, value = item.partition("=")
+        if not equals or not name.strip():
+            raise ExperimentError(f"--param takes NAME=VALUE, got {item!r}")
+        found[name.strip()] = value.strip()
+    return found
+
+
+# -- what an experiment yields ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Progress:
+    """Work done within the current condition: `step` of `total`, and what is being done."""
+
+    step: int
+    total: int
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Result:
+    """One measured number with its 95% interval and how many units (tasks) it rests on."""
+
+    condition: str
+    metric: str
+    value: float
+    ci_low: float
+    ci_high: float
+    n: int
+
+
+Verdict = Literal["consistent", "inconsistent", "inconclusive"]
+
+
+@dataclass(frozen=True)
+class ClaimVerdict:
+    """A claim test's verdict in one condition, with its one-sentence reason; `primary` marks
+    the condition that decides the claim's evidence status."""
+
+    claim: str
+    condition: str
+    verdict: Verdict
+    reason: str
+    primary: bool = False
+    details: dict[str, float] = field(default_factory=dict)
