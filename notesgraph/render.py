@@ -12,6 +12,7 @@ import html
 import re
 from collections.abc import Iterable
 from typing import Any
+from pathlib import Path
 from urllib.parse import quote, unquote
 
 from markdown_it import MarkdownIt
@@ -33,9 +34,15 @@ def create_href(title: str) -> str:
     return "create:" + quote(title, safe="")
 
 
+def run_href(experiment: str, quick: bool, claim_id: int) -> str:
+    """A link that launches a replication run of `experiment` for a claim."""
+    return f"run:{quote(experiment, safe='')}:{int(quick)}:{claim_id}"
+
+
 def parse_href(href: str) -> tuple[str, str]:
-    """('item', 'note:12'), ('create', 'Title') or ('external', url) for a clicked link."""
-    for scheme in ("item", "create"):
+    """('item', 'note:12'), ('create', 'Title'), ('run', 'name:quick:claim'), ('cancel', run id)
+    or ('external', url) for a clicked link."""
+    for scheme in ("item", "create", "run", "cancel"):
         if href.startswith(scheme + ":"):
             return scheme, unquote(href[len(scheme) + 1:])
     return "external", href
@@ -228,8 +235,9 @@ def _clip(text: str, limit: int = 140) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def claim_html(stored: Any) -> str:
-    """The claim panel: the sentence, its structured values, its source and evidence status."""
+def claim_html(stored: Any, experiments: Iterable[Any] = (), runs: Iterable[dict[str, Any]] = ()) -> str:
+    """The claim panel: the sentence, its structured values, its source, its evidence status,
+    the experiments that test it (links that launch a run) and its past runs with results."""
     from notesgraph.claims import describe_quantity, describe_source
 
     claim = stored.claim
@@ -237,10 +245,39 @@ def claim_html(stored: Any) -> str:
     markers = f"<p><small>comparison: {html.escape(', '.join(claim.markers))}</small></p>" if claim.markers else ""
     paper = (_link(item_href("paper", stored.paper_id), claim.source.paper or "the paper", "paper")
              if stored.paper_id else html.escape(describe_source(claim.source)))
+    launch = [f"{html.escape(spec.title)} — "
+              + _link(run_href(spec.name, True, stored.id), "Run replication (quick)")
+              + " · " + _link(run_href(spec.name, False, stored.id), "full run")
+              + f"<br><small>{html.escape(spec.description)}</small>" for spec in experiments]
     return (f"<h1>Claim</h1><p style=\"background-color:{CLAIM_BACKGROUND}\">{html.escape(claim.text)}</p>"
             f"<p><small>in {_link(item_href('note', stored.note_id), stored.note_title, 'note')}"
             f" · evidence: <b>{html.escape(stored.status)}</b></small></p>{markers}"
             + _section("Values", values)
             + f"<h3>Source</h3><p>{paper}</p>"
-            + "<h3>Replications</h3><p><small>No replication run yet: the experiment runner is a "
-              "later issue.</small></p>")
+            + (_section("Replications", launch) or "<h3>Replications</h3><p><small>No experiment tests "
+               "this claim yet.</small></p>")
+            + "".join(_run_html(run) for run in runs))
+
+
+def _run_html(run: dict[str, Any]) -> str:
+    """One run: status and progress, primary verdicts, the result table and its plot."""
+    status = run["status"]
+    head = (f"<h3>Run {run['id']} · {html.escape(run['experiment'])}{' (quick)' if run.get('quick') else ''}"
+            f" · {html.escape(status)}</h3>")
+    if status in ("queued", "running"):
+        head += (f"<p><small>{run.get('progress_done', 0)}/{run.get('progress_total', 0)} "
+                 f"{html.escape(run.get('progress_message', ''))} · "
+                 + _link(f"cancel:{run['id']}", "Cancel") + "</small></p>")
+    if run.get("error"):
+        head += f"<p><small>{html.escape(run['error'])}</small></p>"
+    verdicts = "".join(f"<li><b>{html.escape(v)}</b> ({html.escape(condition)}): {html.escape(reason)}</li>"
+                       for _, condition, v, reason, primary in run.get("verdicts", ()) if primary)
+    rows = "".join(
+        f"<tr><td>{html.escape(condition)}</td><td>{html.escape(metric)}</td><td>{value:.1f}</td>"
+        f"<td>[{low:.1f}, {high:.1f}]</td><td>{n}</td></tr>"
+        for condition, metric, value, low, high, n in run.get("results", ()))
+    table = ("<table cellspacing=4><tr><th>condition</th><th>metric</th><th>value</th><th>95% CI</th>"
+             f"<th>n</th></tr>{rows}</table>") if rows else ""
+    plot = run.get("plot")
+    image = f'<p><img src="{html.escape(Path(plot).as_uri())}" width="380"></p>' if plot else ""
+    return head + (f"<ul>{verdicts}</ul>" if verdicts else "") + table + image

@@ -916,6 +916,11 @@ class Store:
                              [(run_id, key, test, digest) for key, test, digest in claims])
         return run_id
 
+    def claim_run_ids(self, claim_key: str) -> list[int]:
+        """Ids of the runs that tested the claim with this key, newest first."""
+        return [row[0] for row in self.db.execute(
+            "SELECT DISTINCT run_id FROM run_claims WHERE claim_key = ? ORDER BY run_id DESC", [claim_key])]
+
     def run_row(self, run_id: int) -> dict[str, Any] | None:
         """One run with parameters, seeds and environment decoded, or None."""
         rows = self.run_rows(run_ids=[run_id])

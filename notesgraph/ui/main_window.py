@@ -92,12 +92,19 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.progress = QProgressBar(maximumWidth=220, visible=False)
         self.statusBar().addPermanentWidget(self.progress)
+        self.run_progress = QProgressBar(maximumWidth=220, visible=False, format="run %v/%m")
+        self.statusBar().addPermanentWidget(self.run_progress)
+        self.watched_runs: dict[int, str] = {}
+        self._run_timer = QTimer(self, interval=400)
+        self._run_timer.timeout.connect(self._poll_runs)
 
         self.view.walkRequested.connect(self.walk)
         self.view.openRequested.connect(self.open_item)
         self.view.moreRequested.connect(self.show_more)
         self.reader.itemActivated.connect(self._reader_link)
         self.reader.createRequested.connect(self.create_stub_note)
+        self.reader.runRequested.connect(self.launch_run)
+        self.reader.cancelRequested.connect(self.cancel_run)
         self.navigator.itemChosen.connect(self.walk_and_open)
         self.setWindowTitle(f"notesgraph — {self.folder}")
         self.resize(1400, 860)
@@ -411,7 +418,7 @@ class MainWindow(QMainWindow):
             elif kind == "concept":
                 page = render.concept_html(self.store.concept(ident))
             elif kind == "claim":
-                page = render.claim_html(self._claim(int(ident)))
+                page = self._claim_page(int(ident))
             else:
                 return
         except KeyError:
@@ -428,6 +435,69 @@ class MainWindow(QMainWindow):
             if claim.id == claim_id:
                 return claim
         raise KeyError(claim_id)
+
+    def _claim_page(self, claim_id: int) -> str:
+        """The claim panel with the experiments that test it and its runs (newest first)."""
+        from notesgraph.experiments.registry import experiments_for_claim
+
+        stored = self._claim(claim_id)
+        specs = list({spec.name: spec for spec, _ in experiments_for_claim(stored.claim.text)}.values())
+        runs = []
+        for run_id in self.store.claim_run_ids(stored.claim.key):
+            row = self.store.run_row(run_id)
+            if row is None:
+                continue
+            row["results"] = self.store.run_results(run_id)
+            row["verdicts"] = self.store.run_verdicts(run_id)
+            plot = Path(row["folder"]) / "results.png" if row.get("folder") else None
+            row["plot"] = str(plot) if plot is not None and plot.exists() else None
+            runs.append(row)
+        return render.claim_html(stored, specs, runs)
+
+    # -- replication runs --------------------------------------------------------------------
+
+    def launch_run(self, spec: str) -> int | None:
+        """Start a replication run for a claim in its own process and watch it."""
+        from urllib.parse import unquote
+
+        from notesgraph.experiments import runner
+
+        name, quick, claim = spec.rsplit(":", 2)
+        try:
+            run_id = runner.create_run(self.store, unquote(name), quick=quick == "1", claim_id=int(claim))
+        except Exception as error:  # noqa: BLE001 - an experiment error is the user's to read
+            QMessageBox.warning(self, "notesgraph", f"Could not start the run:\n{error}")
+            return None
+        runner.LocalBackend().submit(self.db_path, run_id)
+        self.watched_runs[run_id] = f"claim:{claim}"
+        self.statusBar().showMessage(f"Run {run_id} started ({unquote(name)})", 5000)
+        self._run_timer.start()
+        self.reopen()
+        return run_id
+
+    def cancel_run(self, run_id: int) -> None:
+        from notesgraph.experiments import runner
+
+        self.statusBar().showMessage(f"Run {run_id}: {runner.cancel_run(self.store, run_id)}", 5000)
+
+    def _poll_runs(self) -> None:
+        """Progress of watched runs in the status bar; a finished run refreshes its claim panel."""
+        for run_id, item in list(self.watched_runs.items()):
+            row = self.store.run_row(run_id)
+            if row is None:
+                del self.watched_runs[run_id]
+                continue
+            self.run_progress.setRange(0, max(row["progress_total"], 1))
+            self.run_progress.setValue(row["progress_done"])
+            self.run_progress.show()
+            if row["status"] not in ("queued", "running"):
+                del self.watched_runs[run_id]
+                self.statusBar().showMessage(f"Run {run_id} {row['status']}", 10000)
+            if self.reader.current_item == item:
+                self.reopen()
+        if not self.watched_runs:
+            self._run_timer.stop()
+            self.run_progress.hide()
 
     def reopen(self) -> None:
         if self.reader.current_item:

@@ -21,10 +21,13 @@ a { text-decoration: none; }
 
 
 class Reader(QTextBrowser):
-    """Shows one page; emits `itemActivated(item_id)` and `createRequested(title)`."""
+    """Shows one page; emits `itemActivated(item_id)`, `createRequested(title)`,
+    `runRequested(spec)` and `cancelRequested(run_id)`."""
 
     itemActivated = Signal(str)
     createRequested = Signal(str)
+    runRequested = Signal(str)  # "experiment:quick:claim id"
+    cancelRequested = Signal(int)  # run id
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,5 +47,9 @@ class Reader(QTextBrowser):
             self.itemActivated.emit(target)
         elif kind == "create":
             self.createRequested.emit(target)
+        elif kind == "run":
+            self.runRequested.emit(target)
+        elif kind == "cancel":
+            self.cancelRequested.emit(int(target))
         elif url.scheme() in ("http", "https"):
             QDesktopServices.openUrl(url)

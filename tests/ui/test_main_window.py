@@ -231,3 +231,22 @@ def test_claims_are_nodes_next_to_their_note_and_paper(qtbot, window: MainWindow
     assert note_item(window, MAIN_TITLE) in shown
     click_node(qtbot, window, claims[0])  # the centre: its panel opens
     assert window.reader.current_item == claims[0] and "evidence:" in window.reader.toPlainText()
+
+
+def test_a_quick_run_launched_from_the_claim_panel_finishes_and_shows_its_result(qtbot, window: MainWindow) -> None:
+    from notesgraph.claims import stored_claims
+
+    main = note_item(window, MAIN_TITLE)
+    claim = next(c for c in stored_claims(window.store, [int(main.split(":")[1])])
+                 if any(q.value == 42.6 for q in c.claim.quantities))
+    window.walk_and_open(claim.item)
+    assert "Run replication (quick)" in window.reader.toPlainText()
+    html = window.reader.toHtml()
+    href = html.split('href="run:', 1)[1].split('"', 1)[0]
+    window.reader.runRequested.emit(href)  # as if the link were clicked
+    assert window.watched_runs
+    qtbot.waitUntil(lambda: not window.watched_runs, timeout=120000)
+    panel = window.reader.toPlainText()
+    assert "· done" in panel and "95% CI" in panel
+    assert any(word in panel for word in ("consistent", "inconclusive", "inconsistent"))
+    assert "evidence: untested" not in panel
