@@ -231,6 +231,9 @@ class MainWindow(QMainWindow):
         report, self.graph = result
         self.report = report
         self._watch()
+        from notesgraph.experiments.runner import mark_interrupted
+
+        mark_interrupted(self.store)  # runs whose process died while the app was closed
         if self.similarity is not None:
             self.similarity.refresh()
         self.statusBar().showMessage(
