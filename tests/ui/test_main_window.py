@@ -14,17 +14,25 @@ from notesgraph.ui.main_window import MainWindow
 MAIN_TITLE = "Does instruction tuning teach task understanding or output format?"
 
 
-@pytest.fixture
-def window(qtbot, tmp_path: Path):
+def open_window(qtbot, tmp_path: Path, embed: bool = False, broken: bytes = b"") -> MainWindow:
+    """A shown window on a fresh copy of the bundled notes (plus a broken file when given),
+    with its own database and settings; indexing started, not awaited."""
     folder = tmp_path / "notes"
     shutil.copytree(NOTES, folder)
+    if broken:
+        (folder / "bad.txt").write_bytes(broken)
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(tmp_path / "app.db", folder, settings, embed=False)
+    win = MainWindow(tmp_path / "app.db", folder, settings, embed=embed)
     qtbot.addWidget(win)
     win.show()
-    with qtbot.waitSignal(win.reindex().signals.finished, timeout=30000):
-        pass
-    qtbot.waitUntil(lambda: win.current is not None, timeout=5000)
+    win.reindex()
+    return win
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path):
+    win = open_window(qtbot, tmp_path)
+    qtbot.waitUntil(lambda: win.current is not None and not win.tasks, timeout=30000)
     return win
 
 
@@ -117,15 +125,8 @@ def test_create_note_resolves_a_stub(qtbot, window: MainWindow) -> None:
 
 
 def test_broken_notes_are_listed_and_the_rest_shows(qtbot, tmp_path: Path) -> None:
-    folder = tmp_path / "broken"
-    shutil.copytree(NOTES, folder)
-    (folder / "bad.txt").write_bytes(b"Title\nbad \xff byte\n")
-    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(tmp_path / "b.db", folder, settings, embed=False)
-    qtbot.addWidget(win)
-    win.show()
-    with qtbot.waitSignal(win.reindex().signals.finished, timeout=30000):
-        pass
+    win = open_window(qtbot, tmp_path, broken=b"Title\nbad \xff byte\n")
+    qtbot.waitUntil(lambda: not win.tasks, timeout=30000)
     assert win.problems.count() == 1
     assert "bad.txt:2: is not valid UTF-8" in win.problems.item(0).text()
     assert win.problems_dock.isVisible()
@@ -155,13 +156,7 @@ def test_app_command_opens_the_window_and_saves_a_screenshot(tmp_path: Path) -> 
 
 
 def test_embeddings_add_similar_items_paper_ranks_and_search_by_meaning(qtbot, tmp_path: Path, encoder) -> None:
-    folder = tmp_path / "notes"
-    shutil.copytree(NOTES, folder)
-    settings = QSettings(str(tmp_path / "e.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(tmp_path / "e.db", folder, settings, embed=True)
-    qtbot.addWidget(win)
-    win.show()
-    win.reindex()
+    win = open_window(qtbot, tmp_path, embed=True)
     qtbot.waitUntil(lambda: win.current is not None and not win.tasks, timeout=120000)
     assert any(kind == "similar" for _, _, kind in win.graph.edges(keys=True))
     text = win.reader.toPlainText()
