@@ -259,6 +259,18 @@ def claim_html(stored: Any, experiments: Iterable[Any] = (), runs: Iterable[dict
             + "".join(_run_html(run) for run in runs))
 
 
+def run_html(run: dict[str, Any], claims: Iterable[Any] = ()) -> str:
+    """A run's own page: what it ran, on which claims, and its results."""
+    tested = _section("Claims it tests", (
+        _link(item_href("claim", c.id), c.claim.text, "claim") + f" <small>· {html.escape(c.status)}</small>"
+        for c in claims))
+    environment = run.get("environment") or {}
+    facts = (f"<p><small>parameters {html.escape(str(run.get('parameters')))} · seeds "
+             f"{html.escape(str(run.get('seeds')))} · code {html.escape(str(environment.get('code', '')))}"
+             f"</small></p>")
+    return _run_html(run) + facts + tested
+
+
 def _run_html(run: dict[str, Any]) -> str:
     """One run: status and progress, primary verdicts, the result table and its plot."""
     status = run["status"]

@@ -357,8 +357,8 @@ class MainWindow(QMainWindow):
 
     def walk(self, item: str) -> None:
         """Make `item` the centre of the view, recording it in the history. Items the graph
-        does not hold yet (a claim while the graph is being built) open in the reader."""
-        if item.startswith("claim:") and not graph_bridge.has_item(self.graph, item):
+        does not hold (runs; a claim while the graph is being built) open in the reader."""
+        if item.startswith(("claim:", "run:")) and not graph_bridge.has_item(self.graph, item):
             self.open_item(item)
             return
         if self.graph is None or not graph_bridge.has_item(self.graph, item):
@@ -422,6 +422,8 @@ class MainWindow(QMainWindow):
                 page = render.concept_html(self.store.concept(ident))
             elif kind == "claim":
                 page = self._claim_page(int(ident))
+            elif kind == "run":
+                page = self._run_page(int(ident))
             else:
                 return
         except KeyError:
@@ -445,17 +447,27 @@ class MainWindow(QMainWindow):
 
         stored = self._claim(claim_id)
         specs = list({spec.name: spec for spec, _ in experiments_for_claim(stored.claim.text)}.values())
-        runs = []
-        for run_id in self.store.claim_run_ids(stored.claim.key):
-            row = self.store.run_row(run_id)
-            if row is None:
-                continue
-            row["results"] = self.store.run_results(run_id)
-            row["verdicts"] = self.store.run_verdicts(run_id)
-            plot = Path(row["folder"]) / "results.png" if row.get("folder") else None
-            row["plot"] = str(plot) if plot is not None and plot.exists() else None
-            runs.append(row)
+        runs = [self._run_details(run_id) for run_id in self.store.claim_run_ids(stored.claim.key)]
         return render.claim_html(stored, specs, runs)
+
+    def _run_details(self, run_id: int) -> dict[str, Any]:
+        row = self.store.run_row(run_id)
+        if row is None:
+            raise KeyError(run_id)
+        row["results"] = self.store.run_results(run_id)
+        row["verdicts"] = self.store.run_verdicts(run_id)
+        plot = Path(row["folder"]) / "results.png" if row.get("folder") else None
+        row["plot"] = str(plot) if plot is not None and plot.exists() else None
+        return row
+
+    def _run_page(self, run_id: int) -> str:
+        from notesgraph.claims import stored_claims
+
+        row = self._run_details(run_id)
+        tested = {key for key, in self.store.db.execute(
+            "SELECT claim_key FROM run_claims WHERE run_id = ?", [run_id])}
+        claims = [c for c in stored_claims(self.store) if c.claim.key in tested]
+        return render.run_html(row, claims)
 
     # -- replication runs --------------------------------------------------------------------
 
@@ -473,6 +485,7 @@ class MainWindow(QMainWindow):
             return None
         runner.LocalBackend().submit(self.db_path, run_id)
         self.watched_runs[run_id] = f"claim:{claim}"
+        self.navigator.refresh_claims_and_runs()
         self.statusBar().showMessage(f"Run {run_id} started ({unquote(name)})", 5000)
         self._run_timer.start()
         self.reopen()
@@ -496,6 +509,7 @@ class MainWindow(QMainWindow):
             if row["status"] not in ("queued", "running"):
                 del self.watched_runs[run_id]
                 self.statusBar().showMessage(f"Run {run_id} {row['status']}", 10000)
+                self.navigator.refresh_claims_and_runs()
             if self.reader.current_item == item:
                 self.reopen()
         if not self.watched_runs:

@@ -100,7 +100,8 @@ class Navigator(QWidget):
         self.results = ItemList()
         self.status = QLabel()
         self.tabs = QTabWidget()
-        self.lists = {"note": ItemList(), "inquiry": ItemList(), "paper": ItemList()}
+        self.lists = {"note": ItemList(), "inquiry": ItemList(), "paper": ItemList(),
+                      "claim": ItemList(), "run": ItemList()}
         for kind, widget in self.lists.items():
             self.tabs.addTab(widget, kind_style(kind).plural)
             widget.itemChosen.connect(self.itemChosen)
@@ -126,10 +127,24 @@ class Navigator(QWidget):
                                     for q in self.store.inquiry_list()])
         self.lists["paper"].fill([(item_id("paper", p["id"]), "paper", p["title"], p["notes"])
                                   for p in self.store.paper_list()])
+        self.refresh_claims_and_runs()
         for index, (kind, widget) in enumerate(self.lists.items()):
             self.tabs.setTabText(index, f"{kind_style(kind).plural} ({widget.count():,})")
         if self.search.text().strip():
             self.run_search()
+
+    def refresh_claims_and_runs(self) -> None:
+        """Claims with their evidence badge, and runs with their status (newest first)."""
+        from notesgraph.claims import stored_claims
+
+        badge = {"untested": "○", "consistent": "✔", "inconsistent": "✘", "inconclusive": "?", "stale": "⟳"}
+        self.lists["claim"].fill([(c.item, "claim", f"{badge.get(c.status, '·')} {c.status} · {c.claim.text}", 0)
+                                  for c in stored_claims(self.store)])
+        self.lists["run"].fill([(item_id("run", r["id"]), "run",
+                                 f"#{r['id']} {r['experiment']}{' (quick)' if r['quick'] else ''} · {r['status']}", 0)
+                                for r in self.store.run_rows(limit=500)])
+        for index, (kind, widget) in enumerate(self.lists.items()):
+            self.tabs.setTabText(index, f"{kind_style(kind).plural} ({widget.count():,})")
 
     def run_search(self) -> None:
         text = self.search.text().strip()

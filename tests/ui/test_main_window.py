@@ -245,3 +245,9 @@ def test_a_quick_run_launched_from_the_claim_panel_finishes_and_shows_its_result
     assert "· done" in panel and "95% CI" in panel
     assert any(word in panel for word in ("consistent", "inconclusive", "inconsistent"))
     assert "evidence: untested" not in panel
+    runs = window.navigator.lists["run"]
+    assert runs.count() == 1 and "random_baseline (quick) · done" in runs.model_.rows[0][2]
+    claims = window.navigator.lists["claim"]
+    assert any(row[0] == claim.item and "untested" not in row[2] for row in claims.model_.rows)
+    window.navigator.itemChosen.emit(runs.item_at(0))  # the Runs tab: the run's own page
+    assert window.reader.current_item == runs.item_at(0) and "Claims it tests" in window.reader.toPlainText()
