@@ -8,23 +8,21 @@ as JSON with --json). User errors become one clear line on stderr and an exit co
 from __future__ import annotations
 
 import argparse
-import functools
-import json
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from notesgraph import __version__
 from notesgraph.claims import describe_quantity, describe_source, stored_claims
+from notesgraph.cli_output import EXIT_FAILED, EXIT_OK, EXIT_SKIPPED, ProgressBar, print_json, user_errors
 from notesgraph.cli_runs import RUN_COMMANDS
 from notesgraph.config import bundled_notes_folder, default_db_path
 from notesgraph.indexer import (
     CheckReport,
-    IndexProgress,
     IndexReport,
     NotesFolderError,
     check_folder,
@@ -36,40 +34,6 @@ from notesgraph.lookup import AmbiguousTitle, NoteNotFound, find_inquiry_id, fin
 from notesgraph.model import ITEM_KINDS, item_id, split_item_id
 from notesgraph.passages import EMBEDDED_KINDS
 from notesgraph.store import Store, StoreError
-
-EXIT_OK, EXIT_SKIPPED, EXIT_FAILED = 0, 1, 2
-
-
-class ProgressBar:
-    """A one-line progress bar on a terminal with rate and ETA; silent when not a terminal."""
-
-    def __init__(self, stream: TextIO, label: str) -> None:
-        self.stream = stream
-        self.label = label
-        self.enabled = stream.isatty()
-        self.started = time.perf_counter()
-        self.last_draw = 0.0
-
-    def __call__(self, step: IndexProgress) -> None:
-        now = time.perf_counter()
-        if not self.enabled or (now - self.last_draw < 0.1 and step.done < step.total):
-            return
-        self.last_draw = now
-        elapsed = max(now - self.started, 1e-9)
-        rate = step.done / elapsed
-        eta = (step.total - step.done) / rate if rate else 0.0
-        filled = int(30 * step.done / max(step.total, 1))
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] "
-                          f"{step.done}/{step.total} {rate:.0f}/s ETA {eta:.0f}s ")
-        if step.done >= step.total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
-def _print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
-    sys.stdout.write("\n")
-
 
 def _print_problems(problems: Sequence[Any]) -> None:
     for problem in problems:
@@ -97,7 +61,7 @@ def cmd_index(args: argparse.Namespace, store: Store) -> int:
     report = _run_index(store, Path(args.folder) if args.folder else bundled_notes_folder(), args.json)
     embedded, embed_error = (None, None) if args.no_embed else _run_embed(store, args.model, args.json)
     if args.json:
-        _print_json({**asdict(report), "embeddings": embedded and asdict(embedded), "embedding_error": embed_error})
+        print_json({**asdict(report), "embeddings": embedded and asdict(embedded), "embedding_error": embed_error})
     else:
         _print_problems(report.problems)
         print(_index_summary(report))
@@ -134,7 +98,7 @@ def cmd_summary(args: argparse.Namespace, store: Store, folder: Path | None = No
     report = _run_index(store, folder or bundled_notes_folder(), quiet=True)
     stats = store.stats()
     if args.json:
-        _print_json({"index": asdict(report), "stats": stats, "notes": store.note_titles()})
+        print_json({"index": asdict(report), "stats": stats, "notes": store.note_titles()})
         return EXIT_SKIPPED if report.problems else EXIT_OK
     _print_problems(report.problems)
     print(f"notesgraph {__version__} · {report.folder} · database {store.path}")
@@ -158,7 +122,7 @@ def _stats_text(stats: dict[str, int]) -> str:
 def cmd_stats(args: argparse.Namespace, store: Store) -> int:
     stats = store.stats()
     if args.json:
-        _print_json(stats)
+        print_json(stats)
     else:
         print(_stats_text(stats))
     return EXIT_OK
@@ -167,7 +131,7 @@ def cmd_stats(args: argparse.Namespace, store: Store) -> int:
 def cmd_show(args: argparse.Namespace, store: Store) -> int:
     note = store.note(find_note_id(store, " ".join(args.title)))
     if args.json:
-        _print_json(note)
+        print_json(note)
         return EXIT_OK
     print(note["title"])
     print(f"{note['path']} · {note['format']}" + (f" · tags: {', '.join(note['tags'])}" if note["tags"] else ""))
@@ -201,7 +165,7 @@ def cmd_search(args: argparse.Namespace, store: Store) -> int:
         return cmd_semantic_search(args, store)
     hits = store.search(" ".join(args.text), limit=args.limit)
     if args.json:
-        _print_json(hits)
+        print_json(hits)
     elif not hits:
         print("no notes match", file=sys.stderr)
     else:
@@ -214,7 +178,7 @@ def cmd_check(args: argparse.Namespace, store: Store | None) -> int:
     """Check a folder; runs without a store so nothing is written."""
     report: CheckReport = check_folder(args.folder)
     if args.json:
-        _print_json(asdict(report))
+        print_json(asdict(report))
     else:
         for problem in report.problems:
             print(f"error   {problem.describe()}")
@@ -254,24 +218,9 @@ def _print_embed_report(report: Any, error: str | None) -> None:
         print(f"notesgraph: {error}", file=sys.stderr)
 
 
-def _vector_errors(handler: Command) -> Command:
-    """Report the errors a user can cause here (nothing embedded yet, a broken model folder)
-    as one line on stderr: exit 1 for the first, 2 for the second."""
-    @functools.wraps(handler)
-    def run(args: argparse.Namespace, store: Store) -> int:
-        from notesgraph.embeddings import ModelError
-        from notesgraph.similarity import NotEmbedded
-
-        try:
-            return handler(args, store)
-        except NotEmbedded as error:
-            print(f"notesgraph: {error}", file=sys.stderr)
-            return EXIT_SKIPPED
-        except ModelError as error:
-            print(f"notesgraph: {error}", file=sys.stderr)
-            return EXIT_FAILED
-    return run
-
+_vector_errors = user_errors({"notesgraph.similarity:NotEmbedded": EXIT_SKIPPED,
+                               "notesgraph.embeddings:ModelError": EXIT_FAILED})
+"""Nothing embedded yet: exit 1; a missing or broken model folder: exit 2."""
 
 def _excerpt(text: str, width: int = 110) -> str:
     flat = " ".join(text.split())
@@ -299,7 +248,7 @@ def cmd_related(args: argparse.Namespace, store: Store) -> int:
                                         exclude_linked=args.exclude_linked)
     title = store.item_labels([item]).get(item, item)
     if args.json:
-        _print_json({"item": item, "title": title, "related": [asdict(m) for m in matches]})
+        print_json({"item": item, "title": title, "related": [asdict(m) for m in matches]})
         return EXIT_OK if matches else EXIT_SKIPPED
     print(f"Related to {title}  [{item}]")
     if not matches:
@@ -323,7 +272,7 @@ def cmd_semantic_search(args: argparse.Namespace, store: Store) -> int:
     if args.hybrid:
         fused = similarity.hybrid_search(text, args.kind, args.limit)
         if args.json:
-            _print_json([asdict(hit) for hit in fused])
+            print_json([asdict(hit) for hit in fused])
         for hit in [] if args.json else fused:
             ranks = f"meaning #{hit.semantic_rank or '-'}, words #{hit.text_rank or '-'}"
             print(f"{hit.title}  [{hit.kind}; {ranks}]" + (f"\n    {hit.snippet}" if hit.snippet else ""))
@@ -331,7 +280,7 @@ def cmd_semantic_search(args: argparse.Namespace, store: Store) -> int:
     else:
         matches = similarity.search(text, args.kind, args.limit)
         if args.json:
-            _print_json([asdict(match) for match in matches])
+            print_json([asdict(match) for match in matches])
         for match in [] if args.json else matches:
             print(f"{match.score:.3f}  {match.kind:<8} {match.title}\n"
                   f"       {match.why.match_part}: {_excerpt(match.why.match_text, 100)}")
@@ -347,7 +296,7 @@ def cmd_papers(args: argparse.Namespace, store: Store) -> int:
 
     ranking = Similarity(store).paper_ranking(find_note_id(store, " ".join(args.title)))
     if args.json:
-        _print_json(asdict(ranking))
+        print_json(asdict(ranking))
         return EXIT_OK
     print(f"Papers listed by {ranking.title}: the note's order beside ours (cosine to the note)")
     print("  given  ours   moved  cosine  paper")
@@ -430,21 +379,9 @@ def _app_arguments(parser: argparse.ArgumentParser) -> None:
 # neighbours, trace, path, export: networkx and pyvis are imported inside the handlers only.
 
 
-def _graph_errors(handler: Command) -> Command:
-    """Report an item that is not in the graph, or two items with no path between them, as
-    one line on stderr and exit 1."""
-    @functools.wraps(handler)
-    def run(args: argparse.Namespace, store: Store) -> int:
-        from notesgraph.graph import ItemNotInGraph
-        from notesgraph.graph_queries import NoPath
-
-        try:
-            return handler(args, store)
-        except (ItemNotInGraph, NoPath) as error:
-            print(f"notesgraph: {error}", file=sys.stderr)
-            return EXIT_SKIPPED
-    return run
-
+_graph_errors = user_errors({"notesgraph.graph:ItemNotInGraph": EXIT_SKIPPED,
+                              "notesgraph.graph_queries:NoPath": EXIT_SKIPPED})
+"""An item not in the graph, or two items with no path between them: exit 1."""
 
 def _knowledge_graph(store: Store, args: argparse.Namespace) -> Any:
     """The store's knowledge graph; with --similar, plus similarity edges from stored vectors."""
@@ -468,7 +405,7 @@ def cmd_neighbours(args: argparse.Namespace, store: Store) -> int:
                          max_nodes=args.max_nodes)
     label = lambda node: graph.nodes[node].get("label", node)  # noqa: E731
     if args.json:
-        _print_json({"centre": item, "title": label(item), "depth": hood.depth,
+        print_json({"centre": item, "title": label(item), "depth": hood.depth,
                      "left_out": hood.left_out, "left_out_exact": hood.left_out_exact,
                      "nodes": [{"id": h.node, "kind": graph.nodes[h.node]["kind"], "label": label(h.node),
                                 "depth": h.depth, "strength": round(h.strength, 4), "parent": h.parent,
@@ -501,7 +438,7 @@ def cmd_trace(args: argparse.Namespace, store: Store) -> int:
     item = item or item_id("inquiry", find_inquiry_id(store, text))
     result = trace(_knowledge_graph(store, args), item)
     if args.json:
-        _print_json(asdict(result))
+        print_json(asdict(result))
         return EXIT_OK
     print(f"{result.text}  ({result.inquiry})")
     print(f"\nSources ({len(result.sources)})")
@@ -522,7 +459,7 @@ def cmd_path(args: argparse.Namespace, store: Store) -> int:
     graph = _knowledge_graph(store, args)
     steps = path(graph, start, end, edge_kinds=args.edge)
     if args.json:
-        _print_json({"from": start, "to": end, "steps": [
+        print_json({"from": start, "to": end, "steps": [
             {"source": s.source, "target": s.target, "kind": s.kind, "forward": s.forward,
              "attrs": s.attrs, "text": explain_step(graph, s)} for s in steps]})
         return EXIT_OK
@@ -560,7 +497,7 @@ def cmd_export(args: argparse.Namespace, store: Store) -> int:
                "edges": len(selection.edges), "left_out_nodes": selection.left_out_nodes,
                "left_out_edges": selection.left_out_edges, "seconds": round(time.perf_counter() - started, 3)}
     if args.json:
-        _print_json(summary)
+        print_json(summary)
     else:
         left_out = selection.left_out_text()
         print(f"wrote {target}: {summary['nodes']:,} nodes, {summary['edges']:,} edges"
@@ -624,7 +561,7 @@ def cmd_claims(args: argparse.Namespace, store: Store) -> int:
     note_ids = [find_note_id(store, " ".join(args.title))] if args.title else None
     found = stored_claims(store, note_ids)
     if args.json:
-        _print_json([{"id": c.id, "item": c.item, "note_id": c.note_id, "note": c.note_title,
+        print_json([{"id": c.id, "item": c.item, "note_id": c.note_id, "note": c.note_title,
                       **asdict(c.claim), "paper_id": c.paper_id, "source_note_id": c.source_note_id,
                       "replications": list(c.replications), "status": c.status} for c in found])
     elif not found:

@@ -8,37 +8,19 @@ experiment itself is imported by the worker process.
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
-from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
+from notesgraph.cli_output import EXIT_FAILED, EXIT_OK, EXIT_SKIPPED, ProgressBar, print_json, user_errors
 from notesgraph.store import Store
 
-EXIT_OK, EXIT_SKIPPED, EXIT_FAILED = 0, 1, 2
 _EXIT_BY_STATUS = {"done": EXIT_OK, "cancelled": EXIT_SKIPPED, "interrupted": EXIT_SKIPPED, "failed": EXIT_FAILED,
                    "queued": EXIT_OK, "running": EXIT_OK}
 
 
-def _print_json(data: Any) -> None:
-    from notesgraph.cli import _print_json as print_json
-
-    print_json(data)
-
-
-def _experiment_errors(handler: Callable[[argparse.Namespace, Any], int]) -> Callable[[argparse.Namespace, Any], int]:
-    """An unknown experiment, parameter, claim or run is one line on stderr and exit 2."""
-    @functools.wraps(handler)
-    def run(args: argparse.Namespace, store: Any) -> int:
-        from notesgraph.experiments.spec import ExperimentError
-
-        try:
-            return handler(args, store)
-        except ExperimentError as error:
-            print(f"notesgraph: {error}", file=sys.stderr)
-            return EXIT_FAILED
-    return run
+_experiment_errors = user_errors({"notesgraph.experiments.spec:ExperimentError": EXIT_FAILED})
+"""An unknown experiment, parameter, claim or run: one line on stderr and exit 2."""
 
 
 # -- experiments --------------------------------------------------------------------------------
@@ -56,7 +38,7 @@ def cmd_experiments(args: argparse.Namespace, store: None) -> int:
 
     specs = experiments()
     if args.json:
-        _print_json([_spec_json(spec) for spec in specs])
+        print_json([_spec_json(spec) for spec in specs])
         return EXIT_OK
     for spec in specs:
         print(f"{spec.name}  v{spec.version}  ~{spec.estimate_seconds:g} s (--quick ~{spec.quick_seconds:g} s)")
@@ -77,7 +59,6 @@ def _experiments_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _follow(store: Store, run_id: int, quiet: bool) -> dict[str, Any]:
     """Show a run's progress until it finishes; Ctrl-C cancels it (finished conditions are kept)."""
-    from notesgraph.cli import ProgressBar
     from notesgraph.experiments.runner import cancel_run, wait_for
 
     bar = None if quiet else ProgressBar(sys.stderr, f"run {run_id}")
@@ -139,13 +120,13 @@ def _launch_and_follow(args: argparse.Namespace, store: Store, run_id: int) -> i
     LocalBackend(args.parallel).submit(store.path, run_id)
     if args.detach:
         if args.json:
-            _print_json(_run_json(store, store.run_row(run_id)))
+            print_json(_run_json(store, store.run_row(run_id)))
         else:
             print(f"run {run_id} queued (watch it: notesgraph runs show {run_id})")
         return EXIT_OK
     row = _follow(store, run_id, args.json)
     if args.json:
-        _print_json(_run_json(store, row))
+        print_json(_run_json(store, row))
     else:
         _print_run(store, row)
         if row["status"] in ("cancelled", "interrupted"):
@@ -207,7 +188,7 @@ def cmd_runs(args: argparse.Namespace, store: Store) -> int:
     if args.action == "list":
         rows = store.run_rows()
         if args.json:
-            _print_json(rows)
+            print_json(rows)
         elif not rows:
             print("no runs yet (start one: notesgraph run random_baseline --quick)", file=sys.stderr)
         for row in [] if args.json else rows:
@@ -221,7 +202,7 @@ def cmd_runs(args: argparse.Namespace, store: Store) -> int:
         if row is None:
             raise ExperimentError(f"there is no run {args.id} (see `notesgraph runs`)")
         if args.json:
-            _print_json(_run_json(store, row))
+            print_json(_run_json(store, row))
         else:
             _print_run(store, row, log=True)
         return EXIT_OK
@@ -229,7 +210,7 @@ def cmd_runs(args: argparse.Namespace, store: Store) -> int:
         cancel_run(store, args.id)
         row = wait_for(store, args.id, timeout=30)
         if args.json:
-            _print_json(_run_json(store, row))
+            print_json(_run_json(store, row))
         else:
             kept = len(store.finished_conditions(args.id))
             print(f"run {args.id} {row['status']}; kept {kept} finished condition(s)")

@@ -916,6 +916,12 @@ class Store:
                              [(run_id, key, test, digest) for key, test, digest in claims])
         return run_id
 
+    def run_claim_notes(self, run_id: int) -> dict[str, int]:
+        """claim key -> note id of the stored claims a run tested (keys no longer stored are left out)."""
+        return dict(self.db.execute(
+            "SELECT DISTINCT r.claim_key, c.note_id FROM run_claims r JOIN claims c ON c.key = r.claim_key"
+            " WHERE r.run_id = ?", [run_id]).fetchall())
+
     def claim_run_ids(self, claim_key: str) -> list[int]:
         """Ids of the runs that tested the claim with this key, newest first."""
         return [row[0] for row in self.db.execute(

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from notesgraph import render
 from notesgraph.authoring import create_note
-from notesgraph.indexer import IndexReport, NotesFolderError, index_folder
+from notesgraph.indexer import IndexReport, index_folder
 from notesgraph.kinds import kind_style
 from notesgraph.model import split_item_id
 from notesgraph.store import Store
@@ -464,9 +464,8 @@ class MainWindow(QMainWindow):
         from notesgraph.claims import stored_claims
 
         row = self._run_details(run_id)
-        tested = {key for key, in self.store.db.execute(
-            "SELECT claim_key FROM run_claims WHERE run_id = ?", [run_id])}
-        claims = [c for c in stored_claims(self.store) if c.claim.key in tested]
+        tested = self.store.run_claim_notes(run_id)  # only the notes concerned, not every claim
+        claims = [c for c in stored_claims(self.store, set(tested.values())) if c.claim.key in tested]
         return render.run_html(row, claims)
 
     # -- replication runs --------------------------------------------------------------------
@@ -544,12 +543,10 @@ class MainWindow(QMainWindow):
 
     def create_stub_note(self, title: str) -> None:
         """Write a Markdown note for an unresolved concept, index it, and open it."""
-        concept = None
-        for key in (graph_bridge.concept_key(title),):
-            try:
-                concept = self.store.concept(key)
-            except KeyError:
-                pass
+        try:
+            concept = self.store.concept(graph_bridge.concept_key(title))
+        except KeyError:  # a stub named only by a link or mention has no listing to copy
+            concept = None
         description = concept["description"] if concept else ""
         sources = [n["title"] for n in concept["listed_by"]] if concept else []
         try:
@@ -569,4 +566,4 @@ class MainWindow(QMainWindow):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
 
-__all__ = ["MainWindow", "NotesFolderError"]
+__all__ = ["MainWindow"]

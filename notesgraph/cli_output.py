@@ -1,0 +1,71 @@
+"""What every command module shares: exit codes, JSON output, the progress bar, and turning
+the errors a user can cause into one line on stderr and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib
+import json
+import sys
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TextIO
+
+EXIT_OK, EXIT_SKIPPED, EXIT_FAILED = 0, 1, 2
+
+Command = Callable[[argparse.Namespace, Any], int]
+
+
+class Step(Protocol):
+    done: int
+    total: int
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal with rate and ETA; silent when not a terminal."""
+
+    def __init__(self, stream: TextIO, label: str) -> None:
+        self.stream = stream
+        self.label = label
+        self.enabled = stream.isatty()
+        self.started = time.perf_counter()
+        self.last_draw = 0.0
+
+    def __call__(self, step: Step) -> None:
+        now = time.perf_counter()
+        if not self.enabled or (now - self.last_draw < 0.1 and step.done < step.total):
+            return
+        self.last_draw = now
+        elapsed = max(now - self.started, 1e-9)
+        rate = step.done / elapsed
+        eta = (step.total - step.done) / rate if rate else 0.0
+        filled = int(30 * step.done / max(step.total, 1))
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] "
+                          f"{step.done}/{step.total} {rate:.0f}/s ETA {eta:.0f}s ")
+        if step.done >= step.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+def user_errors(exit_codes: Mapping[str, int]) -> Callable[[Command], Command]:
+    """A decorator: the exceptions named in `exit_codes` ("module:Class" -> exit code) become
+    one line on stderr and that exit code. The classes are imported only when the command
+    runs, so naming one in a heavy module costs nothing at start-up."""
+    def decorate(handler: Command) -> Command:
+        @functools.wraps(handler)
+        def run(args: argparse.Namespace, store: Any) -> int:
+            caught = [(getattr(importlib.import_module(module), name), code)
+                      for module, name, code in ((*path.split(":"), code) for path, code in exit_codes.items())]
+            try:
+                return handler(args, store)
+            except tuple(cls for cls, _ in caught) as error:
+                print(f"notesgraph: {error}", file=sys.stderr)
+                return next(code for cls, code in caught if isinstance(error, cls))
+        return run
+    return decorate
