@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from notesgraph.cli_output import EXIT_FAILED, EXIT_OK, EXIT_SKIPPED, ProgressBar, print_json, user_errors
+from notesgraph.experiments.spec import Parameter
 from notesgraph.store import Store
 
 _EXIT_BY_STATUS = {"done": EXIT_OK, "cancelled": EXIT_SKIPPED, "interrupted": EXIT_SKIPPED, "failed": EXIT_FAILED,
@@ -24,6 +25,16 @@ _experiment_errors = user_errors({"notesgraph.experiments.spec:ExperimentError":
 
 
 # -- experiments --------------------------------------------------------------------------------
+
+def _describe(parameter: Parameter) -> str:
+    """name=default with its range (numbers) or choices (strings), and its quick value."""
+    if parameter.is_text:
+        allowed = f"one of {'|'.join(parameter.choices)}" if parameter.choices else "text"
+    else:
+        allowed = f"{parameter.low}..{parameter.high}"
+    quick = f"; quick {parameter.quick}" if parameter.quick is not None else ""
+    return f"{parameter.name}={parameter.default!s} ({allowed}{quick})"
+
 
 def _spec_json(spec: Any) -> dict[str, Any]:
     from dataclasses import asdict
@@ -44,8 +55,7 @@ def cmd_experiments(args: argparse.Namespace, store: None) -> int:
         print(f"{spec.name}  v{spec.version}  ~{spec.estimate_seconds:g} s (--quick ~{spec.quick_seconds:g} s)")
         print(f"    {spec.title}")
         print(f"    conditions: {', '.join(spec.conditions)} · seeds: {', '.join(map(str, spec.seeds))}")
-        print("    parameters: " + ", ".join(f"{p.name}={p.default} ({p.low}..{p.high}; quick {p.quick})"
-                                              for p in spec.parameters))
+        print("    parameters: " + ", ".join(_describe(p) for p in spec.parameters))
         for test in spec.claims:
             print(f"    tests: {test.claimed:g} {test.metric} in {test.condition} — {test.description}")
     return EXIT_OK

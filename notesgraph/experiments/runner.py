@@ -15,6 +15,7 @@ that can reach the database file; see the README's design section.
 from __future__ import annotations
 
 import csv
+import inspect
 import importlib.metadata
 import json
 import os
@@ -320,11 +321,15 @@ def _run_conditions(store: Store, spec: ExperimentSpec, row: dict[str, Any]) -> 
     count = len(spec.conditions)
     store.add_run_log(run_id, f"started worker {os.getpid()}; skipping finished: {', '.join(sorted(finished)) or 'none'}")
     last = 0.0
+    # An experiment that caches work between conditions (a trained model, encodings) asks for
+    # the run's folder by taking a `workdir` argument.
+    accepts_workdir = "workdir" in inspect.signature(module.run_condition).parameters
+    extra = {"workdir": Path(row["folder"])} if accepts_workdir else {}
     for position, condition in enumerate(spec.conditions):
         if condition in finished:
             continue
         results: list[Result] = []
-        for item in module.run_condition(condition, row["parameters"], row["seeds"]):
+        for item in module.run_condition(condition, row["parameters"], row["seeds"], **extra):
             if isinstance(item, Progress):
                 now = time.monotonic()
                 if now - last >= _PROGRESS_EVERY or item.step >= item.total:

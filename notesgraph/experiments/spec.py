@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-ParameterValue = int | float
+ParameterValue = int | float | str
 
 __all__ = ["ClaimTest", "ExperimentError", "ExperimentSpec", "Parameter", "ParameterValue", "Progress",
            "Result", "ClaimVerdict", "nearest"]
@@ -36,7 +36,8 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 @dataclass(frozen=True)
 class Parameter:
-    """One tunable number with its default, inclusive range and quick (`--quick`) value."""
+    """One tunable value with its default and quick (`--quick`) value: a number with an
+    inclusive range, or a string (a path, a backend) restricted to `choices` when there are any."""
 
     name: str
     default: ParameterValue
@@ -44,9 +45,21 @@ class Parameter:
     high: ParameterValue
     help: str
     quick: ParameterValue | None = None
+    choices: tuple[str, ...] = ()
+
+    @property
+    def is_text(self) -> bool:
+        return isinstance(self.default, str)
 
     def parse(self, text: str | ParameterValue) -> ParameterValue:
-        """`text` as this parameter's type (int when the default is an int), range-checked."""
+        """`text` as this parameter's type (int when the default is an int, str when it is a
+        str), range- or choice-checked."""
+        if self.is_text:
+            value = str(text).strip()
+            if self.choices and value not in self.choices:
+                raise ExperimentError(f"parameter {self.name}={value!r} is not one of: {', '.join(self.choices)}"
+                                      + _did_you_mean(value, self.choices))
+            return value
         try:
             value: ParameterValue = int(text) if isinstance(self.default, int) else float(text)
         except ValueError:
