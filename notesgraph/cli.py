@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -53,22 +56,56 @@ def _index_summary(report: IndexReport) -> str:
 
 
 def _run_index(store: Store, folder: Path, quiet: bool = False) -> IndexReport:
+    """Index with a progress bar; Ctrl+C asks the indexer to stop after the current file (the
+    files done stay committed), instead of a KeyboardInterrupt somewhere inside it."""
     bar = ProgressBar(sys.stderr, "indexing") if not quiet else None
-    return index_folder(store, folder, progress=bar)
+    with _interrupt_requests() as interrupted:
+        return index_folder(store, folder, progress=bar, should_stop=interrupted)
+
+
+@contextmanager
+def _interrupt_requests() -> Iterator[Callable[[], bool]]:
+    """While open, a first Ctrl+C (SIGINT) only sets a flag, which the yielded function reads;
+    a second one interrupts as usual. Outside the main thread signals cannot be caught, so the
+    flag simply never rises there."""
+    asked: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+
+    def note(signum: int, frame: object) -> None:
+        asked.append(signum)
+        signal.signal(signal.SIGINT, previous)
+        print("\nstopping after the current file (Ctrl+C again to abort) …", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield lambda: bool(asked)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _stopped_line(report: IndexReport) -> str:
+    total = report.done + report.left
+    return (f"stopped after {report.done} of {total} changed files; the other {report.left} are indexed "
+            "the next time (notesgraph index)")
 
 
 def cmd_index(args: argparse.Namespace, store: Store) -> int:
     report = _run_index(store, Path(args.folder) if args.folder else bundled_notes_folder(), args.json)
-    embedded, embed_error = (None, None) if args.no_embed else _run_embed(store, args.model, args.json)
+    skip_embed = args.no_embed or report.stopped  # stopped by Ctrl+C: do no more work
+    embedded, embed_error = (None, None) if skip_embed else _run_embed(store, args.model, args.json)
     if args.json:
         print_json({**asdict(report), "embeddings": embedded and asdict(embedded), "embedding_error": embed_error})
     else:
         _print_problems(report.problems)
         print(_index_summary(report))
+        if report.stopped:
+            print(_stopped_line(report))
         _print_embed_report(embedded, embed_error)
     if embed_error:
         return EXIT_FAILED
-    return EXIT_SKIPPED if report.problems else EXIT_OK
+    return EXIT_SKIPPED if report.problems or report.stopped else EXIT_OK
 
 
 def _display_available() -> bool:

@@ -211,6 +211,17 @@ def plan_embedding(store: Store, model: str) -> EmbedPlan:
     return EmbedPlan(todo, stale, unchanged, warnings, pending, [i for i in markers if i not in fresh])
 
 
+def stale_notes(store: Store) -> set[int]:
+    """Ids of the notes whose stored vectors are out of date for the current model: changed
+    or added since the last embedding run, until `embed_store` redoes them (what the app marks
+    "similarities out of date"). Empty when no embedding run ever completed (nothing to be out
+    of date yet). One query; never loads the model."""
+    current = store.current_vector_model()
+    if current is None:
+        return set()
+    return store.notes_with_stale_vectors(current[0], PASSAGE_RECIPE)
+
+
 def _blob(vector: np.ndarray) -> bytes:
     return vector.astype("<f4", copy=False).tobytes()
 

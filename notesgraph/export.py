@@ -233,6 +233,8 @@ def _edge_title(kind: str, attrs: dict[str, Any]) -> str:
         return f"mentions ×{attrs.get('count', 1)} ({attrs.get('via', '')})"
     if kind == "similar":
         return f"similar (cosine {attrs.get('weight', 0):.2f})"
+    if kind == "replicated_by":
+        return "tested by this replication run"
     return kind
 
 

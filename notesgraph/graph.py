@@ -17,8 +17,14 @@ related       note -> note or concept      order (1-based list order), annotatio
 mentions      note -> note/concept/paper   count, via (mention, wiki_link, quoted_title), text
 cites         note -> paper                rank (1-based)
 source_of     note -> inquiry              position (1-based list order)
+claims        note -> claim, claim -> paper position
+replicated_by claim -> run                 order (1 = the claim's newest run)
 similar       item -> item                 weight (cosine), from notesgraph.similarity
 ============  ===========================  ==================================================
+
+Claims (``claim:<id>``) and replication runs that test a stored claim (``run:<id>``, label
+"experiment · status · run id") are nodes too; `refresh_runs` keeps the run nodes current
+when a run starts or finishes (runs are few, so it simply re-reads them).
 
 `edge_strength` ranks edges for capped neighbourhoods: the kinds above are tiers in that
 order (deliberate links first, similarity last) and within a kind the list order, rank,
@@ -47,7 +53,7 @@ from notesgraph.model import item_id, normalise_title
 from notesgraph.store import GraphRows, Store
 
 NODE_KINDS: tuple[str, ...] = ("note", "concept", "inquiry", "paper")
-"""The node kinds built today (claims and runs come later)."""
+"""The node kinds of the notes themselves (claims and runs hang off notes' claims)."""
 # EDGE_KINDS is in tier order: any edge of an earlier kind is stronger than any of a later one.
 _TIER = {kind: tier for tier, kind in enumerate(EDGE_KINDS)}
 _LEDE_CHARS = 300
@@ -83,6 +89,8 @@ def edge_strength(kind: str, attrs: dict[str, Any]) -> float:
         return 0.85 - 0.04 / max(attrs.get("count", 1), 1)
     if kind == "cites":
         return 0.6 + 0.2 / max(attrs.get("rank", 1), 1)
+    if kind == "replicated_by":  # (0.8, 0.809]: between cites and mentions, newest run first
+        return 0.8 + 0.009 / max(attrs.get("order", 1), 1)
     if kind == "claims":  # between cites and source_of: a note's claims before its inquiries
         return 0.55 + 0.05 / (1 + 0.1 * (max(attrs.get("position", 1), 1) - 1))
     if kind == "source_of":
@@ -194,6 +202,8 @@ class KnowledgeGraph(nx.MultiDiGraph):
         self._ranked: dict[str, list[Any]] = {}
         self._similar: list[tuple[str, str]] | None = []
         """The similar edges set_similar_edges added (None: unknown, scan for them)."""
+        self._runs: set[str] = set()
+        """The run nodes, so `refresh_runs` never scans the whole graph for them."""
         super().__init__(incoming_graph_data, **attr)
 
     def _drop_ranking(self) -> None:
@@ -423,6 +433,7 @@ def _add_rows(graph: KnowledgeGraph, rows: GraphRows, append: bool) -> None:
         if paper_id is not None and f"paper:{paper_id}" in graph._node:
             claim_edges.append((node, f"paper:{paper_id}", {"position": 1}))
     _add_edges(graph, "claims", claim_edges, append)
+    _add_runs(graph, rows.runs)
     _add_edges(graph, "source_of", ((notes[n], inquiries[q], {"position": p})
                                     for n, q, p in _by_third(rows.note_inquiries)), append, in_order=True)
     if append:
@@ -433,6 +444,42 @@ def _add_rows(graph: KnowledgeGraph, rows: GraphRows, append: bool) -> None:
             sources = list(graph._pred[node])
             flat = graph._ranked[node] = [code] * (2 * len(sources))
             flat[0::2] = sources
+
+
+def _run_label(run_id: int, experiment: str, status: str, quick: int) -> str:
+    return f"{experiment}{' (quick)' if quick else ''} · {status} · run {run_id}"
+
+
+def _add_runs(graph: KnowledgeGraph, rows: Iterable[tuple[int, int, str, str, int]]) -> None:
+    """Run nodes with a `replicated_by` edge from each claim they test (claims not in the
+    graph are skipped). Edges are inserted in place (not appended): runs are few, and their
+    tier sits between others, so this is O(runs log d) in build and refresh alike."""
+    edges: list[tuple[str, str, dict[str, Any]]] = []
+    orders: dict[str, int] = {}
+    for run_id, claim_id, experiment, status, quick in rows:  # newest run first
+        claim = f"claim:{claim_id}"
+        if claim not in graph._node:
+            continue
+        node = f"run:{run_id}"
+        _add_node(graph, node, {"kind": "run", "label": _run_label(run_id, experiment, status, quick),
+                                "experiment": experiment, "status": status})
+        getattr(graph, "_runs", set()).add(node)
+        orders[claim] = orders.get(claim, 0) + 1
+        edges.append((claim, node, {"order": orders[claim]}))
+    if edges:
+        _add_edges(graph, "replicated_by", edges, append=False)
+
+
+def refresh_runs(graph: KnowledgeGraph, store: Store) -> int:
+    """Re-read the run nodes (a run started, finished or was deleted): drops every run node
+    and adds those the store links to a claim in the graph, with their current status.
+    Returns how many run nodes there are now. One query; O(runs log d)."""
+    for node in list(getattr(graph, "_runs", ())):
+        if node in graph._node:
+            _drop_node(graph, node)
+    graph._runs = set()
+    _add_runs(graph, store.run_graph_rows())
+    return len(graph._runs)
 
 
 def _by_third(rows: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
@@ -493,7 +540,7 @@ def _collector_paused() -> Iterator[None]:
 
 
 def build_graph(store: Store, similar: SimilarPairs | None = None) -> KnowledgeGraph:
-    """The knowledge graph of everything in `store`, in one pass (seven queries).
+    """The knowledge graph of everything in `store`, in one pass (eight queries).
 
     `similar` is an iterable of (item id, item id, cosine), as
     `notesgraph.similarity.similar_pairs` returns; pairs naming items not in the graph are
@@ -613,11 +660,14 @@ def _drop_out_edges(graph: KnowledgeGraph, node: str) -> set[str]:
 
 
 def _drop_note(graph: KnowledgeGraph, node: str) -> set[str]:
-    """Remove a note with all its edges and its claims; returns its former neighbours."""
+    """Remove a note with all its edges and its claims; returns its former neighbours (and
+    its claims' papers and runs, which may be orphans now)."""
+    claimed: set[str] = set()
     for target, keydict in list(graph._succ[node].items()):
         if "claims" in keydict and graph._node[target].get("kind") == "claim":
+            claimed |= set(graph._succ[target])
             _drop_node(graph, target)
-    neighbours = set(graph._succ[node]) | set(graph._pred[node])
+    neighbours = set(graph._succ[node]) | set(graph._pred[node]) | claimed
     _drop_node(graph, node)
     return neighbours
 
@@ -631,3 +681,4 @@ def _drop_node(graph: KnowledgeGraph, node: str) -> None:
             _remove_edge(graph, source, node, kind)
     del graph._succ[node], graph._pred[node], graph._node[node]
     graph._ranked.pop(node, None)
+    getattr(graph, "_runs", set()).discard(node)

@@ -63,6 +63,12 @@ class IndexReport:
     problems: list[Problem] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    stopped: bool = False
+    """`should_stop` ended the run early; the files done are committed, `left` are not."""
+    done: int = 0
+    """Changed files handled (indexed, found unchanged by hash, or recorded as problems)."""
+    left: int = 0
+    """Changed files not reached because the run stopped; the next run indexes them."""
 
 
 @dataclass(frozen=True)
@@ -118,11 +124,16 @@ def index_folder(
     store: Store,
     folder: Path | str,
     progress: Callable[[IndexProgress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> IndexReport:
     """Bring the store up to date with `folder`; returns what changed and what was skipped.
 
     Costs one stat per file plus a read and parse of each changed file; an unchanged folder
     reads no file contents. Raises NotesFolderError for a folder that cannot be used.
+
+    `should_stop` is asked before each changed file (a cancel button, Ctrl+C): once it says
+    True the run ends cleanly. Each file is its own transaction, so the files done stay
+    committed; the report says how many (`done`) and how many are `left` for the next run.
     """
     started = time.perf_counter()
     root = resolve_folder(folder)
@@ -138,15 +149,22 @@ def index_folder(
     deferred: list[_FileState] = []
     done = 0
     for state in todo:
+        if should_stop is not None and should_stop():
+            report.stopped = True
+            break
         if _index_one(store, state, known, pending, report, defer=deferred):
             done += 1
             if progress is not None:
                 progress(IndexProgress(done, len(todo), str(state.path)))
-    for state in deferred:
+    for state in [] if report.stopped else deferred:
+        if should_stop is not None and should_stop():
+            report.stopped = True
+            break
         _index_one(store, state, known, pending, report, defer=None)
         done += 1
         if progress is not None:
             progress(IndexProgress(done, len(todo), str(state.path)))
+    report.done, report.left = done, len(todo) - done
     store.sync_derived()
     if report.updated or report.removed or report.problems:
         store.prune_orphans()  # only a replaced or removed note can orphan an inquiry

@@ -34,7 +34,7 @@ def kind_style(kind: str) -> KindStyle:
     return KIND_STYLES.get(kind, KindStyle(kind.title(), kind.title() + "s", "#8c8c8c", "dot"))  # type: ignore[arg-type]
 
 
-EDGE_KINDS: tuple[str, ...] = ("related", "mentions", "cites", "claims", "source_of", "similar")
+EDGE_KINDS: tuple[str, ...] = ("related", "mentions", "replicated_by", "cites", "claims", "source_of", "similar")
 """The graph's edge kinds, strongest tier first (see notesgraph.graph.edge_strength)."""
 
 
@@ -50,6 +50,7 @@ EDGE_STYLES: dict[str, EdgeStyle] = {
     "mentions": EdgeStyle("mentions in its text", "#9c755f"),
     "cites": EdgeStyle("lists the paper", "#59a14f"),
     "claims": EdgeStyle("makes the claim / the claim reports the paper", "#e15759"),
+    "replicated_by": EdgeStyle("is tested by the replication run", "#b07aa1"),
     "source_of": EdgeStyle("is a source for the inquiry", "#f28e2b"),
     "similar": EdgeStyle("similar in meaning (cosine)", "#bab0ac", dashed=True),
 }

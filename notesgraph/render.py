@@ -39,10 +39,15 @@ def run_href(experiment: str, quick: bool, claim_id: int) -> str:
     return f"run:{quote(experiment, safe='')}:{int(quick)}:{claim_id}"
 
 
+def replicate_href(experiment: str, claim_id: int) -> str:
+    """A link that opens the "Run replication…" dialog for a claim, `experiment` preselected."""
+    return f"replicate:{quote(experiment, safe='')}:{claim_id}"
+
+
 def parse_href(href: str) -> tuple[str, str]:
-    """('item', 'note:12'), ('create', 'Title'), ('run', 'name:quick:claim'), ('cancel', run id)
-    or ('external', url) for a clicked link."""
-    for scheme in ("item", "create", "run", "cancel"):
+    """('item', 'note:12'), ('create', 'Title'), ('run', 'name:quick:claim'), ('cancel', run id),
+    ('replicate', 'name:claim') or ('external', url) for a clicked link."""
+    for scheme in ("item", "create", "run", "cancel", "replicate"):
         if href.startswith(scheme + ":"):
             return scheme, unquote(href[len(scheme) + 1:])
     return "external", href
@@ -246,17 +251,34 @@ def claim_html(stored: Any, experiments: Iterable[Any] = (), runs: Iterable[dict
     paper = (_link(item_href("paper", stored.paper_id), claim.source.paper or "the paper", "paper")
              if stored.paper_id else html.escape(describe_source(claim.source)))
     launch = [f"{html.escape(spec.title)} — "
+              + _link(replicate_href(spec.name, stored.id), "Run replication…") + " · "
               + _link(run_href(spec.name, True, stored.id), "Run replication (quick)")
               + " · " + _link(run_href(spec.name, False, stored.id), "full run")
               + f"<br><small>{html.escape(spec.description)}</small>" for spec in experiments]
     return (f"<h1>Claim</h1><p style=\"background-color:{CLAIM_BACKGROUND}\">{html.escape(claim.text)}</p>"
             f"<p><small>in {_link(item_href('note', stored.note_id), stored.note_title, 'note')}"
-            f" · evidence: <b>{html.escape(stored.status)}</b></small></p>{markers}"
+            f" · evidence: <b>{html.escape(stored.status)}</b></small></p>{_stale_verdict(stored.status)}{markers}"
             + _section("Values", values)
             + f"<h3>Source</h3><p>{paper}</p>"
             + (_section("Replications", launch) or "<h3>Replications</h3><p><small>No experiment tests "
                "this claim yet.</small></p>")
             + "".join(_run_html(run) for run in runs))
+
+
+def _stale_verdict(status: str) -> str:
+    """Why a verdict is stale: a claim keeps its key (and its runs) while its sentence is the
+    same, so "stale" means the note around it changed since the run that judged it."""
+    if status != "stale":
+        return ""
+    return ("<p><small><i>⟳ verdict from an older version of this claim's note: the note changed "
+            "since the run that judged it. Run the replication again to refresh it.</i></small></p>")
+
+
+def stale_similarity_html(refreshing: bool) -> str:
+    """The line a note's page shows while its vectors are older than its text."""
+    then = "refreshing…" if refreshing else "they refresh the next time embeddings run"
+    return (f"<p><small><i>⟳ similarities out of date — {then} (this note changed since it was "
+            "embedded)</i></small></p>")
 
 
 def run_html(run: dict[str, Any], claims: Iterable[Any] = ()) -> str:

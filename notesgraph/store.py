@@ -63,6 +63,9 @@ class GraphRows:
     target (quoted_title, wiki_link, mention), in text order"""
     claims: list[tuple[int, int, int, str, int | None]] = field(default_factory=list)
     """id, note_id, position, text, paper_id (None when its paper is not a paper row)"""
+    runs: list[tuple[int, int, str, str, int]] = field(default_factory=list)
+    """run id, claim id, experiment, status, quick of the runs that test a stored claim,
+    newest run first"""
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -620,8 +623,8 @@ class Store:
 
     def graph_rows(self, note_ids: Iterable[int] | None = None) -> GraphRows:
         """The rows the knowledge graph is built from: every note, or only `note_ids` with the
-        inquiries and papers they list. Seven queries, O(rows); ~1.4 s for the 1.2M inquiry
-        links of 10k generated notes."""
+        inquiries and papers they list (and the runs testing their claims). Eight queries,
+        O(rows); ~1.4 s for the 1.2M inquiry links of 10k generated notes."""
         if note_ids is None:
             where, also, params = "", "", []
         else:
@@ -650,6 +653,7 @@ class Store:
             claims=run("SELECT c.id, c.note_id, c.position, c.text, p.id FROM claims c"
                        " LEFT JOIN papers p ON c.paper_key != '' AND p.key = c.paper_key"
                        + where.replace("note_id", "c.note_id") + " ORDER BY c.note_id, c.position"),
+            runs=self.run_graph_rows(None if note_ids is None else json.loads(params[0])),
         )
 
     def note_versions(self) -> dict[int, str]:
@@ -699,6 +703,14 @@ class Store:
         """item -> source hash of the items whose passages were all embedded for `model`."""
         return dict(self.db.execute("SELECT item, source_hash FROM vector_items WHERE model = ?",
                                     [model]).fetchall())
+
+    def notes_with_stale_vectors(self, model: str, recipe: str) -> set[int]:
+        """Ids of the notes not marked fully embedded for `model` under their current content
+        hash (vector_items.source_hash is "<content hash>/<recipe>"): changed or added since the
+        last embedding run. One query, a primary-key lookup per note (~10 ms at 10k notes)."""
+        return {row[0] for row in self.db.execute(
+            "SELECT n.id FROM notes n LEFT JOIN vector_items v ON v.model = ? AND v.item = 'note:' || n.id"
+            " WHERE v.source_hash IS NULL OR v.source_hash != n.content_hash || '/' || ?", [model, recipe])}
 
     def vector_hashes(self, model: str, items: Iterable[str] | None = None,
                       skip_kind: str | None = None) -> dict[tuple[str, str], str]:
@@ -921,6 +933,16 @@ class Store:
         return dict(self.db.execute(
             "SELECT DISTINCT r.claim_key, c.note_id FROM run_claims r JOIN claims c ON c.key = r.claim_key"
             " WHERE r.run_id = ?", [run_id]).fetchall())
+
+    def run_graph_rows(self, note_ids: Iterable[int] | None = None) -> list[tuple[int, int, str, str, int]]:
+        """(run id, claim id, experiment, status, quick) of every run linked to a stored claim
+        (of `note_ids`' claims only, when given), newest run first: the graph's run nodes.
+        Runs are few; one query from runs through the run_claims and claims key indexes."""
+        where, params = _id_filter("c.note_id", note_ids, "AND")
+        return self.db.execute(
+            "SELECT DISTINCT r.id, c.id, r.experiment, r.status, r.quick FROM runs r"
+            " JOIN run_claims rc ON rc.run_id = r.id JOIN claims c ON c.key = rc.claim_key"
+            f" WHERE 1 {where} ORDER BY r.id DESC, c.id", params).fetchall()
 
     def claim_run_ids(self, claim_key: str) -> list[int]:
         """Ids of the runs that tested the claim with this key, newest first."""

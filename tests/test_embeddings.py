@@ -190,3 +190,23 @@ def test_missing_and_broken_model_folders_name_the_folder(store: Store, tmp_path
     with pytest.raises(ModelError, match=f"cannot load the embedding model from {broken}"):
         embed_store(store, encoder)
     assert store.search("adapter")  # the index without vectors still searches
+
+
+def test_stale_notes_are_the_ones_changed_or_added_since_the_last_embedding(tmp_path: Path, encoder: Encoder) -> None:
+    from notesgraph.embeddings import stale_notes
+
+    folder = small_folder(tmp_path)
+    with Store(tmp_path / "s.db") as store:
+        index_folder(store, folder)
+        assert stale_notes(store) == set()  # never embedded: nothing is out of date yet
+        embed_store(store, encoder)
+        assert stale_notes(store) == set()
+        path = folder / "small.md"
+        path.write_text(path.read_text(encoding="utf-8").replace("few parameters", "very few parameters"),
+                        encoding="utf-8")
+        write(folder, "new.md", "# A brand new note\n\nWith a lede of its own.\n")
+        index_folder(store, folder)
+        ids = {row["path"].rsplit("/", 1)[1]: row["id"] for row in store.rows("SELECT id, path FROM notes")}
+        assert stale_notes(store) == {ids["small.md"], ids["new.md"]}
+        embed_store(store, encoder)
+        assert stale_notes(store) == set()

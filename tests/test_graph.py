@@ -357,3 +357,43 @@ def test_path_through_an_inquiry_and_no_path(seed) -> None:
     assert "is a source for the inquiry" in explain_step(graph, steps[0])
     with pytest.raises(NoPath):
         path(graph, first, paper, edge_kinds=["related"])
+
+
+# -- replication runs as nodes ------------------------------------------------------------------
+
+
+def test_runs_are_nodes_linked_from_their_claim_and_follow_the_store(seed, tmp_path: Path) -> None:
+    from notesgraph.claims import stored_claims
+    from notesgraph.experiments.runner import create_run
+    from notesgraph.graph import refresh_runs
+
+    store, graph = seed
+    claim = next(c for c in stored_claims(store) if any(q.value == 42.6 for q in c.claim.quantities))
+    assert not any(kind == "run" for _, kind in graph.nodes(data="kind"))
+    first = create_run(store, "random_baseline", quick=True, claim_id=claim.id)
+    second = create_run(store, "random_baseline", quick=True, claim_id=claim.id)
+    assert refresh_runs(graph, store) == 2
+    for run_id in (first, second):
+        node = f"run:{run_id}"
+        assert graph.nodes[node]["kind"] == "run"
+        assert graph.nodes[node]["label"] == f"random_baseline (quick) · queued · run {run_id}"
+        assert graph.has_edge(claim.item, node, key="replicated_by")
+    # The claim's newest run ranks first among its runs; rankings stay consistent.
+    runs = [other for other in ranking(graph, claim.item)[0::2] if other.startswith("run:")]
+    assert runs == [f"run:{second}", f"run:{first}"]
+    assert_rankings_consistent(graph)
+    hood = neighbourhood(graph, note(store, MAIN), 2)
+    assert f"run:{first}" in hood.nodes
+    # A finished run changes its label; a fresh build sees the same nodes.
+    store.finish_run(first, "done")
+    refresh_runs(graph, store)
+    assert "· done ·" in graph.nodes[f"run:{first}"]["label"]
+    rebuilt = build_graph(store)
+    assert {n for n in rebuilt if n.startswith("run:")} == {f"run:{first}", f"run:{second}"}
+    assert_rankings_consistent(rebuilt)
+    # The note goes: its claims go, and the runs with them.
+    (Path(store.note(int(note(store, MAIN)[5:]))["path"])).unlink()
+    index_folder(store, tmp_path / "seed")
+    refresh_graph(graph, store)
+    assert not any(n.startswith(("run:", "claim:")) for n in graph)
+    assert_rankings_consistent(graph)

@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,50 @@ def test_kill_mid_index_leaves_a_usable_database(tmp_path: Path) -> None:
         assert report.unchanged == partial and report.added == 300 - partial
         assert store.stats()["notes"] == 300
         assert store.integrity_check() == "ok"
+
+
+def test_should_stop_ends_the_run_between_files_and_keeps_what_was_done(store: Store, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    write_corpus(40, corpus, seed=5)
+    seen: list[int] = []
+    report = index_folder(store, corpus, progress=lambda step: seen.append(step.done),
+                          should_stop=lambda: len(seen) >= 7)
+    assert report.stopped and (report.done, report.left) == (7, 33)
+    assert report.added == 7 and store.stats()["notes"] == 7  # each file committed on its own
+    assert store.integrity_check() == "ok"
+    again = index_folder(store, corpus, should_stop=lambda: False)
+    assert not again.stopped and (again.unchanged, again.added, again.left) == (7, 33, 0)
+    assert store.stats()["notes"] == 40
+
+
+def _notes_in(db: Path) -> int:
+    if not db.exists():
+        return 0
+    raw = sqlite3.connect(db, timeout=5)
+    try:
+        return raw.execute("SELECT count(*) FROM notes").fetchone()[0]
+    except sqlite3.OperationalError:  # no schema yet
+        return 0
+    finally:
+        raw.close()
+
+
+def test_ctrl_c_stops_the_index_command_cleanly(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    write_corpus(1500, corpus, seed=4)
+    db = tmp_path / "interrupted.db"
+    proc = subprocess.Popen([sys.executable, "-m", "notesgraph", "--db", str(db), "index", str(corpus), "--no-embed"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    deadline = time.monotonic() + 300
+    while _notes_in(db) < 20:  # until some notes are committed (WAL: readable while it writes)
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err
+    assert "stopped" in out and "Traceback" not in err
+    with Store(db) as opened:
+        indexed = opened.stats()["notes"]
+        assert 20 <= indexed < 1500
+        assert f"{indexed} of 1500" in out
+        assert opened.integrity_check() == "ok"

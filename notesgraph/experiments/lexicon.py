@@ -130,17 +130,21 @@ def make_sentence(subject: str, verb: str, obj: str, *, mood: str, tense: str = 
     return Sentence(tuple(words), subject, verb, obj, topic, sentiment, tense, negated, colour, number, mood)
 
 
+def _choose(rng: np.random.Generator, options: Sequence[str]) -> str:
+    return options[int(rng.integers(len(options)))]
+
+
 def random_sentence(rng: np.random.Generator, topic: str | None = None) -> Sentence:
     """One sentence, every attribute drawn independently and balanced (colour and number half the time)."""
-    topic = topic or str(rng.choice(list(TOPICS)))
+    topic = topic or _choose(rng, list(TOPICS))
     verbs, objects = TOPICS[topic]
-    subject = str(rng.choice(PEOPLE + ANIMALS))
-    obj = str(rng.choice([o for o in objects if o != subject]))
-    sentiment = str(rng.choice(list(SENTIMENT_WORDS)))
-    return make_sentence(subject, str(rng.choice(verbs)), obj, mood=str(rng.choice(SENTIMENT_WORDS[sentiment])),
-                         tense=str(rng.choice(TENSES)), negated=bool(rng.random() < 0.5),
-                         colour=str(rng.choice(COLOURS)) if rng.random() < 0.5 else None,
-                         number=str(rng.choice(NUMBERS)) if rng.random() < 0.5 else None)
+    subject = _choose(rng, PEOPLE + ANIMALS)
+    obj = _choose(rng, [o for o in objects if o != subject])
+    sentiment = _choose(rng, list(SENTIMENT_WORDS))
+    return make_sentence(subject, _choose(rng, verbs), obj, mood=_choose(rng, SENTIMENT_WORDS[sentiment]),
+                         tense=_choose(rng, TENSES), negated=bool(rng.random() < 0.5),
+                         colour=_choose(rng, COLOURS) if rng.random() < 0.5 else None,
+                         number=_choose(rng, NUMBERS) if rng.random() < 0.5 else None)
 
 
 def sentence_pool(seed: int, size: int) -> list[Sentence]:

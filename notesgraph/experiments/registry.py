@@ -11,7 +11,7 @@ from types import ModuleType
 
 from notesgraph.experiments.spec import ClaimTest, ExperimentError, ExperimentSpec, Parameter, nearest
 
-__all__ = ["RANDOM_BASELINE", "SPECS", "experiment", "experiments", "experiments_for_claim", "implementation"]
+__all__ = ["INSTRUCTION_TUNING", "RANDOM_BASELINE", "SPECS", "experiment", "experiments", "experiments_for_claim", "implementation"]
 
 RANDOM_BASELINE = ExperimentSpec(
     name="random_baseline",
@@ -51,7 +51,81 @@ RANDOM_BASELINE = ExperimentSpec(
            "interval is the bootstrap CI of the mean over every seed and task."),
 )
 
-SPECS: dict[str, ExperimentSpec] = {spec.name: spec for spec in (RANDOM_BASELINE,)}
+INSTRUCTION_TUNING = ExperimentSpec(
+    name="instruction_tuning",
+    version="1",
+    title="Does instruction tuning learn the task or the output format? (Kung & Peng 2023, synthetic replication)",
+    description=(
+        "Pretrains a small word-level encoder from scratch to read task definitions (synthetic sentences, label "
+        "bindings drawn per example, two auxiliary losses), then instruction-tunes it on ~120 generated tasks under "
+        "definition original/simplified/empty x demonstrations correct/delusive/none, n instances per task, several "
+        "seeds, and scores ~48 held-out tasks (LI and DR, new and pretraining wordings, an attribute never asked) by "
+        "exact match split into compliance and accuracy in the output space. Baselines: untuned, random, constant, "
+        "and a no-pretraining control. A DR check gates every verdict. backend=hf_seq2seq runs the same conditions "
+        "on a local T5 folder and a local Super-NaturalInstructions copy."),
+    implementation="notesgraph.experiments.instruction_tuning",
+    conditions=("baselines", *(f"{d}+{e}" for d in ("original", "simplified", "empty")
+                               for e in ("correct", "delusive", "none")), "no_pretraining", "compare"),
+    parameters=(
+        Parameter("backend", "synthetic", "", "", "synthetic (bundled suite, small encoder) or hf_seq2seq",
+                  choices=("synthetic", "hf_seq2seq")),
+        Parameter("pretrain_steps", 2000, 1, 100000, "pretraining steps (batches) of the base model", quick=40),
+        Parameter("pretrain_lr", 1e-3, 1e-6, 1.0, "pretraining learning rate"),
+        Parameter("batch_size", 64, 1, 4096, "examples per step", quick=16),
+        Parameter("train_tasks", 120, 8, 2000, "instruction-tuning tasks", quick=16),
+        Parameter("held_out_tasks", 48, 8, 1000, "held-out tasks (evaluation)", quick=16),
+        Parameter("held_out_instances", 100, 4, 2000, "instances scored per held-out task", quick=20),
+        Parameter("n_values", "4,16,48", "", "", "training instances per task, comma-separated", quick="4"),
+        Parameter("tune_epochs", 3, 1, 100, "instruction-tuning epochs", quick=1),
+        Parameter("tune_lr", 3e-4, 1e-7, 1.0, "instruction-tuning learning rate"),
+        Parameter("threads", 2, 1, 64, "torch threads"),
+        Parameter("model_dir", "", "", "", "hf_seq2seq: a local T5 / Flan-T5 folder"),
+        Parameter("superni_dir", "", "", "", "hf_seq2seq: a local Super-NaturalInstructions checkout"),
+        Parameter("instances", 100, 1, 100000, "hf_seq2seq: held-out instances per task"),
+        Parameter("epochs", 2, 1, 100, "hf_seq2seq: training epochs"),
+        Parameter("lr", 5e-5, 1e-8, 1.0, "hf_seq2seq: learning rate"),
+        Parameter("max_tasks", 0, 0, 100000, "hf_seq2seq: cap on training tasks (0: all)"),
+        Parameter("max_source_length", 1024, 16, 8192, "hf_seq2seq: tokens of a prompt"),
+    ),
+    seeds=(0, 1, 2),
+    claims=(
+        ClaimTest(
+            name="tuned_vs_random",
+            pattern=r"random baseline\b.{0,40}?\b42\.6\s?%",
+            metric="diff/tuned-random/all/n4",
+            claimed=0.4,
+            condition="compare",
+            description=("Instruction tuning (43% EM) barely beats a random baseline that knows only the output "
+                         "space (42.6%): judged as tuned (n=4) minus random on held-out tasks, equivalent within "
+                         "+-3 EM or not, and only if the DR check passes."),
+        ),
+        ClaimTest(
+            name="simplified_vs_original",
+            pattern=r"simplified task definitions",
+            metric="diff/original-simplified/all/nmax",
+            claimed=0.0,
+            condition="compare",
+            description=("Simplified definitions (output space only) perform comparably to the original ones: "
+                         "original minus simplified at the largest n, equivalent within +-3 EM or not."),
+        ),
+        ClaimTest(
+            name="delusive_vs_correct",
+            pattern=r"delusive examples",
+            metric="diff/correct-delusive/all/nmax",
+            claimed=0.0,
+            condition="compare",
+            description=("Delusive demonstrations perform comparably to correct ones: correct minus delusive at the "
+                         "largest n, equivalent within +-3 EM or not."),
+        ),
+    ),
+    estimate_seconds=2700.0,
+    quick_seconds=40.0,
+    notes=("Seeds vary the instruction tuning (instances, order, updates); the suite and the pretrained base model "
+           "are fixed and cached beside the run folder. Every verdict is inconclusive unless original beats random "
+           "on DR tasks by >= 10 EM at the largest n and the untuned base model beats random on them."),
+)
+
+SPECS: dict[str, ExperimentSpec] = {spec.name: spec for spec in (RANDOM_BASELINE, INSTRUCTION_TUNING)}
 
 
 def experiments() -> list[ExperimentSpec]:
@@ -70,8 +144,10 @@ def experiment(name: str) -> ExperimentSpec:
 
 
 def experiments_for_claim(text: str) -> list[tuple[ExperimentSpec, ClaimTest]]:
-    """(spec, claim test) of every experiment that tests a claim with this sentence. O(specs)."""
-    return [(spec, test) for spec in experiments() for test in spec.claims if test.matches(text)]
+    """(spec, claim test) of every experiment that tests a claim with this sentence, cheapest
+    (shortest estimated run) first, so a one-click quick run starts the fastest check. O(specs)."""
+    found = [(spec, test) for spec in experiments() for test in spec.claims if test.matches(text)]
+    return sorted(found, key=lambda pair: (pair[0].estimate_seconds, pair[0].name))
 
 
 def implementation(spec: ExperimentSpec) -> ModuleType:

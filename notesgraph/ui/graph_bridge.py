@@ -43,6 +43,14 @@ def set_similar(graph: Any, pairs: list[tuple[str, str, float]]) -> None:
     set_similar_edges(graph, pairs)
 
 
+def refresh_runs(graph: Any, store: Store) -> None:
+    """Re-read the run nodes (a run started or finished); runs are few, so this is cheap
+    enough for the Qt thread."""
+    from notesgraph.graph import refresh_runs as refresh
+
+    refresh(graph, store)
+
+
 def has_item(graph: Any, item: str | None) -> bool:
     return bool(item) and graph is not None and item in graph
 
@@ -70,6 +78,8 @@ def _edge_tooltip(kind: str, attrs: dict[str, Any]) -> str:
         return f"mentions in the text ({attrs.get('via', '')})"
     if kind == "similar":
         return f"similar (cosine {attrs.get('weight', 0):.2f})"
+    if kind == "replicated_by":
+        return "tested by this replication run"
     return kind
 
 

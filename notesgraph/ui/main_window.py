@@ -6,6 +6,7 @@ core (store, graph) and long work runs on worker threads (`workers.Task`).
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QSpinBox,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -37,15 +39,16 @@ from notesgraph.ui import graph_bridge
 from notesgraph.ui.navigator import Navigator
 from notesgraph.ui.neighbourhood_view import NeighbourhoodView
 from notesgraph.ui.reader import Reader
+from notesgraph.ui.window_runs import RunsMixin
 from notesgraph.ui.workers import Task, start
 
-FILTER_KINDS = ("note", "concept", "inquiry", "paper", "claim")
+FILTER_KINDS = ("note", "concept", "inquiry", "paper", "claim", "run")
 DEFAULT_CAP = 60
 WATCHED_FILES_UP_TO = 2000
 """Beyond this many note files only folders are watched (inotify watches are limited)."""
 
 
-class MainWindow(QMainWindow):
+class MainWindow(RunsMixin, QMainWindow):
     def __init__(self, db_path: Path, folder: Path, settings: QSettings | None = None,
                  embed: bool = True) -> None:
         super().__init__()
@@ -63,6 +66,10 @@ class MainWindow(QMainWindow):
         self.similarity: Any = None
         self._search_similarity: Any = None
         self.embed_problem = ""
+        self.stale_notes: set[int] = set()
+        """Notes changed since they were embedded: their similarities are out of date."""
+        self.run_dialog: Any = None
+        self._run_status: dict[int, str] = {}
         self._reindex_again = False
         self.watcher = QFileSystemWatcher(self)
         self.watcher.directoryChanged.connect(self._folder_changed)
@@ -92,19 +99,25 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.progress = QProgressBar(maximumWidth=220, visible=False)
         self.statusBar().addPermanentWidget(self.progress)
+        self.cancel_button = QToolButton(text="Cancel", visible=False)
+        self.cancel_button.setToolTip("Stop indexing after the current file (what is done is kept), "
+                                      "or stop embedding after the current batch")
+        self.cancel_button.clicked.connect(self.cancel_tasks)
+        self.statusBar().addPermanentWidget(self.cancel_button)
         self.run_progress = QProgressBar(maximumWidth=220, visible=False, format="run %v/%m")
         self.statusBar().addPermanentWidget(self.run_progress)
         self.watched_runs: dict[int, str] = {}
         self._run_timer = QTimer(self, interval=400)
         self._run_timer.timeout.connect(self._poll_runs)
 
-        self.view.walkRequested.connect(self.walk)
+        self.view.walkRequested.connect(self._view_walk)
         self.view.openRequested.connect(self.open_item)
         self.view.moreRequested.connect(self.show_more)
         self.reader.itemActivated.connect(self._reader_link)
         self.reader.createRequested.connect(self.create_stub_note)
         self.reader.runRequested.connect(self.launch_run)
         self.reader.cancelRequested.connect(self.cancel_run)
+        self.reader.replicateRequested.connect(self.open_run_dialog)
         self.navigator.itemChosen.connect(self.walk_and_open)
         self.setWindowTitle(f"notesgraph — {self.folder}")
         self.resize(1400, 860)
@@ -183,23 +196,36 @@ class MainWindow(QMainWindow):
     # -- indexing ----------------------------------------------------------------------------
 
     def reindex(self) -> Task:
-        """Index the folder on a worker thread (its own database connection), then refresh."""
+        """Index the folder on a worker thread (its own database connection), then refresh.
+        Cancel stops it after the current file: what is indexed so far is kept and shown."""
         db_path, folder = self.db_path, self.folder
+        stop = threading.Event()
 
-        def work(progress: Any) -> tuple[IndexReport, Any]:
+        def work(progress: Any) -> tuple[IndexReport, Any, set[int]]:
+            from notesgraph.embeddings import stale_notes
+
             with Store(db_path) as store:
-                report = index_folder(store, folder, lambda step: progress(step.done, step.total, step.path))
+                report = index_folder(store, folder, lambda step: progress(step.done, step.total, step.path),
+                                      should_stop=stop.is_set)
                 progress(0, 0, "building the graph")
-                return report, graph_bridge.build(store)
+                return report, graph_bridge.build(store), stale_notes(store)
 
-        return self._run(work, "Indexing", self._indexed)
+        return self._run(work, "Indexing", self._indexed, stop=stop)
 
-    def _run(self, work: Any, label: str, done: Any, failed: Any = None) -> Task:
-        task = Task(work)
+    def cancel_tasks(self) -> None:
+        """The Cancel button: stop every running task (indexing keeps the files done)."""
+        for task in self.tasks:
+            task.cancel()
+        self.statusBar().showMessage("Stopping…")
+
+    def _run(self, work: Any, label: str, done: Any, failed: Any = None,
+             stop: threading.Event | None = None) -> Task:
+        task = Task(work, stop)
         task.label = label
         self.tasks.append(task)
         self.progress.setRange(0, 0)
         self.progress.show()
+        self.cancel_button.show()
         self.statusBar().showMessage(f"{label}…")
 
         def on_progress(count: int, total: int, message: str) -> None:
@@ -210,12 +236,12 @@ class MainWindow(QMainWindow):
 
         def finish(result: Any) -> None:
             self.tasks.remove(task)
-            self.progress.hide()
+            self._tasks_changed()
             done(result)
 
         def fail(message: str) -> None:
             self.tasks.remove(task)
-            self.progress.hide()
+            self._tasks_changed()
             self.statusBar().showMessage(f"{label} failed: {message}")
             if failed is not None:
                 failed(message)
@@ -227,9 +253,16 @@ class MainWindow(QMainWindow):
         task.signals.failed.connect(fail)
         return start(task)
 
-    def _indexed(self, result: tuple[IndexReport, Any]) -> None:
-        report, self.graph = result
+    def _tasks_changed(self) -> None:
+        """The progress bar and Cancel show while any task runs."""
+        busy = bool(self.tasks)
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+
+    def _indexed(self, result: tuple[IndexReport, Any, set[int]]) -> None:
+        report, self.graph, stale = result
         self.report = report
+        self._set_stale(stale)
         self._watch()
         from notesgraph.experiments.runner import mark_interrupted
 
@@ -239,6 +272,10 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             f"{report.added + report.updated + report.unchanged} notes · {report.added} added, "
             f"{report.updated} updated, {report.removed} removed · {len(report.problems)} problems", 10000)
+        if report.stopped:
+            self.statusBar().showMessage(
+                f"Indexing stopped: {report.done} of {report.done + report.left} changed files indexed "
+                f"(kept); F5 indexes the other {report.left}", 20000)
         self._show_problems(report)
         self.navigator.refresh()
         if self.current is None or not graph_bridge.has_item(self.graph, self.current):
@@ -250,7 +287,7 @@ class MainWindow(QMainWindow):
         else:
             self.redraw(animate=False)
             self.open_item(self.reader.current_item or self.current)
-        if self.embed:
+        if self.embed and not report.stopped:  # stopped by the user: start no more work
             self.embed_now()
         if self._reindex_again:
             self._reindex_again = False
@@ -266,9 +303,11 @@ class MainWindow(QMainWindow):
         def work(progress: Any) -> Any:
             from notesgraph.embeddings import Encoder, embed_store
 
+            from notesgraph.embeddings import stale_notes
+
             with Store(db_path) as store:
                 report = embed_store(store, Encoder(), lambda step: progress(step.done, step.total, "passages"))
-                return report, graph_bridge.similar(store)
+                return report, graph_bridge.similar(store), stale_notes(store)
 
         return self._run(work, "Embedding", self._embedded, self._embedding_failed)
 
@@ -282,8 +321,9 @@ class MainWindow(QMainWindow):
         return self._search_similarity.hybrid_search(text, k=30)
 
     def _embedded(self, result: Any) -> None:
-        report, pairs = result
+        report, pairs, stale = result
         self.embed_problem = ""
+        self._set_stale(stale)
         if self._search_similarity is not None:
             self._search_similarity.refresh()
         self.navigator.semantic_search = self._semantic_search
@@ -295,9 +335,22 @@ class MainWindow(QMainWindow):
         self.redraw(animate=False)
         self.reopen()
 
+    def _set_stale(self, stale: set[int]) -> None:
+        """Remember (and mark in the navigator) the notes whose vectors are out of date."""
+        self.stale_notes = set(stale)
+        self.navigator.mark_stale({f"note:{i}" for i in stale}, self._refreshing_embeddings())
+
+    def _refreshing_embeddings(self) -> bool:
+        return self.embed and not self.embed_problem
+
     def _embedding_failed(self, message: str) -> None:
         """A missing or broken model: say so once; text search and the graph keep working."""
+        if message == "cancelled":  # the Cancel button: vectors stay as they were
+            self.statusBar().showMessage("Embedding cancelled; similarities refresh on the next re-index (F5)",
+                                         10000)
+            return
         self.embed_problem = message
+        self._set_stale(self.stale_notes)
         entry = QListWidgetItem(f"Embeddings unavailable: {message} — full-text search and the graph "
                                 "still work; similarity needs a working model (notesgraph index --model PATH).")
         self.problems.addItem(entry)
@@ -357,7 +410,8 @@ class MainWindow(QMainWindow):
 
     def walk(self, item: str) -> None:
         """Make `item` the centre of the view, recording it in the history. Items the graph
-        does not hold (runs; a claim while the graph is being built) open in the reader."""
+        does not hold (a run that tests no stored claim; a claim while the graph is being
+        built) open in the reader."""
         if item.startswith(("claim:", "run:")) and not graph_bridge.has_item(self.graph, item):
             self.open_item(item)
             return
@@ -370,6 +424,14 @@ class MainWindow(QMainWindow):
             self.position = len(self.history) - 1
             self.cap = DEFAULT_CAP
         self.redraw()
+
+    def _view_walk(self, item: str) -> None:
+        """A click on a node walks there; a run (a leaf with nothing around it but its claim)
+        also opens its page."""
+        if item.startswith("run:"):
+            self.walk_and_open(item)
+        else:
+            self.walk(item)
 
     def _reader_link(self, item: str) -> None:
         """A link in the reader walks there; a claim (the ◆ after a sentence) also opens its panel."""
@@ -468,53 +530,6 @@ class MainWindow(QMainWindow):
         claims = [c for c in stored_claims(self.store, set(tested.values())) if c.claim.key in tested]
         return render.run_html(row, claims)
 
-    # -- replication runs --------------------------------------------------------------------
-
-    def launch_run(self, spec: str) -> int | None:
-        """Start a replication run for a claim in its own process and watch it."""
-        from urllib.parse import unquote
-
-        from notesgraph.experiments import runner
-
-        name, quick, claim = spec.rsplit(":", 2)
-        try:
-            run_id = runner.create_run(self.store, unquote(name), quick=quick == "1", claim_id=int(claim))
-        except Exception as error:  # noqa: BLE001 - an experiment error is the user's to read
-            QMessageBox.warning(self, "notesgraph", f"Could not start the run:\n{error}")
-            return None
-        runner.LocalBackend().submit(self.db_path, run_id)
-        self.watched_runs[run_id] = f"claim:{claim}"
-        self.navigator.refresh_claims_and_runs()
-        self.statusBar().showMessage(f"Run {run_id} started ({unquote(name)})", 5000)
-        self._run_timer.start()
-        self.reopen()
-        return run_id
-
-    def cancel_run(self, run_id: int) -> None:
-        from notesgraph.experiments import runner
-
-        self.statusBar().showMessage(f"Run {run_id}: {runner.cancel_run(self.store, run_id)}", 5000)
-
-    def _poll_runs(self) -> None:
-        """Progress of watched runs in the status bar; a finished run refreshes its claim panel."""
-        for run_id, item in list(self.watched_runs.items()):
-            row = self.store.run_row(run_id)
-            if row is None:
-                del self.watched_runs[run_id]
-                continue
-            self.run_progress.setRange(0, max(row["progress_total"], 1))
-            self.run_progress.setValue(row["progress_done"])
-            self.run_progress.show()
-            if row["status"] not in ("queued", "running"):
-                del self.watched_runs[run_id]
-                self.statusBar().showMessage(f"Run {run_id} {row['status']}", 10000)
-                self.navigator.refresh_claims_and_runs()
-            if self.reader.current_item == item:
-                self.reopen()
-        if not self.watched_runs:
-            self._run_timer.stop()
-            self.run_progress.hide()
-
     def reopen(self) -> None:
         if self.reader.current_item:
             self.open_item(self.reader.current_item)
@@ -538,8 +553,10 @@ class MainWindow(QMainWindow):
             return render.note_html(note, claims=claims) + (
                 f"<h3>Similar</h3>{waiting}" if not self.embed_problem else "")
         ranks = {int(p.item.split(":")[1]): p.our_rank for p in ranking.papers if p.our_rank}
-        return (render.note_html(note, ranks, claims)
-                + render.similar_html(similar, self.exclude_linked.isChecked()))
+        page = render.note_html(note, ranks, claims)
+        if note_id in self.stale_notes:  # right under the title, where it is seen
+            page = page.replace("</h1>", "</h1>" + render.stale_similarity_html(self._refreshing_embeddings()), 1)
+        return page + render.similar_html(similar, self.exclude_linked.isChecked())
 
     def create_stub_note(self, title: str) -> None:
         """Write a Markdown note for an unresolved concept, index it, and open it."""

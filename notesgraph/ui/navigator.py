@@ -29,11 +29,22 @@ class ItemListModel(QAbstractListModel):
         super().__init__()
         self.rows: list[Row] = []
         self._brushes: dict[str, QBrush] = {}
+        self.marked: set[str] = set()
+        """Items shown with a ⟳ (e.g. notes whose similarities are out of date)."""
+        self.mark_tip = ""
 
     def set_rows(self, rows: list[Row]) -> None:
         self.beginResetModel()
         self.rows = rows
         self.endResetModel()
+
+    def set_marked(self, items: set[str], tip: str) -> None:
+        """Mark these items (⟳ before the text, `tip` in the tooltip); the rows stay."""
+        if items == self.marked and tip == self.mark_tip:
+            return
+        self.marked, self.mark_tip = set(items), tip
+        if self.rows:
+            self.dataChanged.emit(self.index(0), self.index(len(self.rows) - 1))
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.rows)
@@ -43,9 +54,10 @@ class ItemListModel(QAbstractListModel):
             return None
         item, kind, text, count = self.rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{text}  ·  {count}" if count > 1 else text
+            shown = f"{text}  ·  {count}" if count > 1 else text
+            return f"⟳ {shown}" if item in self.marked else shown
         if role == Qt.ItemDataRole.ToolTipRole:
-            return text
+            return f"{text}\n\n⟳ {self.mark_tip}" if item in self.marked else text
         if role == Qt.ItemDataRole.ForegroundRole:
             if kind not in self._brushes:
                 self._brushes[kind] = QBrush(QColor(kind_style(kind).colour))
@@ -145,6 +157,11 @@ class Navigator(QWidget):
                                 for r in self.store.run_rows(limit=500)])
         for index, (kind, widget) in enumerate(self.lists.items()):
             self.tabs.setTabText(index, f"{kind_style(kind).plural} ({widget.count():,})")
+
+    def mark_stale(self, notes: set[str], refreshing: bool) -> None:
+        """Mark the notes whose similarities are out of date (until re-embedding ends)."""
+        tip = "similarities out of date — " + ("refreshing…" if refreshing else "they refresh when embeddings run")
+        self.lists["note"].model_.set_marked(notes, tip)
 
     def run_search(self) -> None:
         text = self.search.text().strip()

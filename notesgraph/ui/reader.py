@@ -22,12 +22,13 @@ a { text-decoration: none; }
 
 class Reader(QTextBrowser):
     """Shows one page; emits `itemActivated(item_id)`, `createRequested(title)`,
-    `runRequested(spec)` and `cancelRequested(run_id)`."""
+    `runRequested(spec)`, `cancelRequested(run_id)` and `replicateRequested(spec)`."""
 
     itemActivated = Signal(str)
     createRequested = Signal(str)
     runRequested = Signal(str)  # "experiment:quick:claim id"
     cancelRequested = Signal(int)  # run id
+    replicateRequested = Signal(str)  # "experiment:claim id": open the run dialog
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,5 +52,7 @@ class Reader(QTextBrowser):
             self.runRequested.emit(target)
         elif kind == "cancel":
             self.cancelRequested.emit(int(target))
+        elif kind == "replicate":
+            self.replicateRequested.emit(target)
         elif url.scheme() in ("http", "https"):
             QDesktopServices.openUrl(url)

@@ -6,6 +6,7 @@ turns progress, result and error into queued signals, so widgets never block.
 
 from __future__ import annotations
 
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -25,21 +26,30 @@ class CancelledError(Exception):
 
 class Task(QRunnable):
     """`function(progress)` on a worker thread; `progress(done, total, message)` may be called
-    any number of times and raises CancelledError after cancel()."""
+    any number of times and raises CancelledError after cancel().
 
-    def __init__(self, function: Callable[[Callable[[int, int, str], None]], Any]) -> None:
+    A task given a `stop` event is cooperative instead: cancel() sets the event, which the
+    function checks (e.g. index_folder's `should_stop=stop.is_set`) to end early and return
+    what it has done, so progress never raises and the result still arrives by `finished`.
+    """
+
+    def __init__(self, function: Callable[[Callable[[int, int, str], None]], Any],
+                 stop: threading.Event | None = None) -> None:
         super().__init__()
         self.function = function
         self.signals = TaskSignals()
         self.cancelled = False
+        self.stop = stop
         self.label = ""
         self.setAutoDelete(False)
 
     def cancel(self) -> None:
         self.cancelled = True
+        if self.stop is not None:
+            self.stop.set()
 
     def _progress(self, done: int, total: int, message: str = "") -> None:
-        if self.cancelled:
+        if self.cancelled and self.stop is None:
             raise CancelledError()
         self.signals.progress.emit(done, total, message)
 

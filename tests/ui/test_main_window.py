@@ -14,11 +14,13 @@ from notesgraph.ui.main_window import MainWindow
 MAIN_TITLE = "Does instruction tuning teach task understanding or output format?"
 
 
-def open_window(qtbot, tmp_path: Path, embed: bool = False, broken: bytes = b"") -> MainWindow:
-    """A shown window on a fresh copy of the bundled notes (plus a broken file when given),
-    with its own database and settings; indexing started, not awaited."""
+def open_window(qtbot, tmp_path: Path, embed: bool = False, broken: bytes = b"", copy: bool = True) -> MainWindow:
+    """A shown window on a fresh copy of the bundled notes (plus a broken file when given;
+    `copy=False`: the copy in tmp_path/notes is made already), with its own database and
+    settings; indexing started, not awaited."""
     folder = tmp_path / "notes"
-    shutil.copytree(NOTES, folder)
+    if copy:
+        shutil.copytree(NOTES, folder)
     if broken:
         (folder / "bad.txt").write_bytes(broken)
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
@@ -236,8 +238,8 @@ def test_a_quick_run_launched_from_the_claim_panel_finishes_and_shows_its_result
                  if any(q.value == 42.6 for q in c.claim.quantities))
     window.walk_and_open(claim.item)
     assert "Run replication (quick)" in window.reader.toPlainText()
-    html = window.reader.toHtml()
-    href = html.split('href="run:', 1)[1].split('"', 1)[0]
+    html = window.reader.toHtml()  # the quick link of random_baseline (~1 s; other experiments may test it too)
+    href = "random_baseline:1:" + html.split('href="run:random_baseline:1:', 1)[1].split('"', 1)[0]
     window.reader.runRequested.emit(href)  # as if the link were clicked
     assert window.watched_runs
     qtbot.waitUntil(lambda: not window.watched_runs, timeout=120000)

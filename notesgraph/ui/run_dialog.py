@@ -1,0 +1,210 @@
+"""The "Run replication…" dialog: which experiment, quick or full, every parameter, the seeds.
+
+The dialog only collects a `RunChoice` (checked against the spec, so a bad value is shown here
+rather than failing later); the window starts it through the same core functions as
+`notesgraph run` (runner.create_run, then LocalBackend.submit).
+
+Parameters are numbers today (a spin box with the spec's range) and may be strings soon (a
+combo box when the spec lists `choices`, else a line edit): the editor is picked from the
+parameter's value type, so both kinds work without changes here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from notesgraph.experiments.spec import ExperimentError, ExperimentSpec, Parameter, ParameterValue
+
+_INT_LIMIT = 2**31 - 1  # QSpinBox holds a C int
+
+
+@dataclass(frozen=True)
+class RunChoice:
+    """What the user asked for: passed as is to runner.create_run."""
+
+    experiment: str
+    quick: bool
+    parameters: dict[str, ParameterValue]
+    seeds: list[int]
+
+
+def parse_seeds(text: str) -> list[int]:
+    """"0, 1, 2" -> [0, 1, 2]; ValueError with a message a user can act on otherwise
+    (empty, not a whole number, negative, or repeated)."""
+    seeds: list[int] = []
+    for part in (p.strip() for p in text.replace(";", ",").split(",")):
+        if not part:
+            continue
+        try:
+            seed = int(part)
+        except ValueError:
+            raise ValueError(f"seed {part!r} is not a whole number") from None
+        if seed < 0:
+            raise ValueError(f"seed {seed} is negative (seeds are 0 or more)")
+        if seed in seeds:
+            raise ValueError(f"seed {seed} is listed twice")
+        seeds.append(seed)
+    if not seeds:
+        raise ValueError("give at least one seed, e.g. 0, 1, 2")
+    return seeds
+
+
+def parameter_editor(parameter: Parameter, value: ParameterValue) -> QWidget:
+    """The editor for one parameter, showing `value`: a combo box (text with choices), a line
+    edit (free text), a spin box (int) or a double spin box (float), with the spec's range."""
+    if isinstance(parameter.default, str):
+        if parameter.choices:
+            combo = QComboBox()
+            combo.addItems(list(parameter.choices))
+            combo.setCurrentText(str(value))
+            return combo
+        return QLineEdit(str(value))
+    if isinstance(parameter.default, int):
+        spin = QSpinBox()
+        spin.setRange(max(int(parameter.low), -_INT_LIMIT), min(int(parameter.high), _INT_LIMIT))
+        spin.setValue(int(value))
+        return spin
+    double = QDoubleSpinBox()
+    low, high = float(parameter.low), float(parameter.high)
+    double.setDecimals(4)
+    double.setRange(low, high)
+    double.setSingleStep(0.1 if high - low > 1 else 0.01)
+    double.setValue(float(value))
+    return double
+
+
+def editor_value(editor: QWidget) -> ParameterValue:
+    """The value an editor made by `parameter_editor` holds."""
+    if isinstance(editor, QComboBox):
+        return editor.currentText()
+    if isinstance(editor, QLineEdit):
+        return editor.text()
+    if isinstance(editor, (QSpinBox, QDoubleSpinBox)):
+        return editor.value()
+    raise TypeError(f"not a parameter editor: {editor!r}")
+
+
+class RunDialog(QDialog):
+    """Choose and check a replication run of one claim; `choice()` once accepted.
+
+    Switching experiment or quick/full resets the editors to that setting's values (the spec's
+    quick or default value), so what is shown is always what would run.
+    """
+
+    def __init__(self, specs: Sequence[ExperimentSpec], claim_text: str, preferred: str = "",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        if not specs:
+            raise ValueError("no experiment tests this claim")
+        self.setWindowTitle("Run replication")
+        self.specs = {spec.name: spec for spec in specs}
+        self.editors: dict[str, QWidget] = {}
+        claim = QLabel(claim_text, wordWrap=True)
+        claim.setStyleSheet("QLabel { background-color: #fff1b8; padding: 4px; }")
+        self.experiment = QComboBox()
+        for spec in specs:
+            self.experiment.addItem(f"{spec.name} — {spec.title}", spec.name)
+        self.quick = QRadioButton("Quick (same code, fewer tasks)")
+        self.full = QRadioButton("Full run")
+        self._mode = QButtonGroup(self)
+        self._mode.addButton(self.quick)
+        self._mode.addButton(self.full)
+        self.quick.setChecked(True)
+        self.estimate = QLabel()
+        self.parameters = QFormLayout()
+        self.seeds = QLineEdit()
+        self.seeds.setToolTip("comma-separated whole numbers, e.g. 0, 1, 2")
+        self.error = QLabel(wordWrap=True)
+        self.error.setStyleSheet("QLabel { color: #c0392b; }")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.start_button = self.buttons.addButton("Start run", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        form = QFormLayout()
+        form.addRow("Experiment", self.experiment)
+        form.addRow("Setting", self.quick)
+        form.addRow("", self.full)
+        form.addRow("", self.estimate)
+        layout = QVBoxLayout(self)
+        layout.addWidget(claim)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("<b>Parameters</b>"))
+        layout.addLayout(self.parameters)
+        seeds_form = QFormLayout()
+        seeds_form.addRow("Seeds", self.seeds)
+        layout.addLayout(seeds_form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+
+        if preferred in self.specs:
+            self.experiment.setCurrentIndex(list(self.specs).index(preferred))
+        self.experiment.currentIndexChanged.connect(lambda _: self._fill())
+        self.quick.toggled.connect(lambda _: self._fill())
+        self.seeds.textChanged.connect(lambda _: self._check())
+        self._fill()
+
+    @property
+    def spec(self) -> ExperimentSpec:
+        return self.specs[self.experiment.currentData()]
+
+    def _fill(self) -> None:
+        """Editors for the chosen experiment, showing the quick or default values."""
+        spec, quick = self.spec, self.quick.isChecked()
+        while self.parameters.rowCount():
+            self.parameters.removeRow(0)
+        self.editors = {}
+        for parameter in spec.parameters:
+            value = parameter.quick if quick and parameter.quick is not None else parameter.default
+            editor = parameter_editor(parameter, value)
+            editor.setToolTip(parameter.help)
+            if isinstance(editor, QLineEdit):
+                editor.textChanged.connect(lambda _: self._check())
+            self.editors[parameter.name] = editor
+            self.parameters.addRow(parameter.name, editor)
+        self.seeds.setText(", ".join(map(str, spec.seeds)))
+        seconds = spec.quick_seconds if quick else spec.estimate_seconds
+        self.estimate.setText(f"<small>about {seconds:g} s on 2 cores with the default values</small>"
+                              if seconds else "")
+        self._check()
+
+    def _check(self) -> RunChoice | None:
+        """The choice, or None with the problem shown and Start disabled."""
+        try:
+            seeds = parse_seeds(self.seeds.text())
+            values = {name: editor_value(editor) for name, editor in self.editors.items()}
+            self.spec.resolve(values, self.quick.isChecked())  # the same checks as create_run
+        except (ValueError, ExperimentError) as problem:
+            self.error.setText(str(problem))
+            self.start_button.setEnabled(False)
+            return None
+        self.error.setText("")
+        self.start_button.setEnabled(True)
+        return RunChoice(self.spec.name, self.quick.isChecked(), values, seeds)
+
+    def choice(self) -> RunChoice | None:
+        """What to run (None while a value is invalid)."""
+        return self._check()
+
+    def accept(self) -> None:  # noqa: D102 - QDialog API
+        if self._check() is not None:
+            super().accept()
+
+
+__all__ = ["RunChoice", "RunDialog", "editor_value", "parameter_editor", "parse_seeds"]

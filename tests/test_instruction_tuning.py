@@ -1,0 +1,101 @@
+"""Replication 1 (issue 9): the task suite's invariants and the quick protocol end to end."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from notesgraph.experiments.instruction_tasks import (BINARY_FRAMES, HELD_OUT_ATTRIBUTE, PREDICATES,
+                                                      PRETRAINING_WORDINGS, SYMBOLS, build_suite, task_prompt)
+from notesgraph.experiments.registry import experiment, experiments_for_claim
+from notesgraph.experiments.runner import create_run, execute, run_folder
+from notesgraph.store import Store
+
+
+@pytest.fixture(scope="module")
+def suite():
+    return build_suite(0, train_tasks=40, held_out_tasks=24, train_instances=16, held_out_instances=40)
+
+
+def test_held_out_tasks_are_balanced_and_split_into_groups(suite):
+    for task in suite.held_out:
+        counts = Counter(gold for _, gold in task.instances)
+        assert set(counts) == set(task.labels), task.name
+        assert max(counts.values()) - min(counts.values()) <= 1, (task.name, counts)
+    assert {t.group for t in suite.held_out} == {"LI", "DR"}
+    assert {t.wording for t in suite.held_out} == {"new", "pretraining"}
+    assert any(t.attribute == HELD_OUT_ATTRIBUTE for t in suite.held_out)
+    assert not any(t.attribute == HELD_OUT_ATTRIBUTE for t in suite.train)
+
+
+def test_held_out_label_sets_and_new_wordings_are_unseen_in_training(suite):
+    train_labels = {label for task in suite.train for label in task.labels}
+    held_symbols = {label for task in suite.held_out for label in task.labels if label in SYMBOLS}
+    assert held_symbols and not held_symbols & train_labels
+    new_predicates = {p for options in PREDICATES.values() for p in options[PRETRAINING_WORDINGS:]}
+    for task in suite.train:
+        assert not any(p in task.definition for p in new_predicates if len(p.split()) > 2), task.definition
+    binary_new = [t for t in suite.held_out if t.wording == "new" and len(t.labels) == 2 and t.family != "flipped_names"]
+    assert binary_new
+    for task in binary_new:
+        assert not any(task.definition.startswith(f.split("{")[0]) and f.split("{")[0]
+                       for f in BINARY_FRAMES[:PRETRAINING_WORDINGS]), task.definition
+
+
+def test_conditions_change_the_prompt_as_the_paper_does(suite):
+    task = next(t for t in suite.held_out if len(t.labels) == 3)
+    words, gold = task.instances[0]
+    original = task_prompt(task, words, gold, "original", "correct")
+    simplified = task_prompt(task, words, gold, "simplified", "correct")
+    empty = task_prompt(task, words, gold, "empty", "none")
+    delusive = task_prompt(task, words, gold, "original", "delusive")
+    assert " ".join(simplified.words).startswith("[CLS] output one of : " + " , ".join(task.labels))
+    assert empty.words[:2] == ("[CLS]", "[IN]") and empty.slots == ()
+    demo_labels = [label for _, label in task.demonstrations]
+    shown = [label for position, label in delusive.slots if delusive.words[position - 1] == "[ANS]"]
+    assert len(shown) == 2 and all(s != d and s in task.labels for s, d in zip(shown, demo_labels))
+    assert original.gold == delusive.gold == gold
+
+
+def test_the_claim_links_both_experiments_cheapest_first():
+    sentence = "A random baseline achieves 42.6% exact-match versus instruction tuning's 43%."
+    names = [spec.name for spec, _ in experiments_for_claim(sentence)]
+    assert names == ["random_baseline", "instruction_tuning"]
+
+
+@pytest.mark.slow
+def test_quick_protocol_runs_and_keeps_its_invariants(tmp_path: Path):
+    """The quick protocol through the real runner: every condition, results, verdicts, plot."""
+    spec = experiment("instruction_tuning")
+    db = tmp_path / "notes.db"
+    with Store(db) as store:
+        run_id = create_run(store, "instruction_tuning", quick=True)
+    assert execute(db, run_id) == "done"
+    with Store(db) as store:
+        results = {(c, m): (v, lo, hi, n) for c, m, v, lo, hi, n in store.run_results(run_id)}
+        verdicts = store.run_verdicts(run_id)
+        assert set(store.finished_conditions(run_id)) == set(spec.conditions)
+    folder = run_folder(db, run_id)
+    # the random baseline equals 1/|output space| in expectation, within its interval
+    params = spec.resolve(quick=True)
+    held = build_suite(0, int(params["train_tasks"]), int(params["held_out_tasks"]), 4,
+                       int(params["held_out_instances"])).held_out
+    expected = 100 * sum(1 / len(t.labels) for t in held) / len(held)
+    value, low, high, n = results[("baselines", "random/em/all")]
+    assert low <= expected <= high and n == len(held)
+    # the untuned model's compliance is measured, the DR check is computed
+    compliance = results[("baselines", "untuned/compliance/all")][0]
+    assert 0.0 <= compliance <= 100.0
+    assert ("compare", "check/dr_original_minus_random/n4") in results
+    assert ("compare", "check/dr_untuned_minus_random/n4") in results
+    for condition in ("original+correct", "simplified+delusive", "empty+none", "no_pretraining"):
+        em, compliant = (results[(condition, f"{m}/all/n4")][0] for m in ("em", "compliance"))
+        assert 0.0 <= em <= compliant + 1e-9 <= 100.0 + 1e-9  # an exact match is always compliant
+    # verdicts exist for each claim test; with a failed check all are inconclusive
+    assert {v[0] for v in verdicts} == {t.name for t in spec.claims}
+    record = json.loads((folder / "run.json").read_text())
+    assert record["verdicts"] and (folder / "results.png").stat().st_size > 10_000
+    assert (folder / "scores" / "original+correct-n4-s0.json").exists()
