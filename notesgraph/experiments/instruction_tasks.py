@@ -23,6 +23,7 @@ import numpy as np
 
 from notesgraph.experiments.lexicon import (ANIMALS, HYPERNYMS, PEOPLE, Sentence, TOPICS, sentence_pool,
                                             with_changes)
+from notesgraph.experiments.prompt_templates import TARGET_SETS, TEMPLATE_WORDS
 
 __all__ = ["ATTRIBUTES", "HELD_OUT_ATTRIBUTE", "LABEL_WORDS", "Prompt", "Task", "TaskSuite", "build_suite",
            "definition_words", "pretraining_prompt", "task_prompt"]
@@ -113,8 +114,9 @@ SYMBOLS = tuple(f"@{a}{b}" for a in "ABCDEFGHJKMNPQRSTUVWXYZ" for b in "12345")[
 """Arbitrary label tokens, drawn per example in pretraining and per task in instruction tuning."""
 LABEL_WORDS = tuple(dict.fromkeys(("yes", "no", "true", "false", "right", "wrong", *TOPICS, "positive", "negative",
                                    "past", "present", "future", "person", "animal", "happy", "sad", "good", "bad",
-                                   "old", "new", "later", *SYMBOLS)))
-"""Every label any task or pretraining example uses: the model's answer vocabulary."""
+                                   "old", "new", "later", *SYMBOLS, *(w for s in TARGET_SETS for w in s.words))))
+"""Every label any task or pretraining example uses, and replication 2's target words: the
+model's answer vocabulary (fixed before pretraining, so one base model serves both)."""
 SEP = "[SEP]"
 
 
@@ -185,6 +187,7 @@ def _multi_definition(rng: np.random.Generator, attribute: str, values: Sequence
 def definition_words() -> set[str]:
     """Every word a definition can contain (frames, predicates, labels): for the vocabulary."""
     words = set(LABEL_WORDS) | set(SIMPLIFIED.split()) | {SEP, "if", "the", "sentence", ":", ",", "."}
+    words.update(TEMPLATE_WORDS)  # replication 2 reads its templates with the same vocabulary
     for texts in (*PREDICATES.values(), BINARY_FRAMES, MULTI_FRAMES):
         for text in texts:
             words.update(w for w in text.split() if not w.startswith("{"))
