@@ -26,7 +26,7 @@ from torch.nn import functional as F
 
 from notesgraph.experiments.instruction_tasks import ATTRIBUTES, LABEL_WORDS, Prompt
 
-__all__ = ["ModelConfig", "ReaderModel", "Trainer", "Vocabulary", "encode", "predict", "train"]
+__all__ = ["ModelConfig", "ReaderModel", "Trainer", "Vocabulary", "encode", "label_scores", "predict", "train"]
 
 SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[EX]", "[ANS]", "[IN]", "[SEP]")
 _ATTRIBUTE_NAMES = tuple(ATTRIBUTES)
@@ -198,17 +198,20 @@ def train(model: ReaderModel, vocab: Vocabulary, batches: Iterator[Sequence[Prom
 
 
 @torch.no_grad()
+def label_scores(model: ReaderModel, vocab: Vocabulary, prompts: Sequence[Prompt], batch_size: int = 256) -> np.ndarray:
+    """(prompts, labels) scores of every label the model knows, in LABEL_WORDS order."""
+    model.eval()
+    out = np.empty((len(prompts), model.config.labels), dtype=np.float32)
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i].words))  # less padding
+    for start in range(0, len(order), batch_size):
+        rows = order[start:start + batch_size]
+        batch = encode([prompts[i] for i in rows], vocab)
+        logits = model.label_logits(model.states(batch.ids, batch.pad), batch.answer, batch.slot_labels)
+        out[rows] = logits.numpy()
+    return out
+
+
 def predict(model: ReaderModel, vocab: Vocabulary, prompts: Sequence[Prompt], batch_size: int = 256) -> list[str]:
     """The label word each prompt's answer scores highest (over every label the model knows)."""
-    model.eval()
-    answers: list[str] = []
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i].words))  # less padding
-    found: dict[int, str] = {}
-    for start in range(0, len(order), batch_size):
-        chunk = [prompts[i] for i in order[start:start + batch_size]]
-        batch = encode(chunk, vocab)
-        logits = model.label_logits(model.states(batch.ids, batch.pad), batch.answer, batch.slot_labels)
-        for index, best in zip(order[start:start + batch_size], logits.argmax(dim=1).tolist()):
-            found[index] = LABEL_WORDS[best]
-    answers = [found[i] for i in range(len(prompts))]
-    return answers
+    best = label_scores(model, vocab, prompts, batch_size).argmax(axis=1)
+    return [LABEL_WORDS[int(i)] for i in best]

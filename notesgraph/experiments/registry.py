@@ -11,7 +11,7 @@ from types import ModuleType
 
 from notesgraph.experiments.spec import ClaimTest, ExperimentError, ExperimentSpec, Parameter, nearest
 
-__all__ = ["INSTRUCTION_TUNING", "RANDOM_BASELINE", "SPECS", "experiment", "experiments", "experiments_for_claim", "implementation"]
+__all__ = ["INSTRUCTION_TUNING", "PROMPT_SENSITIVITY", "RANDOM_BASELINE", "SPECS", "experiment", "experiments", "experiments_for_claim", "implementation"]
 
 RANDOM_BASELINE = ExperimentSpec(
     name="random_baseline",
@@ -78,7 +78,7 @@ INSTRUCTION_TUNING = ExperimentSpec(
         Parameter("n_values", "4,16,48", "", "", "training instances per task, comma-separated", quick="4"),
         Parameter("tune_epochs", 3, 1, 100, "instruction-tuning epochs", quick=1),
         Parameter("tune_lr", 3e-4, 1e-7, 1.0, "instruction-tuning learning rate"),
-        Parameter("threads", 2, 1, 64, "torch threads"),
+        Parameter("threads", 2, 1, 64, "torch threads", quick=1),
         Parameter("model_dir", "", "", "", "hf_seq2seq: a local T5 / Flan-T5 folder"),
         Parameter("superni_dir", "", "", "", "hf_seq2seq: a local Super-NaturalInstructions checkout"),
         Parameter("instances", 100, 1, 100000, "hf_seq2seq: held-out instances per task"),
@@ -125,7 +125,73 @@ INSTRUCTION_TUNING = ExperimentSpec(
            "on DR tasks by >= 10 EM at the largest n and the untuned base model beats random on them."),
 )
 
-SPECS: dict[str, ExperimentSpec] = {spec.name: spec for spec in (RANDOM_BASELINE, INSTRUCTION_TUNING)}
+PROMPT_SENSITIVITY = ExperimentSpec(
+    name="prompt_sensitivity",
+    version="1",
+    title="Do models learn as fast from irrelevant or misleading prompt templates? (Webson & Pavlick 2022, synthetic)",
+    description=(
+        "Few-shot prompt-based fine-tuning on RTE-lite (rule-built entailment pairs guarded against word-overlap "
+        "shortcuts) with 26 templates in five categories and 11 target-word sets, k shots, 4 seeds with example "
+        "blocks shared by all prompts. Models: M1 (replication 1's pretrained reader, instruction-tuned without "
+        "entailment tasks), M1 without yes/no labels, and M0 (untrained). Kruskal-Wallis and Dunn tests per k; a "
+        "template check (an 'animal' template must beat the entailment template on animal labels at k <= 4) gates "
+        "the verdicts. backend=hf_masked_lm runs a local ALBERT/BERT folder on a local GLUE RTE copy."),
+    implementation="notesgraph.experiments.prompt_sensitivity",
+    conditions=("M1", "M1_no_yes_no", "M0"),
+    parameters=(
+        Parameter("backend", "synthetic", "", "", "synthetic (RTE-lite, reader models) or hf_masked_lm",
+                  choices=("synthetic", "hf_masked_lm")),
+        Parameter("design", "sampled", "", "", "M1's prompts: full (56), sampled (36) or quick (8)",
+                  quick="quick", choices=("full", "sampled", "quick")),
+        Parameter("secondary_design", "quick", "", "", "prompts for M1_no_yes_no and M0",
+                  choices=("full", "sampled", "quick")),
+        Parameter("shots", "0,4,8,16,32,64,128", "", "", "k values, comma-separated", quick="0,4,8"),
+        Parameter("epochs", 5, 1, 100, "few-shot fine-tuning epochs (final epoch primary, best beside it)", quick=2),
+        Parameter("lr", 3e-4, 1e-8, 1.0, "few-shot learning rate"),
+        Parameter("few_shot_batch", 8, 1, 256, "few-shot batch size"),
+        Parameter("train_pairs", 400, 64, 100000, "RTE-lite training pool (example blocks come from it)", quick=100),
+        Parameter("test_pairs", 200, 20, 100000, "held-out pairs scored per run", quick=40),
+        Parameter("m1_n", 48, 1, 1000, "instances per task when instruction-tuning M1", quick=4),
+        Parameter("m1_epochs", 3, 1, 100, "instruction-tuning epochs of M1", quick=1),
+        Parameter("m1_lr", 3e-4, 1e-7, 1.0, "instruction-tuning learning rate of M1"),
+        Parameter("pretrain_steps", 2000, 1, 100000, "replication 1's pretraining steps (finds its cached base)",
+                  quick=40),
+        Parameter("pretrain_lr", 1e-3, 1e-6, 1.0, "replication 1's pretraining learning rate"),
+        Parameter("batch_size", 64, 1, 4096, "replication 1's batch size", quick=16),
+        Parameter("train_tasks", 120, 8, 2000, "replication 1's instruction-tuning tasks", quick=16),
+        Parameter("held_out_tasks", 48, 8, 1000, "replication 1's held-out tasks (part of the base's key)", quick=16),
+        Parameter("threads", 2, 1, 64, "torch threads", quick=1),
+        Parameter("model_dir", "", "", "", "hf_masked_lm: a local ALBERT/BERT folder"),
+        Parameter("rte_dir", "", "", "", "hf_masked_lm: a local GLUE RTE folder (train.tsv, dev.tsv)"),
+    ),
+    seeds=(0, 1, 2, 3),
+    claims=(
+        ClaimTest(name="instructive_vs_irrelevant",
+                  pattern=r"(learn(ed)? (about )?as (quickly|fast)|irrelevant template did as well|"
+                          r"learn identically fast)",
+                  metric="median_final/category", claimed=0.0, condition="M1",
+                  description="Irrelevant templates are learnt from about as fast as instructive ones (Dunn's test, "
+                              "medians within 5 points at k=32), if the template check passes."),
+        ClaimTest(name="targets_vs_templates",
+                  pattern=r"target words.{0,120}(more than|far more)|sensitive to the choice of (LM )?target words",
+                  metric="median_final/target", claimed=0.0, condition="M1",
+                  description="Target words move results more than template meaning (spread of medians, "
+                              "Kruskal-Wallis), if the template check passes."),
+        ClaimTest(name="yes_no_vs_arbitrary",
+                  pattern=r"\b(53|57)\b.{0,40}(arbitrary|reversed)|(arbitrary|reversed).{0,60}target",
+                  metric="median_final/target", claimed=0.0, condition="M1",
+                  description="Yes/no targets beat arbitrary and reversed ones (Dunn's test, Bonferroni), if the "
+                              "template check passes."),
+    ),
+    estimate_seconds=1800.0,
+    quick_seconds=30.0,
+    notes=("Shares replication 1's cached base model (same pretraining parameters). The sampled design runs every "
+           "template with yes/no targets and every target set with one instructive template; the secondary models "
+           "run the quick design (8 prompts)."),
+)
+
+SPECS: dict[str, ExperimentSpec] = {spec.name: spec for spec in (RANDOM_BASELINE, INSTRUCTION_TUNING,
+                                                                 PROMPT_SENSITIVITY)}
 
 
 def experiments() -> list[ExperimentSpec]:

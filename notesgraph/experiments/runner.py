@@ -293,8 +293,10 @@ def execute(db_path: Path | str, run_id: int, parallel: int = 1) -> str:
             _run_conditions(store, spec, row)
             module = implementation(spec)
             results = run_results(store, run_id)
+            extra = ({"workdir": Path(row["folder"])}
+                     if "workdir" in inspect.signature(module.claim_verdicts).parameters else {})
             verdicts = [(v.claim, v.condition, v.verdict, v.reason, v.primary)
-                        for v in module.claim_verdicts(spec, results)]
+                        for v in module.claim_verdicts(spec, results, **extra)]
             _write_artefacts(Path(row["folder"]), row, results, verdicts)
             _plot(store, module, spec, row, results)
             store.finish_run(run_id, "done", verdicts)

@@ -1,0 +1,317 @@
+"""Replication 2: do models learn as fast from irrelevant or misleading templates? (Webson & Pavlick 2022)
+
+Runs replication 2's protocol (prompt_protocol.py) on RTE-lite (rte_lite.py) with three models
+of one shape, built from replication 1's pretrained base model (instruction_tuning.py caches it
+beside the run folder; the same pretraining parameters find the same file):
+
+- `M1`: the base model instruction-tuned on replication 1's training tasks with the
+  entailment family left out (original definitions, correct demonstrations, `m1_n` instances
+  per task) -- a stand-in for an instruction-tuned model;
+- `M1_no_yes_no`: the same without any task whose labels are yes/no (pretraining still saw
+  yes/no as per-example labels of random polarity);
+- `M0`: the same architecture untrained (a lower bound; no zero-shot runs).
+
+Each condition saves its run records as JSON in the run folder; `claim_verdicts` rebuilds the
+protocol result from them and gives the three verdicts per model (M1 primary). Results are
+medians per template category and per target-word kind at each k (95% bootstrap interval over
+runs), the Kruskal-Wallis and Dunn p-values, and the template check. Cost: dominated by the
+fine-tuning runs, `prompt_protocol.run_count`.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from notesgraph.experiments import prompt_protocol as protocol
+from notesgraph.experiments.prompt_templates import CATEGORIES, TARGET_KINDS
+from notesgraph.experiments.spec import ClaimVerdict, ExperimentSpec, ParameterValue, Progress, Result
+
+MODELS = ("M1", "M1_no_yes_no", "M0")
+CLAIM_NAMES = {protocol.CLAIMS[0]: "instructive_vs_irrelevant", protocol.CLAIMS[1]: "targets_vs_templates",
+               protocol.CLAIMS[2]: "yes_no_vs_arbitrary"}
+"""The protocol's verdict names -> this experiment's claim test names."""
+SAMPLED_DESIGN = protocol.PromptDesign(
+    sweep_templates=protocol.DEFAULT_DESIGN.sweep_templates, sweep_targets="yes_no",
+    target_sets=protocol.DEFAULT_DESIGN.target_sets, target_templates=("inst_imply",),
+    check_templates=("inst_imply",))
+"""36 prompts: every template with yes/no, every target set with one instructive template."""
+DESIGNS = {"full": protocol.DEFAULT_DESIGN, "sampled": SAMPLED_DESIGN, "quick": protocol.QUICK_DESIGN}
+
+
+def _shots(parameters: Mapping[str, ParameterValue]) -> tuple[int, ...]:
+    return tuple(int(v) for v in str(parameters["shots"]).split(",") if v.strip())
+
+
+def _base_parameters(parameters: Mapping[str, ParameterValue]) -> dict[str, ParameterValue]:
+    """Replication 1's parameters with this run's pretraining ones (so the cached base is found)."""
+    from notesgraph.experiments.registry import experiment
+
+    values = experiment("instruction_tuning").resolve()
+    for key in ("pretrain_steps", "pretrain_lr", "batch_size", "train_tasks", "held_out_tasks", "threads"):
+        values[key] = parameters[key]
+    values["held_out_instances"] = 4
+    values["n_values"] = str(parameters["m1_n"])
+    return values
+
+
+def _build_model(name: str, parameters: Mapping[str, ParameterValue], workdir: Path) -> Iterator[Progress | Any]:
+    """Progress while building, then (model, vocabulary). M1 variants are cached beside the base."""
+    import torch
+
+    from notesgraph.experiments.instruction_tasks import build_suite, task_prompt
+    from notesgraph.experiments.instruction_tuning import Context, train_chunks
+
+    context = Context(_base_parameters(parameters), workdir)
+    if name == "M0":
+        yield context.new_model(0), context.vocab
+        return
+    base = None
+    for item in context.base_model():
+        if isinstance(item, Progress):
+            yield item
+        else:
+            base = item
+    n, epochs = int(parameters["m1_n"]), int(parameters["m1_epochs"])
+    key = json.dumps({"base": context.base_path().name, "name": name, "n": n, "epochs": epochs,
+                      "lr": parameters["m1_lr"]}, sort_keys=True)
+    path = context.base_path().parent / f"reader-{name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pt"
+    model = copy.deepcopy(base)
+    if path.exists():
+        model.load_state_dict(torch.load(path, weights_only=True))
+        yield model, context.vocab
+        return
+    suite = build_suite(0, int(parameters["train_tasks"]), 8, n, 4, entailment=False)
+    tasks = [t for t in suite.train if name == "M1" or not {"yes", "no"} & set(t.labels)]
+    rng = np.random.default_rng([0, n, 99])
+    prompts = [task_prompt(t, *t.instances[int(i)], "original", "correct")
+               for t in tasks for i in rng.choice(len(t.instances), size=min(n, len(t.instances)), replace=False)]
+    batch = int(parameters["batch_size"])
+    order = np.random.default_rng([0, 7])
+
+    def batches() -> Iterator[list[Any]]:
+        while True:
+            permutation = order.permutation(len(prompts))
+            for start in range(0, len(permutation) - batch + 1, batch):
+                yield [prompts[int(i)] for i in permutation[start:start + batch]]
+
+    steps = max(1, len(prompts) * epochs // batch)
+    for item in train_chunks(model, context.vocab, batches(), steps, float(parameters["m1_lr"]), False,
+                             f"building {name} ({len(tasks)} tasks)"):
+        if isinstance(item, Progress):
+            yield item
+    torch.save(model.state_dict(), path.with_suffix(".tmp"))
+    path.with_suffix(".tmp").replace(path)
+    yield model, context.vocab
+
+
+def _config(condition: str, parameters: Mapping[str, ParameterValue], seeds: Sequence[int]) -> protocol.ProtocolConfig:
+    design = DESIGNS[str(parameters["design" if condition == "M1" else "secondary_design"])]
+    shots = _shots(parameters)
+    return protocol.ProtocolConfig(shots=shots, seeds=tuple(seeds), epochs=int(parameters["epochs"]), design=design,
+                                   zero_shot=condition != "M0", check_shots=tuple(k for k in shots if k <= 4),
+                                   check_items=int(parameters["test_pairs"]))
+
+
+def run_condition(condition: str, parameters: Mapping[str, ParameterValue], seeds: Sequence[int],
+                  workdir: Path | None = None) -> Iterator[Progress | Result]:
+    """One model through the protocol: Progress, then medians, tests and the check as Results."""
+    from notesgraph.experiments.reader_prompt import ReaderPromptClassifier
+    from notesgraph.experiments.rte_lite import rte_lite_pairs, split_pairs
+
+    workdir = Path(workdir) if workdir else Path.cwd() / "prompt-sensitivity-run"
+    workdir.mkdir(parents=True, exist_ok=True)
+    if str(parameters.get("backend", "synthetic")) == "hf_masked_lm":
+        yield from _run_hf(condition, parameters, seeds, workdir)
+        return
+    built = None
+    for item in _build_model(condition, parameters, workdir):
+        if isinstance(item, Progress):
+            yield Progress(item.step, item.total * 4, item.message)
+        else:
+            built = item
+    model, vocab = built
+    test_size = int(parameters["test_pairs"])
+    pairs = rte_lite_pairs(0, int(parameters["train_pairs"]) + test_size)
+    train, test = split_pairs(pairs, test_size, 0)
+    config = _config(condition, parameters, seeds)
+    classifier = ReaderPromptClassifier(model, vocab, float(parameters["lr"]), int(parameters["few_shot_batch"]))
+    train_examples = protocol.examples_from_rte_lite(train)
+    test_examples = protocol.examples_from_rte_lite(test)
+    # one (k, seed) at a time, so progress and cancellation are checked between them
+    records: list[protocol.RunRecord] = []
+    blocks: dict[int, dict[int, tuple[int, ...]]] = {}
+    check_blocks: dict[int, dict[int, tuple[int, ...]]] = {}
+    total, done = protocol.run_count(config), 0
+    for k in config.shots:
+        if k == 0 and not config.zero_shot:
+            continue
+        for seed in (config.seeds[:1] if k == 0 else config.seeds):
+            part = protocol.ProtocolConfig(**{**asdict_shallow(config), "shots": (k,), "seeds": (seed,),
+                                              "check_shots": (k,) if k in config.check_shots else ()})
+            result = protocol.run_protocol(classifier, train_examples, test_examples, part)
+            records += result.records
+            for source, target in ((result.blocks, blocks), (result.check_blocks, check_blocks)):
+                for block_seed, per_k in source.items():
+                    target.setdefault(block_seed, {}).update(per_k)
+            done += protocol.run_count(part)
+            yield Progress(total + done * 3, total * 4, f"{condition}: k={k} seed {seed} ({done}/{total} runs)")
+    full = protocol.ProtocolResult(config, tuple(records), blocks, check_blocks)
+    _save_records(workdir, condition, full)
+    yield from summary_results(condition, full)
+
+
+def _run_hf(condition: str, parameters: Mapping[str, ParameterValue], seeds: Sequence[int],
+            workdir: Path) -> Iterator[Progress | Result]:
+    """The real-scale path: the same protocol on a local masked LM folder and a local RTE copy
+    (`model_dir`, `rte_dir`); only the `M1` condition (the model given) runs."""
+    from notesgraph.experiments.hf_prompt import MaskedLMPromptClassifier, load_rte_folder
+    from notesgraph.experiments.spec import ExperimentError
+
+    if condition != "M1":
+        return
+    if not str(parameters["model_dir"]) or not str(parameters["rte_dir"]):
+        raise ExperimentError("backend=hf_masked_lm needs --param model_dir=FOLDER and --param rte_dir=FOLDER")
+    train, test = load_rte_folder(str(parameters["rte_dir"]))
+    classifier = MaskedLMPromptClassifier(str(parameters["model_dir"]), learning_rate=float(parameters["lr"]),
+                                          batch_size=int(parameters["few_shot_batch"]))
+    config = _config(condition, parameters, seeds)
+    updates: list[Progress] = []
+    result = protocol.run_protocol(classifier, train, test[: int(parameters["test_pairs"])], config,
+                                   lambda step, total, message: updates.append(Progress(step, total, message)))
+    yield from updates[-1:]
+    _save_records(workdir, condition, result)
+    yield from summary_results(condition, result)
+
+
+def asdict_shallow(config: protocol.ProtocolConfig) -> dict[str, Any]:
+    return {field: getattr(config, field) for field in config.__dataclass_fields__}
+
+
+def _save_records(workdir: Path, condition: str, result: protocol.ProtocolResult) -> None:
+    folder = workdir / "prompt_records"
+    folder.mkdir(parents=True, exist_ok=True)
+    payload = {"config": {"shots": result.config.shots, "seeds": result.config.seeds, "epochs": result.config.epochs,
+                          "design": asdict(result.config.design), "zero_shot": result.config.zero_shot,
+                          "check_shots": result.config.check_shots, "check_items": result.config.check_items},
+               "records": [asdict(r) for r in result.records],
+               "blocks": {str(s): {str(k): v for k, v in per.items()} for s, per in result.blocks.items()},
+               "check_blocks": {str(s): {str(k): v for k, v in per.items()} for s, per in result.check_blocks.items()}}
+    (folder / f"{condition}.json").write_text(json.dumps(payload), encoding="utf-8")
+
+
+def load_records(workdir: Path, condition: str) -> protocol.ProtocolResult | None:
+    path = workdir / "prompt_records" / f"{condition}.json"
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    c = data["config"]
+    design = protocol.PromptDesign(**{k: tuple(v) if isinstance(v, list) else v for k, v in c["design"].items()})
+    config = protocol.ProtocolConfig(tuple(c["shots"]), tuple(c["seeds"]), c["epochs"], design, c["zero_shot"],
+                                     tuple(c["check_shots"]), c["check_items"])
+    records = tuple(protocol.RunRecord(**{**r, "epoch_accuracies": tuple(r["epoch_accuracies"])})
+                    for r in data["records"])
+    unpack = lambda blocks: {int(s): {int(k): tuple(v) for k, v in per.items()} for s, per in blocks.items()}  # noqa: E731
+    return protocol.ProtocolResult(config, records, unpack(data["blocks"]), unpack(data["check_blocks"]))
+
+
+def _median_interval(values: Sequence[float], seed: int, resamples: int = 2000) -> tuple[float, float, float]:
+    array = np.asarray(values, dtype=float)
+    rng = np.random.default_rng([seed, array.size])
+    medians = np.median(array[rng.integers(0, array.size, (resamples, array.size))], axis=1)
+    low, high = np.percentile(medians, [2.5, 97.5])
+    return float(np.median(array)), float(low), float(high)
+
+
+def summary_results(condition: str, result: protocol.ProtocolResult) -> list[Result]:
+    """Medians (accuracy %, final and best epoch) per category and target kind at each k, the
+    Kruskal-Wallis / Dunn p-values at each k, and the template check."""
+    out: list[Result] = []
+    design = result.config.design
+    for metric in ("final", "best"):
+        for grouping, groups, select in (
+                ("category", CATEGORIES, lambda r: r.targets == design.sweep_targets and r.template in design.sweep_templates),
+                ("target", TARGET_KINDS, lambda r: r.template in design.target_templates and r.targets in design.target_sets)):
+            key = "category" if grouping == "category" else "target_kind"
+            for k in result.config.shots:
+                for group in groups:
+                    values = [100 * r.accuracy(metric) for r in result.records
+                              if r.task == "entailment" and r.shots == k and getattr(r, key) == group and select(r)]
+                    if values:
+                        value, low, high = _median_interval(values, k)
+                        out.append(Result(condition, f"median_{metric}/{grouping}/{group}/k{k}", value, low, high,
+                                          len(values)))
+    for grouping, per_shot in (("category", protocol.category_statistics(result)),
+                               ("target", protocol.target_kind_statistics(result))):
+        for k, shot in per_shot.items():
+            if shot.kruskal is not None:
+                p = shot.kruskal.p_value
+                out.append(Result(condition, f"kruskal_p/{grouping}/k{k}", p, p, p, shot.kruskal.n))
+            pairs = (("instructive", "irrelevant"),) if grouping == "category" else (
+                ("yes-no", "arbitrary"), ("yes-no", "reversed"))
+            for first, second in pairs:
+                found = shot.comparison(first, second)
+                if found is not None:
+                    out.append(Result(condition, f"dunn_p/{first}-{second}/k{k}", found.p_adjusted, found.p_adjusted,
+                                      found.p_adjusted, sum(shot.counts.values())))
+    check = protocol.template_check(result)
+    for row in check.per_shot:
+        out.append(Result(condition, f"check/animal_template/k{row.shots}", 100 * row.animal_accuracy,
+                          100 * row.animal_accuracy, 100 * row.animal_accuracy, 0))
+        out.append(Result(condition, f"check/entailment_template/k{row.shots}", 100 * row.entailment_accuracy,
+                          100 * row.entailment_accuracy, 100 * row.entailment_accuracy, 0))
+        out.append(Result(condition, f"check/p/k{row.shots}", row.p_value, row.p_value, row.p_value, 0))
+    out.append(Result(condition, "check/passed", float(check.passed), float(check.passed), float(check.passed),
+                      len(check.per_shot)))
+    return out
+
+
+def claim_verdicts(spec: ExperimentSpec, results: Sequence[Result], workdir: Path | None = None) -> list[ClaimVerdict]:
+    """The protocol's three verdicts per model at k=32 (or the nearest k run), M1 primary."""
+    verdicts: list[ClaimVerdict] = []
+    if workdir is None:
+        return verdicts
+    for condition in MODELS:
+        result = load_records(Path(workdir), condition)
+        if result is None:
+            continue
+        for verdict in protocol.claim_verdicts(result, condition, shots=32, primary=condition == "M1"):
+            verdicts.append(ClaimVerdict(CLAIM_NAMES[verdict.claim], verdict.condition, verdict.verdict,
+                                         verdict.reason, verdict.primary, verdict.details))
+    return verdicts
+
+
+def plot(spec: ExperimentSpec, results: Sequence[Result], path: str) -> None:
+    """Learning curves: median final accuracy vs k per template category and per target kind,
+    one row per model (matplotlib Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    models = [m for m in MODELS if any(r.condition == m for r in results)]
+    figure, axes = plt.subplots(len(models), 2, figsize=(11, 3.4 * len(models)), dpi=100, squeeze=False)
+    for row, model in enumerate(models):
+        for column, (grouping, groups) in enumerate((("category", CATEGORIES), ("target", TARGET_KINDS))):
+            axis = axes[row][column]
+            for group in groups:
+                points = sorted((int(r.metric.rsplit("/k", 1)[1]), r.value) for r in results
+                                if r.condition == model and r.metric.startswith(f"median_final/{grouping}/{group}/k"))
+                if points:
+                    axis.plot([max(k, 0.5) for k, _ in points], [v for _, v in points], marker="o", label=group)
+            axis.axhline(50, color="black", linestyle=":", linewidth=1)
+            axis.set_xscale("log", base=2)
+            axis.set_title(f"{model}: by template {grouping}" if grouping == "category" else f"{model}: by target words")
+            axis.set_xlabel("shots k (0 drawn at 0.5)")
+            axis.set_ylabel("median accuracy (%)")
+            axis.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
