@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -314,4 +315,11 @@ def _run_html(run: dict[str, Any]) -> str:
              f"<th>n</th></tr>{rows}</table>") if rows else ""
     plot = run.get("plot")
     image = f'<p><img src="{html.escape(Path(plot).as_uri())}" width="380"></p>' if plot else ""
-    return head + (f"<ul>{verdicts}</ul>" if verdicts else "") + table + image
+    report = _markdown_tables().render(run["report"]) if run.get("report") else ""
+    return head + (f"<ul>{verdicts}</ul>" if verdicts else "") + image + report + table
+
+
+@lru_cache(maxsize=1)
+def _markdown_tables() -> MarkdownIt:
+    """A run's report.md: Markdown with tables, raw HTML escaped like a note's."""
+    return MarkdownIt("commonmark", {"html": False}).enable("table")

@@ -99,3 +99,5 @@ def test_quick_protocol_runs_and_keeps_its_invariants(tmp_path: Path):
     record = json.loads((folder / "run.json").read_text())
     assert record["verdicts"] and (folder / "results.png").stat().st_size > 10_000
     assert (folder / "scores" / "original+correct-n4-s0.json").exists()
+    report = (folder / "report.md").read_text()
+    assert "Check before any verdict" in report and "| original+correct | 4 |" in report

@@ -49,3 +49,5 @@ def test_quick_protocol_runs_every_model_with_its_invariants(tmp_path: Path):
     assert all(v[2] == "inconclusive" for v in verdicts if results.get((v[1], "check/passed")) == 0.0)
     record = json.loads((folder / "run.json").read_text())
     assert record["verdicts"] and (folder / "results.png").stat().st_size > 10_000
+    report = (folder / "report.md").read_text()
+    assert "| category: instructive |" in report and "template check" in report

@@ -529,3 +529,59 @@ def plot(spec: ExperimentSpec, results: Sequence[Result], path: str) -> None:
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
+
+
+def report(spec: ExperimentSpec, results: Sequence[Result]) -> str:
+    """The run's tables in Markdown: baselines, conditions x n by split, paired differences,
+    the DR check and the verdicts, beside the paper's numbers."""
+    by = {(r.condition, r.metric): r for r in results}
+
+    def cell(condition: str, metric: str, interval: bool = False) -> str:
+        r = by.get((condition, metric))
+        if r is None:
+            return "–"
+        return f"{r.value:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]" if interval else f"{r.value:.1f}"
+
+    lines = [f"### {spec.title}", "",
+             f"Paper (T5-large, SuperNI zero-shot classification, low-resource): untuned {PAPER['untuned']}, "
+             f"tuned {PAPER['tuned']:g}, random {PAPER['random']} EM. Ours: synthetic held-out tasks, EM %, 95% "
+             "intervals by resampling tasks.", "",
+             "| baseline | EM all | EM LI | EM DR | EM two-label | EM multi-label | compliance |",
+             "|---|---|---|---|---|---|---|"]
+    for label, prefix in (("untuned (original + correct demos)", "untuned/"),
+                          ("untuned (original, no demos)", "untuned_no_examples/"),
+                          ("random", "random/"), ("constant", "constant/")):
+        lines.append(f"| {label} | {cell('baselines', prefix + 'em/all', True)} | {cell('baselines', prefix + 'em/LI')} | "
+                     f"{cell('baselines', prefix + 'em/DR')} | {cell('baselines', prefix + 'em/two_label')} | "
+                     f"{cell('baselines', prefix + 'em/multi_label')} | {cell('baselines', prefix + 'compliance/all')} |")
+    lines += ["", "Base model on fresh pretraining-format prompts: trained attributes "
+              f"{cell('baselines', 'pretraining/accuracy/trained_attributes', True)}, the attribute never asked "
+              f"{cell('baselines', 'pretraining/accuracy/held_out_attribute', True)}.", "",
+              "| condition | n | EM all | EM LI | EM DR | EM new wording | EM pretraining wording | EM unseen attribute "
+              "| compliance | accuracy in space |", "|---|---|---|---|---|---|---|---|---|---|"]
+    sizes = sorted({int(r.metric.rsplit("/n", 1)[1]) for r in results if r.metric.startswith("em/all/n")})
+    for condition in (*TUNING_CONDITIONS, "no_pretraining"):
+        for n in sizes:
+            if (condition, f"em/all/n{n}") not in by:
+                continue
+            cells = [cell(condition, f"em/all/n{n}", True)] + [cell(condition, f"em/{s}/n{n}") for s in (
+                "LI", "DR", "new_wording", "pretraining_wording", "unseen_attribute")]
+            cells += [cell(condition, f"compliance/all/n{n}"), cell(condition, f"accuracy_in_space/all/n{n}")]
+            lines.append(f"| {condition} | {n} | " + " | ".join(cells) + " |")
+    lines += ["", "| difference (paper) | n | all | LI | DR | new wording | pretraining wording | two-label | multi-label |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for name, (_, _, paper) in DIFFERENCES.items():
+        for n in sizes:
+            if ("compare", f"diff/{name}/all/n{n}") not in by:
+                continue
+            cells = [cell("compare", f"diff/{name}/{s}/n{n}", True) for s in (
+                "all", "LI", "DR", "new_wording", "pretraining_wording", "two_label", "multi_label")]
+            label = f"{name} ({paper:+g})" if not np.isnan(paper) else name
+            lines.append(f"| {label} | {n} | " + " | ".join(cells) + " |")
+    passed, text = check_passes(results)
+    lines += ["", f"**Check before any verdict** — {text}: **{'passed' if passed else 'failed'}**.", "",
+              "| claim test | group | verdict | reason |", "|---|---|---|---|"]
+    for verdict in claim_verdicts(spec, results):
+        lines.append(f"| {verdict.claim}{' (primary)' if verdict.primary else ''} | {verdict.condition} | "
+                     f"{verdict.verdict} | {verdict.reason.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"

@@ -315,3 +315,37 @@ def plot(spec: ExperimentSpec, results: Sequence[Result], path: str) -> None:
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
+
+
+def report(spec: ExperimentSpec, results: Sequence[Result]) -> str:
+    """Medians at k=32 per template category and target kind beside the paper's ALBERT figures,
+    the tests' p-values and the template check, per model (Markdown)."""
+    by = {(r.condition, r.metric): r for r in results}
+    models = [m for m in MODELS if any(r.condition == m for r in results)]
+    shots = sorted({int(r.metric.rsplit("/k", 1)[1]) for r in results if r.metric.startswith("median_final/")})
+    k = 32 if 32 in shots else max((s for s in shots if s > 0), default=0)
+    lines = [f"### {spec.title}", "", f"Median accuracy (%) at k={k}, final epoch (best epoch in brackets), 95% "
+             "interval of the median over runs; the paper's ALBERT medians at 32 shots beside them.", "",
+             "| group | " + " | ".join(models) + " | paper (ALBERT) |", "|---|" + "---|" * (len(models) + 1)]
+    for grouping, groups in (("category", CATEGORIES), ("target", TARGET_KINDS)):
+        for group in groups:
+            cells = []
+            for model in models:
+                final, best = by.get((model, f"median_final/{grouping}/{group}/k{k}")), by.get(
+                    (model, f"median_best/{grouping}/{group}/k{k}"))
+                cells.append(f"{final.value:.1f} ({best.value:.1f}) [{final.ci_low:.1f}, {final.ci_high:.1f}]"
+                             if final and best else "–")
+            lines.append(f"| {grouping}: {group} | " + " | ".join(cells) + f" | {protocol.PAPER_ALBERT_32.get(group, '')} |")
+    lines += ["", "| p-value | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
+    for metric in (f"kruskal_p/category/k{k}", f"kruskal_p/target/k{k}", f"dunn_p/instructive-irrelevant/k{k}",
+                   f"dunn_p/yes-no-arbitrary/k{k}", f"dunn_p/yes-no-reversed/k{k}"):
+        lines.append(f"| {metric} | " + " | ".join(
+            f"{by[(m, metric)].value:.3g}" if (m, metric) in by else "–" for m in models) + " |")
+    lines += ["", "| template check | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
+    for s in (0, 4):
+        lines.append(f"| k={s}: animal template vs entailment template on animal labels (p) | " + " | ".join(
+            f"{by[(m, f'check/animal_template/k{s}')].value:.1f} vs {by[(m, f'check/entailment_template/k{s}')].value:.1f}"
+            f" (p={by[(m, f'check/p/k{s}')].value:.3g})" if (m, f"check/p/k{s}") in by else "–" for m in models) + " |")
+    lines.append("| passed | " + " | ".join(
+        ("yes" if by[(m, "check/passed")].value else "no") if (m, "check/passed") in by else "–" for m in models) + " |")
+    return "\n".join(lines) + "\n"

@@ -117,6 +117,15 @@ INSTRUCTION_TUNING = ExperimentSpec(
             description=("Delusive demonstrations perform comparably to correct ones: correct minus delusive at the "
                          "largest n, equivalent within +-3 EM or not."),
         ),
+        ClaimTest(
+            name="tuned_vs_untuned",
+            pattern=r"\b12\.78\b",
+            metric="diff/tuned-untuned/all/n4",
+            claimed=30.0,
+            condition="compare",
+            description=("Instruction tuning lifts exact match ~30 points over the untuned model (12.78 -> 43): "
+                         "consistent when tuned (n=4) minus untuned lies above half of that."),
+        ),
     ),
     estimate_seconds=2700.0,
     quick_seconds=40.0,

@@ -259,6 +259,17 @@ def _plot(store: Store, module: Any, spec: ExperimentSpec, row: dict[str, Any], 
         store.add_run_log(row["id"], f"no plot: {type(error).__name__}: {error}")
 
 
+def _report(store: Store, module: Any, spec: ExperimentSpec, row: dict[str, Any], results: Sequence[Result]) -> None:
+    """report.md via the experiment's report() (Markdown tables a reader can take in at a glance,
+    beside the long results.csv), when it has one; an error is logged, never fails the run."""
+    if not hasattr(module, "report"):
+        return
+    try:
+        (Path(row["folder"]) / "report.md").write_text(module.report(spec, results), encoding="utf-8")
+    except Exception as error:  # noqa: BLE001 - the numbers are stored; the report is a convenience
+        store.add_run_log(row["id"], f"no report: {type(error).__name__}: {error}")
+
+
 def deterministic_torch() -> None:
     """Fix torch's threads and ask for deterministic kernels, when an experiment imported torch
     (never imports it itself: an experiment without torch pays nothing)."""
@@ -299,6 +310,7 @@ def execute(db_path: Path | str, run_id: int, parallel: int = 1) -> str:
                         for v in module.claim_verdicts(spec, results, **extra)]
             _write_artefacts(Path(row["folder"]), row, results, verdicts)
             _plot(store, module, spec, row, results)
+            _report(store, module, spec, row, results)
             store.finish_run(run_id, "done", verdicts)
             store.add_run_log(run_id, f"done: {len(results)} results, {len(verdicts)} verdicts")
             return "done"

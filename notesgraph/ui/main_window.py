@@ -520,6 +520,8 @@ class MainWindow(RunsMixin, QMainWindow):
         row["verdicts"] = self.store.run_verdicts(run_id)
         plot = Path(row["folder"]) / "results.png" if row.get("folder") else None
         row["plot"] = str(plot) if plot is not None and plot.exists() else None
+        report = Path(row["folder"]) / "report.md" if row.get("folder") else None
+        row["report"] = report.read_text(encoding="utf-8") if report is not None and report.exists() else None
         return row
 
     def _run_page(self, run_id: int) -> str:
