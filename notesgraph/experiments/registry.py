@@ -159,7 +159,7 @@ PROMPT_SENSITIVITY = ExperimentSpec(
         Parameter("lr", 3e-4, 1e-8, 1.0, "few-shot learning rate"),
         Parameter("few_shot_batch", 8, 1, 256, "few-shot batch size"),
         Parameter("train_pairs", 400, 64, 100000, "RTE-lite training pool (example blocks come from it)", quick=100),
-        Parameter("test_pairs", 200, 20, 100000, "held-out pairs scored per run", quick=40),
+        Parameter("test_pairs", 100, 20, 100000, "held-out pairs scored per run (and per check run)", quick=40),
         Parameter("m1_n", 48, 1, 1000, "instances per task when instruction-tuning M1", quick=4),
         Parameter("m1_epochs", 3, 1, 100, "instruction-tuning epochs of M1", quick=1),
         Parameter("m1_lr", 3e-4, 1e-7, 1.0, "instruction-tuning learning rate of M1"),
