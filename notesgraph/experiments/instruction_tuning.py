@@ -32,13 +32,13 @@ import copy
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from notesgraph.experiments.instruction_tasks import (ATTRIBUTES, HELD_OUT_ATTRIBUTE, LABEL_WORDS, Task,
+from notesgraph.experiments.instruction_tasks import (ATTRIBUTES, HELD_OUT_ATTRIBUTE, Task,
                                                       TaskSuite, build_suite, definition_words,
                                                       pretraining_prompt, task_prompt)
 from notesgraph.experiments.spec import ClaimVerdict, ExperimentSpec, ParameterValue, Progress, Result
@@ -58,7 +58,6 @@ SUITE_SEED = 0
 """The task suite and the pretraining are fixed; seeds vary the instruction tuning (which
 instances, their order, the tuned model's updates)."""
 
-Progressor = Callable[[str], Iterator[Progress]]
 
 
 def _tags(task: Task) -> tuple[str, ...]:
@@ -267,6 +266,8 @@ def _tune_and_score(context: Context, base: Any, definition: str, examples: str,
     condition (the same instances for every condition of this seed and n), score held-out tasks."""
     import torch
 
+    from notesgraph.experiments.reader_model import shuffled_batches
+
     model = copy.deepcopy(base)
     torch.manual_seed(seed)
     rng = np.random.default_rng([seed, n, 99])
@@ -277,15 +278,8 @@ def _tune_and_score(context: Context, base: Any, definition: str, examples: str,
     batch = int(context.parameters["batch_size"])
     epochs = int(context.parameters["tune_epochs"])
     steps = max(1, -(-len(prompts) * epochs // batch))
-    order = np.random.default_rng([seed, n, 7])
-
-    def batches() -> Iterator[list[Any]]:
-        while True:
-            permutation = order.permutation(len(prompts))
-            for start in range(0, len(permutation) - batch + 1 if len(permutation) >= batch else 1, batch):
-                yield [prompts[int(i)] for i in permutation[start:start + batch]]
-
-    for item in train_chunks(model, context.vocab, batches(), steps, float(context.parameters["tune_lr"]), False,
+    batches = shuffled_batches(prompts, batch, np.random.default_rng([seed, n, 7]))
+    for item in train_chunks(model, context.vocab, batches, steps, float(context.parameters["tune_lr"]), False,
                              label):
         if isinstance(item, Progress):
             yield item

@@ -24,7 +24,7 @@ import copy
 import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,7 @@ def _build_model(name: str, parameters: Mapping[str, ParameterValue], workdir: P
 
     from notesgraph.experiments.instruction_tasks import build_suite, task_prompt
     from notesgraph.experiments.instruction_tuning import Context, train_chunks
+    from notesgraph.experiments.reader_model import shuffled_batches
 
     context = Context(_base_parameters(parameters), workdir)
     if name == "M0":
@@ -94,16 +95,9 @@ def _build_model(name: str, parameters: Mapping[str, ParameterValue], workdir: P
     prompts = [task_prompt(t, *t.instances[int(i)], "original", "correct")
                for t in tasks for i in rng.choice(len(t.instances), size=min(n, len(t.instances)), replace=False)]
     batch = int(parameters["batch_size"])
-    order = np.random.default_rng([0, 7])
-
-    def batches() -> Iterator[list[Any]]:
-        while True:
-            permutation = order.permutation(len(prompts))
-            for start in range(0, len(permutation) - batch + 1, batch):
-                yield [prompts[int(i)] for i in permutation[start:start + batch]]
-
+    batches = shuffled_batches(prompts, batch, np.random.default_rng([0, 7]))
     steps = max(1, len(prompts) * epochs // batch)
-    for item in train_chunks(model, context.vocab, batches(), steps, float(parameters["m1_lr"]), False,
+    for item in train_chunks(model, context.vocab, batches, steps, float(parameters["m1_lr"]), False,
                              f"building {name} ({len(tasks)} tasks)"):
         if isinstance(item, Progress):
             yield item
@@ -154,8 +148,8 @@ def run_condition(condition: str, parameters: Mapping[str, ParameterValue], seed
         if k == 0 and not config.zero_shot:
             continue
         for seed in (config.seeds[:1] if k == 0 else config.seeds):
-            part = protocol.ProtocolConfig(**{**asdict_shallow(config), "shots": (k,), "seeds": (seed,),
-                                              "check_shots": (k,) if k in config.check_shots else ()})
+            part = replace(config, shots=(k,), seeds=(seed,),
+                           check_shots=(k,) if k in config.check_shots else ())
             result = protocol.run_protocol(classifier, train_examples, test_examples, part)
             records += result.records
             for source, target in ((result.blocks, blocks), (result.check_blocks, check_blocks)):
@@ -189,10 +183,6 @@ def _run_hf(condition: str, parameters: Mapping[str, ParameterValue], seeds: Seq
     yield from updates[-1:]
     _save_records(workdir, condition, result)
     yield from summary_results(condition, result)
-
-
-def asdict_shallow(config: protocol.ProtocolConfig) -> dict[str, Any]:
-    return {field: getattr(config, field) for field in config.__dataclass_fields__}
 
 
 def _save_records(workdir: Path, condition: str, result: protocol.ProtocolResult) -> None:

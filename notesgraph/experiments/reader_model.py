@@ -16,7 +16,7 @@ length^2 x d); ~350 examples/s at 58 tokens on 2 cores.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +26,7 @@ from torch.nn import functional as F
 
 from notesgraph.experiments.instruction_tasks import ATTRIBUTES, LABEL_WORDS, Prompt
 
-__all__ = ["ModelConfig", "ReaderModel", "Trainer", "Vocabulary", "encode", "label_scores", "predict", "train"]
+__all__ = ["ModelConfig", "ReaderModel", "Trainer", "Vocabulary", "encode", "label_scores", "predict", "shuffled_batches"]
 
 SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[EX]", "[ANS]", "[IN]", "[SEP]")
 _ATTRIBUTE_NAMES = tuple(ATTRIBUTES)
@@ -186,15 +186,15 @@ class Trainer:
         return float(np.mean(self.losses[-window:])) if self.losses else float("nan")
 
 
-def train(model: ReaderModel, vocab: Vocabulary, batches: Iterator[Sequence[Prompt]], steps: int, lr: float,
-          auxiliary: bool = False, on_step: Callable[[int, float], None] | None = None) -> float:
-    """`steps` steps of a Trainer in one go; returns the mean loss of the last 50 steps."""
-    trainer = Trainer(model, lr, steps, auxiliary)
-    for step in range(steps):
-        trainer.steps(vocab, batches, 1)
-        if on_step:
-            on_step(step, trainer.losses[-1])
-    return trainer.recent_loss()
+def shuffled_batches(items: Sequence[Prompt], size: int, rng: np.random.Generator,
+                     keep_partial: bool = False) -> Iterator[list[Prompt]]:
+    """Endless batches of `size` items, reshuffled each pass; a pass's short last batch is
+    dropped unless `keep_partial` (or unless the items do not fill one batch)."""
+    while True:
+        order = rng.permutation(len(items))
+        last = len(order) if keep_partial or len(order) < size else len(order) - size + 1
+        for start in range(0, last, size):
+            yield [items[int(i)] for i in order[start:start + size]]
 
 
 @torch.no_grad()

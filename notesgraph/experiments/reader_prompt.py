@@ -12,13 +12,13 @@ scoring O(test x epochs) forward passes per run.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 
 from notesgraph.experiments.instruction_tasks import LABEL_WORDS, Prompt
-from notesgraph.experiments.reader_model import ReaderModel, Trainer, Vocabulary, label_scores
+from notesgraph.experiments.reader_model import ReaderModel, Trainer, Vocabulary, label_scores, shuffled_batches
 
 __all__ = ["ReaderPromptClassifier"]
 
@@ -61,13 +61,7 @@ class ReaderPromptClassifier:
         per_epoch = -(-len(examples) // size)
         trainer = Trainer(self.model, self.lr, per_epoch * epochs, warmup=1)
 
-        def batches() -> Iterator[list[Prompt]]:
-            while True:
-                order = self.rng.permutation(len(examples))
-                for start in range(0, len(order), size):
-                    yield [examples[int(i)] for i in order[start:start + size]]
-
-        stream = batches()
+        stream = shuffled_batches(examples, size, self.rng, keep_partial=True)
         for epoch in range(1, epochs + 1):
             trainer.steps(self.vocab, stream, per_epoch)
             if on_epoch:
