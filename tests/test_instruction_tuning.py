@@ -101,3 +101,65 @@ def test_quick_protocol_runs_and_keeps_its_invariants(tmp_path: Path):
     assert (folder / "scores" / "original+correct-n4-s0.json").exists()
     report = (folder / "report.md").read_text()
     assert "Check before any verdict" in report and "| original+correct | 4 |" in report
+
+
+def test_minilm_family_reads_a_prompt_in_three_parts(suite):
+    from notesgraph.experiments.minilm_family import prompt_parts
+
+    task = next(t for t in suite.held_out if len(t.labels) == 2 and t.family == "symbols")
+    words, gold = task.instances[0]
+    parts = prompt_parts(task_prompt(task, words, gold, "original", "delusive"))
+    assert parts.definition == task.definition and parts.input == " ".join(words)
+    assert parts.definition_labels == set(task.labels)
+    shown = {task.labels[(task.labels.index(label) + 1) % 2] for _, label in task.demonstrations}
+    assert parts.demonstration_labels == shown  # delusive: the relabelled outputs, from the slots
+    assert parts.demonstrations.count("Input:") == 2 and parts.whole.startswith(f"Definition: {task.definition}.")
+    bare = prompt_parts(task_prompt(task, words, gold, "empty", "none"))
+    assert (bare.definition, bare.demonstrations, bare.definition_labels) == ("", "", frozenset())
+    assert bare.whole.endswith(f"Input: {' '.join(words)} Output:")
+
+
+def test_minilm_vector_cache_encodes_each_text_once_and_survives_a_restart(tmp_path: Path, encoder):
+    import numpy as np
+
+    from notesgraph.experiments.minilm_family import VectorCache
+    from notesgraph.experiments.spec import Progress
+
+    def vectors(cache, texts):
+        return [item for item in cache.vectors(texts) if not isinstance(item, Progress)][0]
+
+    cache = VectorCache(tmp_path / "v.npz", threads=1)
+    first = vectors(cache, ["a cat sat", "", "a dog ran", "a cat sat"])
+    assert first.shape == (4, 384) and not first[1].any()
+    assert np.allclose(first[0], first[3]) and np.isclose(np.linalg.norm(first[2]), 1.0, atol=1e-5)
+    assert len(cache.index) == 2
+    again = VectorCache(tmp_path / "v.npz", threads=1)
+    items = list(again.vectors(["a dog ran"]))
+    assert len(items) == 1  # nothing to encode: no Progress, straight from the file
+    assert np.allclose(items[0][0], first[2])
+
+
+@pytest.mark.slow
+def test_quick_protocol_of_the_frozen_minilm_family(tmp_path: Path, encoder):
+    """family=minilm through the real runner: zero-shot untuned baseline, a trained head per
+    condition, no from-scratch control, the check and verdicts, a report naming the family."""
+    spec = experiment("instruction_tuning")
+    db = tmp_path / "notes.db"
+    with Store(db) as store:
+        run_id = create_run(store, "instruction_tuning", {"family": "minilm"}, quick=True)
+    assert execute(db, run_id) == "done"
+    with Store(db) as store:
+        results = {(c, m): (v, lo, hi, n) for c, m, v, lo, hi, n in store.run_results(run_id)}
+        verdicts = store.run_verdicts(run_id)
+    assert 0.0 <= results[("baselines", "untuned/compliance/all")][0] <= 100.0
+    assert results[("baselines", "head/parameters")][0] > 100_000
+    assert not any(c == "no_pretraining" for c, _ in results)
+    assert not any("pretraining/accuracy" in m or "pretrained-scratch" in m for _, m in results)
+    for condition in ("original+correct", "empty+none"):
+        em, compliant = (results[(condition, f"{m}/all/n4")][0] for m in ("em", "compliance"))
+        assert 0.0 <= em <= compliant + 1e-9 <= 100.0 + 1e-9
+    assert ("compare", "check/dr_original_minus_random/n4") in results
+    assert {v[0] for v in verdicts} == {t.name for t in spec.claims}
+    folder = run_folder(db, run_id)
+    assert (folder / "minilm-vectors.npz").exists() and not (folder.parent / "cache").exists()
+    assert "frozen all-MiniLM-L6-v2" in (folder / "report.md").read_text()

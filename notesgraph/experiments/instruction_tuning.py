@@ -21,6 +21,11 @@ Runner conditions, in order:
   correct - delusive, tuned - random, tuned - untuned), the DR check, and an equivalence test
   (90% interval inside +-3 EM).
 
+`family=minilm` runs the same conditions on the second model family, frozen all-MiniLM-L6-v2
+with a trained head (minilm_family.py): the contrast "a model that can only learn format". Its
+untuned baseline is the zero-shot cosine between the prompt and each label; it has no
+pretraining stage and no from-scratch control.
+
 Per-task scores are saved as JSON in the run folder, so a resumed run redoes only what is missing
 and `compare` reads what the other conditions measured. With `backend=hf_seq2seq` every
 condition but `no_pretraining` and `compare` runs through hf_seq2seq.py on a local T5 and SuperNI.
@@ -38,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from notesgraph.experiments.instruction_tasks import (ATTRIBUTES, HELD_OUT_ATTRIBUTE, Task,
+from notesgraph.experiments.instruction_tasks import (ATTRIBUTES, HELD_OUT_ATTRIBUTE, Prompt, Task,
                                                       TaskSuite, build_suite, definition_words,
                                                       pretraining_prompt, task_prompt)
 from notesgraph.experiments.spec import ClaimVerdict, ExperimentSpec, ParameterValue, Progress, Result
@@ -91,6 +96,16 @@ class Context:
         self.vocab = Vocabulary(vocabulary(sorted(definition_words())))
         self.scores = workdir / "scores"
         self.scores.mkdir(parents=True, exist_ok=True)
+        self.family = str(parameters.get("family", "reader"))
+        self._vectors: Any = None
+
+    def vector_cache(self) -> Any:
+        """The frozen-MiniLM family's text vectors, one cache per run folder."""
+        if self._vectors is None:
+            from notesgraph.experiments.minilm_family import VectorCache
+
+            self._vectors = VectorCache(self.workdir / "minilm-vectors.npz", int(self.parameters.get("threads", 2)))
+        return self._vectors
 
     def base_path(self) -> Path:
         keys = ("pretrain_steps", "pretrain_lr", "batch_size", "train_tasks", "held_out_tasks")
@@ -173,19 +188,44 @@ def score_predictions(task: Task, predictions: Sequence[str], golds: Sequence[st
             float(np.mean(compliant)) if compliant else float("nan"))
 
 
-def evaluate(context: Context, model: Any, definition: str, examples: str) -> TaskScores:
-    """Every held-out task's scores for `model` under a condition (one batched pass)."""
-    from notesgraph.experiments.reader_model import predict
+Spans = list[tuple[Task, int, int]]
 
+
+def held_out_prompts(context: Context, definition: str, examples: str) -> tuple[list[Prompt], Spans]:
+    """Every held-out task's scored instances as prompts under a condition, and each task's
+    (task, start, end) span in that list."""
     limit = int(context.parameters["held_out_instances"])
-    prompts, spans = [], []
+    prompts: list[Prompt] = []
+    spans = []
     for task in context.suite.held_out:
         start = len(prompts)
         prompts += [task_prompt(task, words, gold, definition, examples) for words, gold in task.instances[:limit]]
         spans.append((task, start, len(prompts)))
-    predictions = predict(model, context.vocab, prompts)
+    return prompts, spans
+
+
+def score_spans(prompts: Sequence[Prompt], spans: Spans, predictions: Sequence[str]) -> TaskScores:
     return {task.name: score_predictions(task, predictions[a:b], [p.gold for p in prompts[a:b]])
             for task, a, b in spans}
+
+
+def training_prompts(context: Context, definition: str, examples: str, n: int, seed: int) -> list[Prompt]:
+    """n instances of every training task under a condition: the same instances for every
+    condition and model family of this seed and n."""
+    rng = np.random.default_rng([seed, n, 99])
+    prompts = []
+    for task in context.suite.train:
+        chosen = rng.choice(len(task.instances), size=min(n, len(task.instances)), replace=False)
+        prompts += [task_prompt(task, *task.instances[int(i)], definition, examples) for i in chosen]
+    return prompts
+
+
+def evaluate(context: Context, model: Any, definition: str, examples: str) -> TaskScores:
+    """Every held-out task's scores for the reader `model` under a condition (one batched pass)."""
+    from notesgraph.experiments.reader_model import predict
+
+    prompts, spans = held_out_prompts(context, definition, examples)
+    return score_spans(prompts, spans, predict(model, context.vocab, prompts))
 
 
 def baseline_scores(context: Context, kind: str, seed: int) -> TaskScores:
@@ -270,11 +310,7 @@ def _tune_and_score(context: Context, base: Any, definition: str, examples: str,
 
     model = copy.deepcopy(base)
     torch.manual_seed(seed)
-    rng = np.random.default_rng([seed, n, 99])
-    prompts = []
-    for task in context.suite.train:
-        chosen = rng.choice(len(task.instances), size=min(n, len(task.instances)), replace=False)
-        prompts += [task_prompt(task, *task.instances[int(i)], definition, examples) for i in chosen]
+    prompts = training_prompts(context, definition, examples, n, seed)
     batch = int(context.parameters["batch_size"])
     epochs = int(context.parameters["tune_epochs"])
     steps = max(1, -(-len(prompts) * epochs // batch))
@@ -300,14 +336,13 @@ def run_condition(condition: str, parameters: Mapping[str, ParameterValue], seed
     if condition == "compare":
         yield from _compare(context, seeds)
         return
-    base = None
-    for item in context.base_model():
-        if isinstance(item, Progress):
-            yield Progress(item.step, item.total * 2, item.message)
-        else:
-            base = item
+    if context.family == "minilm" and condition == "no_pretraining":
+        return  # a frozen encoder has nothing to train from random weights
+    family: ReaderFamily | FrozenMiniLMFamily = (FrozenMiniLMFamily(context) if context.family == "minilm"
+                                                 else ReaderFamily(context))
+    yield from family.prepare()
     if condition == "baselines":
-        yield from _baselines(context, base, seeds)
+        yield from _baselines(context, family, seeds)
         return
     definition, examples = ("original", "correct") if condition == "no_pretraining" else condition.split("+")
     sizes = n_values(parameters)
@@ -318,8 +353,8 @@ def run_condition(condition: str, parameters: Mapping[str, ParameterValue], seed
             name = f"{condition}-n{n}-s{seed}"
             scores = _load(context, name)
             if scores is None:
-                start = context.new_model(seed) if condition == "no_pretraining" else base
-                for item in _tune_and_score(context, start, definition, examples, n, seed, f"{condition} n={n} seed {seed}"):
+                for item in family.tune_and_score(definition, examples, n, seed, f"{condition} n={n} seed {seed}",
+                                                  from_scratch=condition == "no_pretraining"):
                     if isinstance(item, Progress):
                         yield Progress(step * 1000 + 1000 * item.step // max(item.total, 1), total * 1000, item.message)
                     else:
@@ -332,14 +367,90 @@ def run_condition(condition: str, parameters: Mapping[str, ParameterValue], seed
     yield from results
 
 
-def _baselines(context: Context, base: Any, seeds: Sequence[int]) -> Iterator[Progress | Result]:
-    yield Progress(1, 3, "baselines: scoring the untuned base model")
+def _drain(items: Iterator[Progress | Any]) -> Iterator[Progress]:
+    """Pass a generator's Progress on and return its last other item (`x = yield from _drain(g)`)."""
+    value = None
+    for item in items:
+        if isinstance(item, Progress):
+            yield item
+        else:
+            value = item
+    return value
+
+
+class ReaderFamily:
+    """The from-scratch reader: pretrained once (cached), instruction-tuned by copying the base."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.base: Any = None
+
+    def prepare(self) -> Iterator[Progress]:
+        self.base = yield from _drain(Progress(p.step, p.total * 2, p.message) if isinstance(p, Progress) else p
+                                      for p in self.context.base_model())
+
+    def untuned(self, examples: str) -> Iterator[Progress | TaskScores]:
+        yield evaluate(self.context, self.base, "original", examples)
+
+    def tune_and_score(self, definition: str, examples: str, n: int, seed: int, label: str,
+                       from_scratch: bool = False) -> Iterator[Progress | TaskScores]:
+        start = self.context.new_model(seed) if from_scratch else self.base
+        yield from _tune_and_score(self.context, start, definition, examples, n, seed, label)
+
+    def diagnostics(self) -> list[Result]:
+        return _pretraining_diagnostics(self.context, self.base)
+
+
+class FrozenMiniLMFamily:
+    """Frozen all-MiniLM-L6-v2 with a trained head (minilm_family.py): the model that can only
+    learn format. Untuned is the zero-shot cosine between the whole prompt and each label."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.cache = context.vector_cache()
+        self.labels: np.ndarray = np.zeros((0, 0), dtype=np.float32)
+
+    def prepare(self) -> Iterator[Progress]:
+        from notesgraph.experiments.minilm_family import label_vectors
+
+        self.labels = yield from _drain(label_vectors(self.cache))
+
+    def untuned(self, examples: str) -> Iterator[Progress | TaskScores]:
+        from notesgraph.experiments.minilm_family import untuned_predictions
+
+        prompts, spans = held_out_prompts(self.context, "original", examples)
+        predictions = yield from _drain(untuned_predictions(self.cache, prompts, self.labels, f"untuned ({examples})"))
+        yield score_spans(prompts, spans, predictions)
+
+    def tune_and_score(self, definition: str, examples: str, n: int, seed: int, label: str,
+                       from_scratch: bool = False) -> Iterator[Progress | TaskScores]:
+        from notesgraph.experiments.minilm_family import features, head_predictions, train_head
+
+        p = self.context.parameters
+        train = yield from _drain(features(self.cache, training_prompts(self.context, definition, examples, n, seed),
+                                           label))
+        head = yield from _drain(train_head(train, self.labels, seed, int(p["head_epochs"]), float(p["head_lr"]),
+                                            int(p["batch_size"]), int(p["head_hidden"]), label))
+        prompts, spans = held_out_prompts(self.context, definition, examples)
+        held = yield from _drain(features(self.cache, prompts, label))
+        yield score_spans(prompts, spans, head_predictions(head, held))
+
+    def diagnostics(self) -> list[Result]:
+        from notesgraph.experiments.minilm_family import head_parameters
+
+        count = float(head_parameters(self.labels, int(self.context.parameters["head_hidden"])))
+        return [Result("baselines", "head/parameters", count, count, count, 1)]
+
+
+def _baselines(context: Context, family: ReaderFamily | FrozenMiniLMFamily,
+               seeds: Sequence[int]) -> Iterator[Progress | Result]:
+    yield Progress(1, 3, "baselines: scoring the untuned model")
     results = []
     for examples in ("correct", "none"):
         name = f"untuned+original+{examples}"
         scores = _load(context, name)
         if scores is None:
-            scores = evaluate(context, base, "original", examples)
+            scores = yield from _drain(family.untuned(examples))
             _save(context, name, scores)
         prefix = "untuned/" if examples == "correct" else "untuned_no_examples/"
         results += summary_results(context, "baselines", prefix, [scores])
@@ -350,8 +461,8 @@ def _baselines(context: Context, base: Any, seeds: Sequence[int]) -> Iterator[Pr
             _save(context, f"{kind}-s{seed}", scores)
             runs.append(scores)
         results += summary_results(context, "baselines", f"{kind}/", runs)
-    yield Progress(2, 3, "baselines: pretraining diagnostics")
-    results += _pretraining_diagnostics(context, base)
+    yield Progress(2, 3, "baselines: diagnostics")
+    results += family.diagnostics()
     yield Progress(3, 3, "baselines: done")
     yield from results
 
@@ -406,6 +517,8 @@ def _compare(context: Context, seeds: Sequence[int]) -> Iterator[Progress | Resu
     sizes = n_values(context.parameters)
     results = []
     for step, (name, (left, right, _)) in enumerate(DIFFERENCES.items()):
+        if right == "no_pretraining" and context.family == "minilm":
+            continue  # the frozen family has no from-scratch control
         yield Progress(step, len(DIFFERENCES) + 1, f"compare: {name}")
         for n in sizes:
             a = _task_means(context, _runs(context, left, n, seeds), 0)
@@ -490,7 +603,18 @@ def claim_verdicts(spec: ExperimentSpec, results: Sequence[Result]) -> list[Clai
     return verdicts
 
 
-def plot(spec: ExperimentSpec, results: Sequence[Result], path: str) -> None:
+FAMILY_TITLES = {
+    "reader": "reader model (pretrained from scratch to read definitions)",
+    "minilm": "frozen all-MiniLM-L6-v2 + trained head (a model that can only learn format)",
+}
+
+
+def _family(parameters: Mapping[str, ParameterValue] | None) -> str:
+    return str((parameters or {}).get("family", "reader"))
+
+
+def plot(spec: ExperimentSpec, results: Sequence[Result], path: str,
+         parameters: Mapping[str, ParameterValue] | None = None) -> None:
     """EM against n per condition on all, LI and DR held-out tasks, with the random baseline and
     the untuned model as lines (matplotlib Agg, no display)."""
     import matplotlib
@@ -519,15 +643,18 @@ def plot(spec: ExperimentSpec, results: Sequence[Result], path: str) -> None:
         axis.set_xlabel("training instances per task (n)")
     axes[0].set_ylabel("exact match (%)")
     axes[-1].legend(fontsize=7, loc="lower right")
-    figure.suptitle("Instruction tuning on the synthetic suite: EM vs n (paper: untuned 12.78, tuned 43, random 42.6)")
+    figure.suptitle(f"Instruction tuning on the synthetic suite, {FAMILY_TITLES[_family(parameters)]}: EM vs n\n"
+                    "(paper: untuned 12.78, tuned 43, random 42.6)", fontsize=10)
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
 
 
-def report(spec: ExperimentSpec, results: Sequence[Result]) -> str:
+def report(spec: ExperimentSpec, results: Sequence[Result],
+           parameters: Mapping[str, ParameterValue] | None = None) -> str:
     """The run's tables in Markdown: baselines, conditions x n by split, paired differences,
     the DR check and the verdicts, beside the paper's numbers."""
+    family = _family(parameters)
     by = {(r.condition, r.metric): r for r in results}
 
     def cell(condition: str, metric: str, interval: bool = False) -> str:
@@ -536,22 +663,27 @@ def report(spec: ExperimentSpec, results: Sequence[Result]) -> str:
             return "–"
         return f"{r.value:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]" if interval else f"{r.value:.1f}"
 
-    lines = [f"### {spec.title}", "",
+    lines = [f"### {spec.title}", "", f"Model family: **{FAMILY_TITLES[family]}**.", "",
              f"Paper (T5-large, SuperNI zero-shot classification, low-resource): untuned {PAPER['untuned']}, "
              f"tuned {PAPER['tuned']:g}, random {PAPER['random']} EM. Ours: synthetic held-out tasks, EM %, 95% "
              "intervals by resampling tasks.", "",
              "| baseline | EM all | EM LI | EM DR | EM two-label | EM multi-label | compliance |",
              "|---|---|---|---|---|---|---|"]
-    for label, prefix in (("untuned (original + correct demos)", "untuned/"),
-                          ("untuned (original, no demos)", "untuned_no_examples/"),
+    zero_shot = "zero-shot cosine, " if family == "minilm" else ""
+    for label, prefix in ((f"untuned ({zero_shot}original + correct demos)", "untuned/"),
+                          (f"untuned ({zero_shot}original, no demos)", "untuned_no_examples/"),
                           ("random", "random/"), ("constant", "constant/")):
         lines.append(f"| {label} | {cell('baselines', prefix + 'em/all', True)} | {cell('baselines', prefix + 'em/LI')} | "
                      f"{cell('baselines', prefix + 'em/DR')} | {cell('baselines', prefix + 'em/two_label')} | "
                      f"{cell('baselines', prefix + 'em/multi_label')} | {cell('baselines', prefix + 'compliance/all')} |")
-    lines += ["", "Base model on fresh pretraining-format prompts: trained attributes "
-              f"{cell('baselines', 'pretraining/accuracy/trained_attributes', True)}, the attribute never asked "
-              f"{cell('baselines', 'pretraining/accuracy/held_out_attribute', True)}.", "",
-              "| condition | n | EM all | EM LI | EM DR | EM new wording | EM pretraining wording | EM unseen attribute "
+    if ("baselines", "pretraining/accuracy/trained_attributes") in by:
+        lines += ["", "Base model on fresh pretraining-format prompts: trained attributes "
+                  f"{cell('baselines', 'pretraining/accuracy/trained_attributes', True)}, the attribute never asked "
+                  f"{cell('baselines', 'pretraining/accuracy/held_out_attribute', True)}."]
+    if ("baselines", "head/parameters") in by:
+        lines += ["", f"Head: {by[('baselines', 'head/parameters')].value:,.0f} trainable parameters on frozen "
+                  "MiniLM vectors of the definition, the demonstrations and the input."]
+    lines += ["", "| condition | n | EM all | EM LI | EM DR | EM new wording | EM pretraining wording | EM unseen attribute "
               "| compliance | accuracy in space |", "|---|---|---|---|---|---|---|---|---|---|"]
     sizes = sorted({int(r.metric.rsplit("/n", 1)[1]) for r in results if r.metric.startswith("em/all/n")})
     for condition in (*TUNING_CONDITIONS, "no_pretraining"):

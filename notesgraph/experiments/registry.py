@@ -79,6 +79,12 @@ INSTRUCTION_TUNING = ExperimentSpec(
         Parameter("tune_epochs", 3, 1, 100, "instruction-tuning epochs", quick=1),
         Parameter("tune_lr", 3e-4, 1e-7, 1.0, "instruction-tuning learning rate"),
         Parameter("threads", 2, 1, 64, "torch threads", quick=1),
+        Parameter("family", "reader", "", "", "model family: reader (pretrained from scratch to read definitions) "
+                  "or minilm (frozen all-MiniLM-L6-v2 + a trained head: can only learn format)",
+                  choices=("reader", "minilm")),
+        Parameter("head_epochs", 20, 1, 1000, "minilm: head training epochs", quick=3),
+        Parameter("head_lr", 1e-3, 1e-7, 1.0, "minilm: head learning rate"),
+        Parameter("head_hidden", 256, 8, 4096, "minilm: head hidden units"),
         Parameter("model_dir", "", "", "", "hf_seq2seq: a local T5 / Flan-T5 folder"),
         Parameter("superni_dir", "", "", "", "hf_seq2seq: a local Super-NaturalInstructions checkout"),
         Parameter("instances", 100, 1, 100000, "hf_seq2seq: held-out instances per task"),

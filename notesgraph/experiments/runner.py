@@ -248,13 +248,19 @@ def _write_artefacts(folder: Path, row: dict[str, Any], results: Sequence[Result
     (folder / "run.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
 
 
+def _with_parameters(function: Any, row: dict[str, Any]) -> dict[str, Any]:
+    """The run's parameters for a plot() or report() that asks for them (say, to name the
+    model family the numbers belong to)."""
+    return {"parameters": row["parameters"]} if "parameters" in inspect.signature(function).parameters else {}
+
+
 def _plot(store: Store, module: Any, spec: ExperimentSpec, row: dict[str, Any], results: Sequence[Result]) -> None:
     """results.png via the experiment's plot(), when it has one; a plotting error is logged,
     it does not fail a run whose numbers are stored."""
     if not hasattr(module, "plot"):
         return
     try:
-        module.plot(spec, results, str(Path(row["folder"]) / "results.png"))
+        module.plot(spec, results, str(Path(row["folder"]) / "results.png"), **_with_parameters(module.plot, row))
     except Exception as error:  # noqa: BLE001 - the numbers matter, the picture is a convenience
         store.add_run_log(row["id"], f"no plot: {type(error).__name__}: {error}")
 
@@ -265,7 +271,8 @@ def _report(store: Store, module: Any, spec: ExperimentSpec, row: dict[str, Any]
     if not hasattr(module, "report"):
         return
     try:
-        (Path(row["folder"]) / "report.md").write_text(module.report(spec, results), encoding="utf-8")
+        text = module.report(spec, results, **_with_parameters(module.report, row))
+        (Path(row["folder"]) / "report.md").write_text(text, encoding="utf-8")
     except Exception as error:  # noqa: BLE001 - the numbers are stored; the report is a convenience
         store.add_run_log(row["id"], f"no report: {type(error).__name__}: {error}")
 
