@@ -16,7 +16,7 @@ The suite is a pure function of its seed; cost O(tasks x instances).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -118,6 +118,11 @@ LABEL_WORDS = tuple(dict.fromkeys(("yes", "no", "true", "false", "right", "wrong
 """Every label any task or pretraining example uses, and replication 2's target words: the
 model's answer vocabulary (fixed before pretraining, so one base model serves both)."""
 SEP = "[SEP]"
+MAX_PROMPT_WORDS = 96
+"""The reader's positions: a pretraining prompt that would be longer drops its demonstrations."""
+RELABELLED_DEMONSTRATIONS = 0.25
+"""Share of pretraining examples with demonstrations whose demonstrations are relabelled (each
+to the next label of the bound set): the definition, not the demonstrations, stays decisive."""
 
 
 @dataclass(frozen=True)
@@ -241,10 +246,30 @@ def task_prompt(task: Task, words: Sequence[str], gold: str, definition: str = "
     return _assemble(text, task.labels, demos, words, gold)
 
 
-def pretraining_prompt(rng: np.random.Generator, pool: Sequence[Sentence], attributes: Sequence[str]) -> Prompt:
+def _two_demonstrations(rng: np.random.Generator, pool: Sequence[Sentence], rule: Callable[[Sentence], str],
+                        tries: int = 200) -> list[tuple[tuple[str, ...], str]]:
+    """Two pool sentences that `rule` labels differently (as a task's demonstrations are), in
+    random order."""
+    first = pool[int(rng.integers(len(pool)))]
+    second = first
+    for _ in range(tries):
+        second = pool[int(rng.integers(len(pool)))]
+        if rule(second) != rule(first):
+            break
+    pair = [first, second] if rng.random() < 0.5 else [second, first]
+    return [(s.words, rule(s)) for s in pair]
+
+
+def pretraining_prompt(rng: np.random.Generator, pool: Sequence[Sentence], attributes: Sequence[str],
+                       demonstrations: float = 0.0) -> Prompt:
     """One pretraining example: a random attribute, pretraining wording, and labels bound per
     example (symbols from a pool, yes/no of random polarity, or the values' own names), so reading
-    the definition is the only way to answer. Definition slots carry what they stand for."""
+    the definition is the only way to answer. Definition slots carry what they stand for.
+
+    With probability `demonstrations` the example also shows two demonstrations under the same
+    binding (a RELABELLED_DEMONSTRATIONS share of them relabelled), so the base model learns to
+    read definitions in the paper's prompt format too. At 0 the random stream is the one the first
+    design drew (its cached base models stay valid)."""
     attribute = _pick(rng, attributes)
     values = ATTRIBUTES[attribute]
     sentence = pool[int(rng.integers(len(pool)))]
@@ -260,19 +285,33 @@ def pretraining_prompt(rng: np.random.Generator, pool: Sequence[Sentence], attri
         else:
             label_yes, label_no = ("true", "false") if rng.random() < 0.5 else ("false", "true")
         definition = _binary_definition(rng, attribute, yes_value, label_yes, label_no, "pretraining")
-        truth = sentence.attribute(attribute) == yes_value
-        gold = label_yes if truth else label_no
+        labels = [label_yes, label_no]
+
+        def rule(s: Sentence) -> str:
+            return label_yes if s.attribute(attribute) == yes_value else label_no
+
         meaning = {label_yes: (attr_index, values.index(yes_value)), label_no: (attr_index, len(values))}
-        return _assemble(definition, (label_yes, label_no), (), sentence.words, gold, sentence, meaning)
-    labels = [str(s) for s in rng.choice(SYMBOLS, len(values), replace=False)] if rng.random() < 0.6 \
-        else list(values)
-    order = rng.permutation(len(values))
-    shown_values = [values[i] for i in order]
-    shown_labels = [labels[i] for i in order]
-    definition = _multi_definition(rng, attribute, shown_values, shown_labels, "pretraining")
-    gold = labels[values.index(sentence.attribute(attribute))]
-    meaning = {label: (attr_index, values.index(value)) for label, value in zip(shown_labels, shown_values)}
-    return _assemble(definition, shown_labels, (), sentence.words, gold, sentence, meaning)
+    else:
+        bound = [str(s) for s in rng.choice(SYMBOLS, len(values), replace=False)] if rng.random() < 0.6 \
+            else list(values)
+        order = rng.permutation(len(values))
+        shown_values = [values[i] for i in order]
+        labels = [bound[i] for i in order]
+        definition = _multi_definition(rng, attribute, shown_values, labels, "pretraining")
+
+        def rule(s: Sentence) -> str:
+            return bound[values.index(s.attribute(attribute))]
+
+        meaning = {label: (attr_index, values.index(value)) for label, value in zip(labels, shown_values)}
+    demos: list[tuple[tuple[str, ...], str]] = []
+    if demonstrations > 0 and rng.random() < demonstrations:
+        demos = _two_demonstrations(rng, pool, rule)
+        if rng.random() < RELABELLED_DEMONSTRATIONS:
+            demos = [(words, labels[(labels.index(label) + 1) % len(labels)]) for words, label in demos]
+    prompt = _assemble(definition, labels, demos, sentence.words, rule(sentence), sentence, meaning)
+    if len(prompt.words) > MAX_PROMPT_WORDS:
+        prompt = _assemble(definition, labels, (), sentence.words, rule(sentence), sentence, meaning)
+    return prompt
 
 
 # -- the task suite ---------------------------------------------------------------------------

@@ -97,6 +97,7 @@ class Context:
         self.scores = workdir / "scores"
         self.scores.mkdir(parents=True, exist_ok=True)
         self.family = str(parameters.get("family", "reader"))
+        self.demonstrations = float(parameters.get("pretrain_demos", 0.0))
         self._vectors: Any = None
 
     def vector_cache(self) -> Any:
@@ -108,8 +109,13 @@ class Context:
         return self._vectors
 
     def base_path(self) -> Path:
+        """Where the pretrained base model is cached, keyed by the parameters that shape it (the
+        demonstration share only when non-zero, so the first design's caches keep their names)."""
         keys = ("pretrain_steps", "pretrain_lr", "batch_size", "train_tasks", "held_out_tasks")
-        digest = hashlib.sha256(json.dumps({k: self.parameters[k] for k in keys}, sort_keys=True).encode()
+        key = {k: self.parameters[k] for k in keys}
+        if self.demonstrations:
+            key["pretrain_demos"] = self.demonstrations
+        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()
                                 + "|".join(self.vocab.words).encode()).hexdigest()[:16]
         return self.workdir.parent / "cache" / f"reader-base-{digest}.pt"
 
@@ -138,7 +144,7 @@ class Context:
 
         def batches() -> Iterator[list[Any]]:
             while True:
-                yield [pretraining_prompt(rng, pool, attributes) for _ in range(batch)]
+                yield [pretraining_prompt(rng, pool, attributes, self.demonstrations) for _ in range(batch)]
 
         started = time.monotonic()
         loss = float("nan")

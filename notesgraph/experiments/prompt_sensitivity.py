@@ -55,7 +55,8 @@ def _base_parameters(parameters: Mapping[str, ParameterValue]) -> dict[str, Para
     from notesgraph.experiments.registry import experiment
 
     values = experiment("instruction_tuning").resolve()
-    for key in ("pretrain_steps", "pretrain_lr", "batch_size", "train_tasks", "held_out_tasks", "threads"):
+    for key in ("pretrain_steps", "pretrain_lr", "batch_size", "train_tasks", "held_out_tasks", "pretrain_demos",
+                "threads"):
         values[key] = parameters[key]
     values["held_out_instances"] = 4
     values["n_values"] = str(parameters["m1_n"])

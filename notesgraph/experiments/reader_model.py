@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from notesgraph.experiments.instruction_tasks import ATTRIBUTES, LABEL_WORDS, Prompt
+from notesgraph.experiments.instruction_tasks import ATTRIBUTES, LABEL_WORDS, MAX_PROMPT_WORDS, Prompt
 
 __all__ = ["ModelConfig", "ReaderModel", "Trainer", "Vocabulary", "encode", "label_scores", "predict", "shuffled_batches"]
 
@@ -58,7 +58,7 @@ class ModelConfig:
     layers: int = 3
     heads: int = 4
     ff: int = 256
-    max_length: int = 96
+    max_length: int = MAX_PROMPT_WORDS
 
 
 class ReaderModel(nn.Module):

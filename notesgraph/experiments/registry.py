@@ -51,15 +51,18 @@ RANDOM_BASELINE = ExperimentSpec(
            "interval is the bootstrap CI of the mean over every seed and task."),
 )
 
-def _base_model_parameters(whose: str) -> tuple[Parameter, ...]:
+def _base_model_parameters(whose: str, demonstrations: float) -> tuple[Parameter, ...]:
     """The parameters that key replication 1's cached pretrained base model: written once, so
-    both replications that use it find the same cache file (instruction_tuning.Context.base_path)."""
+    both replications that use it find the same cache file (instruction_tuning.Context.base_path).
+    `demonstrations` is the default share of pretraining examples with demonstrations."""
     return (
         Parameter("pretrain_steps", 2000, 1, 100000, f"{whose}pretraining steps (batches) of the base model", quick=40),
         Parameter("pretrain_lr", 1e-3, 1e-6, 1.0, f"{whose}pretraining learning rate"),
         Parameter("batch_size", 64, 1, 4096, f"{whose}examples per step", quick=16),
         Parameter("train_tasks", 120, 8, 2000, f"{whose}instruction-tuning tasks", quick=16),
         Parameter("held_out_tasks", 48, 8, 1000, f"{whose}held-out tasks (evaluation)", quick=16),
+        Parameter("pretrain_demos", demonstrations, 0.0, 1.0, f"{whose}share of pretraining examples that show two "
+                  "demonstrations (a quarter of them relabelled); 0 is the first design, without any"),
     )
 
 
@@ -81,7 +84,7 @@ INSTRUCTION_TUNING = ExperimentSpec(
     parameters=(
         Parameter("backend", "synthetic", "", "", "synthetic (bundled suite, small encoder) or hf_seq2seq",
                   choices=("synthetic", "hf_seq2seq")),
-        *_base_model_parameters(""),
+        *_base_model_parameters("", 0.6),
         Parameter("held_out_instances", 100, 4, 2000, "instances scored per held-out task", quick=20),
         Parameter("n_values", "4,16,48", "", "", "training instances per task, comma-separated", quick="4"),
         Parameter("tune_epochs", 3, 1, 100, "instruction-tuning epochs", quick=1),
@@ -177,7 +180,7 @@ PROMPT_SENSITIVITY = ExperimentSpec(
         Parameter("m1_n", 48, 1, 1000, "instances per task when instruction-tuning M1", quick=4),
         Parameter("m1_epochs", 3, 1, 100, "instruction-tuning epochs of M1", quick=1),
         Parameter("m1_lr", 3e-4, 1e-7, 1.0, "instruction-tuning learning rate of M1"),
-        *_base_model_parameters("replication 1's "),
+        *_base_model_parameters("replication 1's ", 0.0),
         Parameter("threads", 2, 1, 64, "torch threads", quick=1),
         Parameter("model_dir", "", "", "", "hf_masked_lm: a local ALBERT/BERT folder"),
         Parameter("rte_dir", "", "", "", "hf_masked_lm: a local GLUE RTE folder (train.tsv, dev.tsv)"),
