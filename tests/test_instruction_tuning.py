@@ -163,3 +163,56 @@ def test_quick_protocol_of_the_frozen_minilm_family(tmp_path: Path, encoder):
     folder = run_folder(db, run_id)
     assert (folder / "minilm-vectors.npz").exists() and not (folder.parent / "cache").exists()
     assert "frozen all-MiniLM-L6-v2" in (folder / "report.md").read_text()
+
+
+def test_pretraining_can_show_demonstrations_under_the_examples_binding(suite):
+    import numpy as np
+
+    from notesgraph.experiments.instruction_tasks import (ATTRIBUTES, MAX_PROMPT_WORDS, RELABELLED_DEMONSTRATIONS,
+                                                          pretraining_prompt)
+
+    attributes = [a for a in ATTRIBUTES if a != HELD_OUT_ATTRIBUTE]
+    plain = [pretraining_prompt(np.random.default_rng(3), suite.pool, attributes) for _ in range(50)]
+    assert not any("[EX]" in p.words for p in plain)
+    rng = np.random.default_rng(4)
+    prompts = [pretraining_prompt(rng, suite.pool, attributes, 0.6) for _ in range(2000)]
+    shown = [p for p in prompts if "[EX]" in p.words]
+    assert 0.5 < len(shown) / len(prompts) < 0.62  # a few long ones drop their demonstrations
+    assert max(len(p.words) for p in prompts) <= MAX_PROMPT_WORDS
+    by_words = {sentence.words: sentence for sentence in suite.pool}
+    names = list(ATTRIBUTES)
+    relabelled = 0
+    for prompt in shown:
+        definition_end = prompt.words.index("[EX]")
+        bound = [label for position, label in prompt.slots if position < definition_end]
+        demos = [label for position, label in prompt.slots if prompt.words[position - 1] == "[ANS]"]
+        assert len(demos) == 2 and len(set(demos)) == 2 and set(demos) <= set(bound)
+        assert all(position < definition_end for position, _, _ in prompt.slot_targets)
+        # what each definition slot stands for decides the demonstration's true label
+        meaning = {prompt.words[position]: (attribute, klass) for position, attribute, klass in prompt.slot_targets}
+        starts = [i for i, w in enumerate(prompt.words) if w == "[EX]"]
+        truths = []
+        for start, shown_label in zip(starts, demos):
+            sentence = by_words[tuple(prompt.words[start + 1:prompt.words.index("[ANS]", start)])]
+            attribute = names[next(iter(meaning.values()))[0]]
+            value = ATTRIBUTES[attribute].index(sentence.attribute(attribute))
+            fits = [label for label, (_, klass) in meaning.items() if klass == value]
+            otherwise = [label for label, (_, klass) in meaning.items() if klass == len(ATTRIBUTES[attribute])]
+            true = (fits or otherwise)[0]
+            truths.append(true == shown_label)
+        assert truths in ([True, True], [False, False])  # a pair is relabelled as a whole or not at all
+        relabelled += not truths[0]
+    assert abs(relabelled / len(shown) - RELABELLED_DEMONSTRATIONS) < 0.05
+
+
+def test_the_demonstration_share_keys_the_cached_base_and_replication_2_keeps_the_first_design(tmp_path: Path):
+    from notesgraph.experiments.instruction_tuning import Context
+    from notesgraph.experiments.prompt_sensitivity import _base_parameters
+
+    parameters = experiment("instruction_tuning").resolve(quick=True)
+    with_demos = Context(parameters, tmp_path / "1").base_path()
+    without = Context({**parameters, "pretrain_demos": 0.0}, tmp_path / "2").base_path()
+    assert parameters["pretrain_demos"] > 0 and with_demos != without
+    replication2 = _base_parameters(experiment("prompt_sensitivity").resolve(quick=True))
+    assert replication2["pretrain_demos"] == 0.0
+    assert Context(replication2, tmp_path / "3").base_path() == without
