@@ -30,6 +30,7 @@ from notesgraph.experiments.spec import Progress
 __all__ = ["Features", "PromptParts", "VectorCache", "features", "head_parameters", "head_predictions",
            "label_vectors", "prompt_parts", "train_head", "untuned_predictions"]
 
+
 @dataclass(frozen=True)
 class PromptParts:
     """A Prompt as the texts MiniLM reads, with the labels in its definition / demonstration slots."""
