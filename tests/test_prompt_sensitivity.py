@@ -35,6 +35,7 @@ def test_quick_protocol_runs_every_model_with_its_invariants(tmp_path: Path):
     with Store(db) as store:
         results = {(c, m): v for c, m, v, *_ in store.run_results(run_id)}
         verdicts = store.run_verdicts(run_id)
+        assert set(store.finished_conditions(run_id)) == set(spec.conditions)
     folder = run_folder(db, run_id)
     for model in MODELS:
         records = load_records(folder, model)
