@@ -52,12 +52,23 @@ def test_conditions_change_the_prompt_as_the_paper_does(suite):
     simplified = task_prompt(task, words, gold, "simplified", "correct")
     empty = task_prompt(task, words, gold, "empty", "none")
     delusive = task_prompt(task, words, gold, "original", "delusive")
-    assert " ".join(simplified.words).startswith("[CLS] output one of : " + " , ".join(task.labels))
+    assert " ".join(simplified.words).startswith("[CLS] output one of : " + " , ".join(sorted(task.labels)))
     assert empty.words[:2] == ("[CLS]", "[IN]") and empty.slots == ()
     demo_labels = [label for _, label in task.demonstrations]
     shown = [label for position, label in delusive.slots if delusive.words[position - 1] == "[ANS]"]
     assert len(shown) == 2 and all(s != d and s in task.labels for s, d in zip(shown, demo_labels))
     assert original.gold == delusive.gold == gold
+
+
+def test_a_simplified_definition_does_not_tell_which_label_means_what(suite):
+    """The output space only: a flipped task and a plain one with the same labels read the same."""
+    tasks = suite.train + suite.held_out
+    flipped = next(t for t in tasks if t.family == "flipped_names")
+    plain = next(t for t in tasks if set(t.labels) == set(flipped.labels) and t.family != "flipped_names")
+    assert flipped.labels != plain.labels and flipped.simplified == plain.simplified
+    yes_no = [t for t in tasks if t.family.startswith("yes_no")]
+    assert {t.labels[0] for t in yes_no} == {"yes", "no"}  # both polarities ...
+    assert {t.simplified for t in yes_no} == {"output one of : no , yes"}  # ... read the same
 
 
 def test_the_claim_links_both_experiments_cheapest_first():

@@ -163,7 +163,10 @@ class Task:
 
     @property
     def simplified(self) -> str:
-        return SIMPLIFIED.format(L=" , ".join(self.labels))
+        """Only the output space, labels in alphabetical order: `labels` is ordered by the values
+        the labels stand for, so listing it as is would tell a flipped task (negative , positive)
+        from a plain one (positive , negative) without any definition."""
+        return SIMPLIFIED.format(L=" , ".join(sorted(self.labels)))
 
 
 def _pick(rng: np.random.Generator, options: Sequence[str]) -> str:
