@@ -415,6 +415,7 @@ class FrozenMiniLMFamily:
         self.context = context
         self.cache = context.vector_cache()
         self.labels: np.ndarray = np.zeros((0, 0), dtype=np.float32)
+        self.held_out: dict[tuple[str, str], tuple[list[Prompt], Spans, Any]] = {}
 
     def prepare(self) -> Iterator[Progress]:
         from notesgraph.experiments.minilm_family import label_vectors
@@ -437,8 +438,11 @@ class FrozenMiniLMFamily:
                                            label))
         head = yield from _drain(train_head(train, self.labels, seed, int(p["head_epochs"]), float(p["head_lr"]),
                                             int(p["batch_size"]), int(p["head_hidden"]), label))
-        prompts, spans = held_out_prompts(self.context, definition, examples)
-        held = yield from _drain(features(self.cache, prompts, label))
+        if (definition, examples) not in self.held_out:  # the same for every n and seed
+            prompts, spans = held_out_prompts(self.context, definition, examples)
+            held = yield from _drain(features(self.cache, prompts, label))
+            self.held_out[(definition, examples)] = (prompts, spans, held)
+        prompts, spans, held = self.held_out[(definition, examples)]
         yield score_spans(prompts, spans, head_predictions(head, held))
 
     def diagnostics(self) -> list[Result]:

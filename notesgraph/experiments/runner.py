@@ -247,10 +247,13 @@ def _write_artefacts(folder: Path, row: dict[str, Any], results: Sequence[Result
     (folder / "run.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
 
 
-def _with_parameters(function: Any, row: dict[str, Any]) -> dict[str, Any]:
-    """The run's parameters for a plot() or report() that asks for them (say, to name the
-    model family the numbers belong to)."""
-    return {"parameters": row["parameters"]} if "parameters" in inspect.signature(function).parameters else {}
+def _optional(function: Any, row: dict[str, Any], names: Sequence[str] = ("workdir", "parameters")) -> dict[str, Any]:
+    """The run's context an experiment function asks for by naming it: `workdir` (the run's
+    folder, for caching work between conditions) and `parameters` (say, to name the model family
+    a report is about)."""
+    accepted = inspect.signature(function).parameters
+    offered = {"workdir": Path(row["folder"]), "parameters": row["parameters"]}
+    return {name: offered[name] for name in names if name in accepted}
 
 
 def _plot(store: Store, module: Any, spec: ExperimentSpec, row: dict[str, Any], results: Sequence[Result]) -> None:
@@ -259,7 +262,7 @@ def _plot(store: Store, module: Any, spec: ExperimentSpec, row: dict[str, Any], 
     if not hasattr(module, "plot"):
         return
     try:
-        module.plot(spec, results, str(Path(row["folder"]) / "results.png"), **_with_parameters(module.plot, row))
+        module.plot(spec, results, str(Path(row["folder"]) / "results.png"), **_optional(module.plot, row))
     except Exception as error:  # noqa: BLE001 - the numbers matter, the picture is a convenience
         store.add_run_log(row["id"], f"no plot: {type(error).__name__}: {error}")
 
@@ -270,7 +273,7 @@ def _report(store: Store, module: Any, spec: ExperimentSpec, row: dict[str, Any]
     if not hasattr(module, "report"):
         return
     try:
-        text = module.report(spec, results, **_with_parameters(module.report, row))
+        text = module.report(spec, results, **_optional(module.report, row))
         (Path(row["folder"]) / "report.md").write_text(text, encoding="utf-8")
     except Exception as error:  # noqa: BLE001 - the numbers are stored; the report is a convenience
         store.add_run_log(row["id"], f"no report: {type(error).__name__}: {error}")
@@ -310,10 +313,8 @@ def execute(db_path: Path | str, run_id: int, parallel: int = 1) -> str:
             _run_conditions(store, spec, row)
             module = implementation(spec)
             results = run_results(store, run_id)
-            extra = ({"workdir": Path(row["folder"])}
-                     if "workdir" in inspect.signature(module.claim_verdicts).parameters else {})
             verdicts = [(v.claim, v.condition, v.verdict, v.reason, v.primary)
-                        for v in module.claim_verdicts(spec, results, **extra)]
+                        for v in module.claim_verdicts(spec, results, **_optional(module.claim_verdicts, row))]
             _write_artefacts(Path(row["folder"]), row, results, verdicts)
             _plot(store, module, spec, row, results)
             _report(store, module, spec, row, results)
@@ -341,10 +342,7 @@ def _run_conditions(store: Store, spec: ExperimentSpec, row: dict[str, Any]) -> 
     count = len(spec.conditions)
     store.add_run_log(run_id, f"started worker {os.getpid()}; skipping finished: {', '.join(sorted(finished)) or 'none'}")
     last = 0.0
-    # An experiment that caches work between conditions (a trained model, encodings) asks for
-    # the run's folder by taking a `workdir` argument.
-    accepts_workdir = "workdir" in inspect.signature(module.run_condition).parameters
-    extra = {"workdir": Path(row["folder"])} if accepts_workdir else {}
+    extra = _optional(module.run_condition, row, ("workdir",))  # parameters go in by position
     for position, condition in enumerate(spec.conditions):
         if condition in finished:
             continue
