@@ -11,7 +11,7 @@ from pathlib import Path
 from notesgraph.model import Note, NoteFormat
 from notesgraph.parsing.decode import MAX_NOTE_BYTES, content_hash, decode_note
 from notesgraph.parsing.errors import NoteParseError
-from notesgraph.parsing.export import EXPORT_MARKERS, parse_export
+from notesgraph.parsing.plaintext import EXPORT_MARKERS, parse_export
 from notesgraph.parsing.markdown import looks_like_markdown, parse_markdown
 
 NOTE_SUFFIXES = frozenset({".txt", ".md", ".markdown"})

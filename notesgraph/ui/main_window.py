@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from notesgraph import render
+from notesgraph import reader_html
 from notesgraph.authoring import create_note
 from notesgraph.indexer import IndexReport, index_folder
 from notesgraph.kinds import kind_style
@@ -477,11 +477,11 @@ class MainWindow(RunsMixin, QMainWindow):
             if kind == "note":
                 page = self._note_page(int(ident))
             elif kind == "inquiry":
-                page = render.inquiry_html(self.store.inquiry(int(ident)))
+                page = reader_html.inquiry_html(self.store.inquiry(int(ident)))
             elif kind == "paper":
-                page = render.paper_html(self.store.paper(int(ident)))
+                page = reader_html.paper_html(self.store.paper(int(ident)))
             elif kind == "concept":
-                page = render.concept_html(self.store.concept(ident))
+                page = reader_html.concept_html(self.store.concept(ident))
             elif kind == "claim":
                 page = self._claim_page(int(ident))
             elif kind == "run":
@@ -510,7 +510,7 @@ class MainWindow(RunsMixin, QMainWindow):
         stored = self._claim(claim_id)
         specs = list({spec.name: spec for spec, _ in experiments_for_claim(stored.claim.text)}.values())
         runs = [self._run_details(run_id) for run_id in self.store.claim_run_ids(stored.claim.key)]
-        return render.claim_html(stored, specs, runs)
+        return reader_html.claim_html(stored, specs, runs)
 
     def _run_details(self, run_id: int) -> dict[str, Any]:
         row = self.store.run_row(run_id)
@@ -530,7 +530,7 @@ class MainWindow(RunsMixin, QMainWindow):
         row = self._run_details(run_id)
         tested = self.store.run_claim_notes(run_id)  # only the notes concerned, not every claim
         claims = [c for c in stored_claims(self.store, set(tested.values())) if c.claim.key in tested]
-        return render.run_html(row, claims)
+        return reader_html.run_html(row, claims)
 
     def reopen(self) -> None:
         if self.reader.current_item:
@@ -552,13 +552,13 @@ class MainWindow(RunsMixin, QMainWindow):
                                               exclude_linked=self.exclude_linked.isChecked())
         except NotEmbedded:
             waiting = "<p><small>Similar items appear once embeddings are ready.</small></p>"
-            return render.note_html(note, claims=claims) + (
+            return reader_html.note_html(note, claims=claims) + (
                 f"<h3>Similar</h3>{waiting}" if not self.embed_problem else "")
         ranks = {int(p.item.split(":")[1]): p.our_rank for p in ranking.papers if p.our_rank}
-        page = render.note_html(note, ranks, claims)
+        page = reader_html.note_html(note, ranks, claims)
         if note_id in self.stale_notes:  # right under the title, where it is seen
-            page = page.replace("</h1>", "</h1>" + render.stale_similarity_html(self._refreshing_embeddings()), 1)
-        return page + render.similar_html(similar, self.exclude_linked.isChecked())
+            page = page.replace("</h1>", "</h1>" + reader_html.stale_similarity_html(self._refreshing_embeddings()), 1)
+        return page + reader_html.similar_html(similar, self.exclude_linked.isChecked())
 
     def create_stub_note(self, title: str) -> None:
         """Write a Markdown note for an unresolved concept, index it, and open it."""

@@ -10,7 +10,7 @@ from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from notesgraph.render import parse_href
+from notesgraph.reader_html import parse_href
 
 STYLE = """
 h1 { font-size: 12pt; margin-bottom: 4px; }

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, QUrl
 
 from conftest import NOTES
 from notesgraph.indexer import index_folder
-from notesgraph.render import note_html
+from notesgraph.reader_html import note_html
 from notesgraph.store import Store
 from notesgraph.ui.navigator import Navigator
 from notesgraph.ui.reader import Reader

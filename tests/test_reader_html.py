@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import NOTES, write
 from notesgraph.indexer import index_folder
-from notesgraph.render import note_html, parse_href
+from notesgraph.reader_html import note_html, parse_href
 from notesgraph.store import Store
 
 
