@@ -334,6 +334,8 @@ def claims_in_paragraph(paragraph: str, index: int, refs: Sequence[Reference] = 
     """The claims of one paragraph with sources; `refs` are this paragraph's references."""
     seen = {} if seen is None else seen
     found: list[Claim] = []
+    if _DIGIT.search(paragraph) is None and _GUARDS.search(paragraph.lower()) is None:
+        return found  # a claim needs a number or a comparison word: most vault paragraphs have neither
     sources = None
     for start, end in sentence_spans(paragraph):
         sentence = paragraph[start:end]
