@@ -49,6 +49,7 @@ from typing import Any
 import networkx as nx
 
 from notesgraph.kinds import EDGE_KINDS
+from notesgraph.links import LinkResolver
 from notesgraph.model import item_id, normalise_title
 from notesgraph.store import GraphRows, Store
 
@@ -333,30 +334,26 @@ class _Resolver:
     """Finds what a title, link or quoted paper title names: a note, a paper or a stub."""
 
     def __init__(self, graph: KnowledgeGraph) -> None:
-        self.by_key: dict[str, str] = {}
-        self.by_stem: dict[str, str] = {}
-        for node, attrs in graph._node.items():
-            if attrs.get("kind") == "note":
-                self.by_key[attrs["key"]] = node
-                self.by_stem.setdefault(attrs["stem_key"], node)
+        self.links = LinkResolver((node, attrs["path"], attrs["key"]) for node, attrs in graph._node.items()
+                                  if attrs.get("kind") == "note")
         self.papers = {attrs["key"]: node for node, attrs in graph._node.items()
                        if attrs.get("kind") == "paper" and "key" in attrs}
 
     def concept(self, key: str) -> str:
         """The note with this normalised title, else the stub's id."""
-        return self.by_key.get(key) or item_id("concept", key)
+        return self.links.by_title(key) or item_id("concept", key)
 
-    def link(self, kind: str, target: str, target_key: str) -> tuple[str, str]:
-        """(node, stub title) a wiki link or mention names: the note by title or file name,
-        else a stub (its title returned so it can be created)."""
-        full = normalise_title(target)
-        for key in (full, target_key):
-            if key in self.by_key:
-                return self.by_key[key], ""
-        for key in (target_key, full):
-            if key in self.by_stem:
-                return self.by_stem[key], ""
-        title = PurePath(target).name if kind == "wiki_link" else target
+    def link(self, kind: str, target: str, source_path: str) -> tuple[str, str]:
+        """(node, stub title) a link or mention names: a link's file as Obsidian resolves it,
+        a mention's note by title; else a stub (its title returned so it can be created)."""
+        if kind == "mention":
+            node = self.links.by_title(normalise_title(target))
+            title = target
+        else:
+            node = self.links.resolve(target, source_path)
+            title = PurePath(target).name
+        if node is not None:
+            return node, ""
         return item_id("concept", normalise_title(title)), title
 
 
@@ -398,7 +395,7 @@ def _add_rows(graph: KnowledgeGraph, rows: GraphRows, append: bool) -> None:
             if node is None:
                 continue
         else:
-            node, stub_title = resolve.link(kind, target, target_key)
+            node, stub_title = resolve.link(kind, target, graph._node[source]["path"])
             if node == "concept:":
                 continue
             if stub_title:
@@ -623,6 +620,9 @@ def refresh_graph(graph: KnowledgeGraph, store: Store) -> GraphChange:
     new_keys = {key for row in fresh.notes for key in (row[1], row[2])}
     touched = [f"note:{i}" for i in removed + updated]
     touched += [item_id("concept", key) for key in old_keys | new_keys]
+    if added or removed:  # a file named like another may now win or lose that name's links
+        touched += [node for node, attrs in graph._node.items()
+                    if attrs.get("kind") == "note" and attrs["stem_key"] in old_keys | new_keys]
     dependents = {source for node in touched if node in graph._pred
                   for source, keydict in graph._pred[node].items()
                   if "related" in keydict or "mentions" in keydict}
