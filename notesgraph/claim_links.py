@@ -16,43 +16,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-from notesgraph.model import PaperRef, Reference, normalise_title
+from notesgraph.model import NO_SOURCE, ClaimSource, PaperRef, Reference, normalise_title
 from notesgraph.parsing.references import match_paper
-
-LinkKind = Literal["quoted_title", "arxiv", "author_year", "short_name", "note", "none"]
-
-
-@dataclass(frozen=True)
-class ClaimSource:
-    """Where a claim comes from: a paper (listed or cited) or a note, or why nothing was found.
-
-    ``paper`` is the note's listed paper when the reference resolves to one, else the title as
-    quoted; ``citation`` and ``arxiv`` are filled when written next to it. ``score`` is 1.0 for
-    an exact or prefix title match and the fuzzy score for a short name. ``scope`` is
-    "sentence" or "paragraph" (where the reference was found).
-    """
-
-    kind: LinkKind
-    text: str = ""
-    paper: str = ""
-    listed: bool = False
-    citation: str = ""
-    arxiv: str = ""
-    note: str = ""
-    score: float = 0.0
-    scope: str = ""
-    unresolved: str = ""
-
-    @property
-    def label(self) -> str:
-        """What a reader should see: the paper title, else citation or arXiv id, else the note."""
-        return self.paper or self.citation or (f"arXiv:{self.arxiv}" if self.arxiv else "") or self.note
-
-
-NO_SOURCE = ClaimSource("none", unresolved="no paper or note is named in the sentence or before it in the paragraph")
-
 
 _PAPER_KINDS = frozenset({"quoted_title", "arxiv", "author_year"})
 NOTE_KINDS = frozenset({"mention", "wiki_link"})

@@ -26,8 +26,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from notesgraph.claim_links import NO_SOURCE, NOTE_KINDS, ClaimSource, link_source, paragraph_sources
-from notesgraph.model import Note, PaperRef, Reference, item_id, normalise_title
+from notesgraph.claim_links import NOTE_KINDS, link_source, paragraph_sources
+from notesgraph.model import (NO_SOURCE, Claim, ClaimSource, Note, PaperRef, Quantity, Reference, Relation,
+                              Unit, item_id, normalise_title)
 from notesgraph.parsing.sentences import sentence_spans
 from notesgraph.store import Store
 
@@ -37,49 +38,7 @@ __all__ = [
     "evidence_status", "extract_claims", "is_claim", "link_source", "quantities", "stored_claims",
 ]
 
-Unit = Literal["percent", "multiplier", "count", "parameters", "p_value", "points", "number"]
-Relation = Literal["", "versus", "range"]
 EvidenceStatus = Literal["untested", "consistent", "inconsistent", "inconclusive", "stale"]
-
-
-@dataclass(frozen=True)
-class Quantity:
-    """One number in a claim, as a structured value.
-
-    ``value`` is in plain units (235M -> 235e6); ``text`` is as written; ``start``/``end`` are
-    offsets in the paragraph. ``compared_to`` is the other side of a "versus" or the other end
-    of a "from X to Y" range (``relation`` says which); ``at_least`` marks "30+".
-    """
-
-    value: float
-    unit: Unit
-    text: str
-    start: int
-    end: int
-    measure: str = ""
-    compared_to: float | None = None
-    relation: Relation = ""
-    at_least: bool = False
-
-
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A sentence of a note that states a measured result or a comparison.
-
-    ``key`` identifies the claim across re-indexing while its note title and sentence text stay
-    the same (what a replication run records); ``paragraph`` indexes ``(lede, *body)``.
-    """
-
-    key: str
-    text: str
-    paragraph: int
-    start: int
-    end: int
-    quantities: tuple[Quantity, ...]
-    markers: tuple[str, ...]
-    source: ClaimSource = NO_SOURCE
 
 
 # -- detection ------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The parsed note model: frozen dataclasses shared by every layer.
 
-Nothing here does I/O or knows about SQL, embeddings or Qt; the parsers produce these
-objects and the store persists them.
+Nothing here does I/O or knows about SQL, embeddings or Qt; the parsers (and
+notesgraph.claims, for a note's claims: Claim, Quantity, ClaimSource) produce these objects
+and the store persists them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ NoteFormat = Literal["export", "markdown"]
 ItemKind = Literal["note", "concept", "inquiry", "paper", "claim", "run"]
 ITEM_KINDS: tuple[ItemKind, ...] = ("note", "concept", "inquiry", "paper", "claim", "run")
 ReferenceKind = Literal["quoted_title", "arxiv", "author_year", "wiki_link", "mention"]
+Unit = Literal["percent", "multiplier", "count", "parameters", "p_value", "points", "number"]
+Relation = Literal["", "versus", "range"]
+LinkKind = Literal["quoted_title", "arxiv", "author_year", "short_name", "note", "none"]
 
 _PUNCTUATION = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACES = re.compile(r"\s+")
@@ -153,3 +157,75 @@ class Note:
     def text(self) -> str:
         """Title, lede and body as one plain text (what full-text search sees)."""
         return "\n\n".join((self.title, self.lede, *self.body))
+
+
+# -- claims ---------------------------------------------------------------------------------
+# What notesgraph.claims extracts from a note and notesgraph.store persists with it.
+
+
+@dataclass(frozen=True)
+class ClaimSource:
+    """Where a claim comes from: a paper (listed or cited) or a note, or why nothing was found.
+
+    ``paper`` is the note's listed paper when the reference resolves to one, else the title as
+    quoted; ``citation`` and ``arxiv`` are filled when written next to it. ``score`` is 1.0 for
+    an exact or prefix title match and the fuzzy score for a short name. ``scope`` is
+    "sentence" or "paragraph" (where the reference was found).
+    """
+
+    kind: LinkKind
+    text: str = ""
+    paper: str = ""
+    listed: bool = False
+    citation: str = ""
+    arxiv: str = ""
+    note: str = ""
+    score: float = 0.0
+    scope: str = ""
+    unresolved: str = ""
+
+    @property
+    def label(self) -> str:
+        """What a reader should see: the paper title, else citation or arXiv id, else the note."""
+        return self.paper or self.citation or (f"arXiv:{self.arxiv}" if self.arxiv else "") or self.note
+
+
+NO_SOURCE = ClaimSource("none", unresolved="no paper or note is named in the sentence or before it in the paragraph")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One number in a claim, as a structured value.
+
+    ``value`` is in plain units (235M -> 235e6); ``text`` is as written; ``start``/``end`` are
+    offsets in the paragraph. ``compared_to`` is the other side of a "versus" or the other end
+    of a "from X to Y" range (``relation`` says which); ``at_least`` marks "30+".
+    """
+
+    value: float
+    unit: Unit
+    text: str
+    start: int
+    end: int
+    measure: str = ""
+    compared_to: float | None = None
+    relation: Relation = ""
+    at_least: bool = False
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A sentence of a note that states a measured result or a comparison.
+
+    ``key`` identifies the claim across re-indexing while its note title and sentence text stay
+    the same (what a replication run records); ``paragraph`` indexes ``(lede, *body)``.
+    """
+
+    key: str
+    text: str
+    paragraph: int
+    start: int
+    end: int
+    quantities: tuple[Quantity, ...]
+    markers: tuple[str, ...]
+    source: ClaimSource = NO_SOURCE

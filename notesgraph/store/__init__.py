@@ -1,0 +1,100 @@
+"""The SQLite store: the only package that speaks SQL.
+
+One file holds notes, their sections, in-body references, parse warnings and the state of
+every indexed file, plus vectors, claims and experiment runs. Schema changes go through
+numbered migrations recorded in `migrations`. Each note file is written in one transaction
+(WAL mode), so a crash or kill between files leaves a database that opens, passes
+`PRAGMA integrity_check` and finishes on the next run.
+
+connection: opening, transactions, migrating; migrations: the numbered DDL; then one module
+per table family (notes, vectors, claims, runs), each a class that `Store` here composes,
+with the graph's bulk read that spans them all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from notesgraph.store.claims import ClaimTables
+from notesgraph.store.connection import StoreConnection, StoreError
+from notesgraph.store.migrations import MIGRATIONS
+from notesgraph.store.notes import FileRecord, NoteTables
+from notesgraph.store.runs import RunTables
+from notesgraph.store.vectors import VectorTables
+
+__all__ = ["MIGRATIONS", "FileRecord", "GraphRows", "Store", "StoreConnection", "StoreError"]
+
+
+@dataclass(frozen=True)
+class GraphRows:
+    """Everything the knowledge graph is built from, as plain tuples (Store.graph_rows)."""
+
+    notes: list[tuple[int, str, str, str, str, str, str, str]]
+    """id, key, stem_key, title, lede, path, format, content_hash"""
+    inquiries: list[tuple[int, str]]
+    """id, text"""
+    papers: list[tuple[int, str, str]]
+    """id, key, title"""
+    note_inquiries: list[tuple[int, int, int]]
+    """note_id, inquiry_id, position"""
+    note_papers: list[tuple[int, int, int]]
+    """note_id, paper_id, rank"""
+    note_concepts: list[tuple[int, str, str, str, str, int]]
+    """note_id, concept_key, title, description, annotation, position"""
+    references: list[tuple[int, str, str, str, str, int, int, int]]
+    """note_id, kind, text, target, target_key, paragraph, start, end of references with a
+    target (quoted_title, wiki_link, mention), in text order"""
+    claims: list[tuple[int, int, int, str, int | None]] = field(default_factory=list)
+    """id, note_id, position, text, paper_id (None when its paper is not a paper row)"""
+    runs: list[tuple[int, int, str, str, int]] = field(default_factory=list)
+    """run id, claim id, experiment, status, quick of the runs that test a stored claim,
+    newest run first"""
+
+
+class Store(NoteTables, VectorTables, ClaimTables, RunTables):
+    """A notesgraph database. Use as a context manager, or call close()."""
+
+    # -- graph reads ---------------------------------------------------------------------------
+    # Bulk reads for notesgraph.graph: one query per table for the whole store, or for a set of
+    # notes when the graph is refreshed; never one query per note.
+
+    def graph_rows(self, note_ids: Iterable[int] | None = None) -> GraphRows:
+        """The rows the knowledge graph is built from: every note, or only `note_ids` with the
+        inquiries and papers they list (and the runs testing their claims). Eight queries,
+        O(rows); ~1.4 s for the 1.2M inquiry links of 10k generated notes."""
+        if note_ids is None:
+            where, also, params = "", "", []
+        else:
+            where = " WHERE note_id IN (SELECT value FROM json_each(?))"
+            also = " AND note_id IN (SELECT value FROM json_each(?))"
+            params = [json.dumps(sorted({int(i) for i in note_ids}))]
+        run = lambda sql: self.db.execute(sql, params).fetchall()  # noqa: E731
+        return GraphRows(
+            notes=run("SELECT id, key, stem_key, title, lede, path, format, content_hash FROM notes"
+                      + where.replace("note_id", "id") + " ORDER BY id"),
+            inquiries=run("SELECT id, text FROM inquiries" + (
+                f" WHERE id IN (SELECT inquiry_id FROM note_inquiries{where})" if where else "")
+                + " ORDER BY id"),
+            papers=run("SELECT id, key, title FROM papers" + (
+                f" WHERE id IN (SELECT paper_id FROM note_papers{where})" if where else "")
+                + " ORDER BY id"),
+            note_inquiries=run(f"SELECT note_id, inquiry_id, position FROM note_inquiries{where}"),
+            note_papers=run(f"SELECT note_id, paper_id, rank FROM note_papers{where}"),
+            note_concepts=run("SELECT note_id, concept_key, title, description, annotation, position"
+                              f" FROM note_concepts{where} ORDER BY note_id, position"),
+            references=run(
+                "SELECT note_id, kind, text, target, target_key, paragraph, start, \"end\""
+                " FROM note_references WHERE target != ''"
+                f" AND kind IN ('quoted_title', 'wiki_link', 'mention'){also}"
+                " ORDER BY note_id, paragraph, start"),
+            claims=run("SELECT c.id, c.note_id, c.position, c.text, p.id FROM claims c"
+                       " LEFT JOIN papers p ON c.paper_key != '' AND p.key = c.paper_key"
+                       + where.replace("note_id", "c.note_id") + " ORDER BY c.note_id, c.position"),
+            runs=self.run_graph_rows(None if note_ids is None else json.loads(params[0])),
+        )
+
+    def note_versions(self) -> dict[int, str]:
+        """note id -> content hash of every note: what a graph refresh compares. One query."""
+        return dict(self.db.execute("SELECT id, content_hash FROM notes").fetchall())

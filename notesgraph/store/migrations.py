@@ -1,0 +1,183 @@
+"""The schema: numbered migrations, applied in order by StoreConnection when a database opens.
+
+Each migration is the DDL of one table family (notes, vectors, claims, runs) as it shipped;
+the `migrations` table records which were applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE notes (
+            id INTEGER PRIMARY KEY, synced INTEGER NOT NULL DEFAULT 0,
+            key TEXT NOT NULL UNIQUE, stem_key TEXT NOT NULL,
+            title TEXT NOT NULL, lede TEXT NOT NULL, body TEXT NOT NULL, path TEXT NOT NULL,
+            content_hash TEXT NOT NULL, format TEXT NOT NULL, tags TEXT NOT NULL,
+            metadata TEXT NOT NULL, indexed_at TEXT NOT NULL);
+        CREATE INDEX notes_stem_key ON notes(stem_key);
+        CREATE INDEX notes_unsynced ON notes(id) WHERE synced = 0;
+        CREATE TABLE files (
+            path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+            content_hash TEXT NOT NULL, status TEXT NOT NULL,
+            note_id INTEGER REFERENCES notes(id) ON DELETE SET NULL,
+            message TEXT, line INTEGER, hint TEXT, indexed_at TEXT NOT NULL);
+        CREATE TABLE paragraphs (
+            note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (note_id, position));
+        CREATE TABLE inquiries (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, text TEXT NOT NULL);
+        CREATE TABLE note_inquiries (
+            note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+            inquiry_id INTEGER NOT NULL REFERENCES inquiries(id), position INTEGER NOT NULL,
+            line INTEGER NOT NULL, PRIMARY KEY (note_id, inquiry_id)) WITHOUT ROWID;
+        CREATE TABLE note_concepts (
+            note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+            concept_key TEXT NOT NULL, title TEXT NOT NULL, description TEXT NOT NULL,
+            annotation TEXT NOT NULL, position INTEGER NOT NULL, line INTEGER NOT NULL,
+            PRIMARY KEY (note_id, concept_key));
+        CREATE TABLE papers (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, title TEXT NOT NULL);
+        CREATE TABLE note_papers (
+            note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+            paper_id INTEGER NOT NULL REFERENCES papers(id), rank INTEGER NOT NULL,
+            line INTEGER NOT NULL, PRIMARY KEY (note_id, paper_id)) WITHOUT ROWID;
+        CREATE TABLE note_references (
+            note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL, text TEXT NOT NULL, target TEXT NOT NULL, target_key TEXT NOT NULL,
+            paragraph INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL);
+        CREATE INDEX note_references_note ON note_references(note_id);
+        CREATE TABLE parse_warnings (
+            note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+            line INTEGER NOT NULL, message TEXT NOT NULL);
+        CREATE INDEX parse_warnings_note ON parse_warnings(note_id);
+
+        -- Derived lookups, filled in batches by sync_derived() for notes with synced = 0:
+        -- written per file, their random inserts were most of the per-file write cost; in
+        -- one transaction per index run each page is written once. Removal is immediate.
+        CREATE VIRTUAL TABLE notes_fts USING fts5(
+            title, lede, body, content='notes', content_rowid='id', tokenize='porter');
+        CREATE TABLE inquiry_notes (inquiry_id INTEGER NOT NULL, note_id INTEGER NOT NULL,
+            PRIMARY KEY (inquiry_id, note_id)) WITHOUT ROWID;
+        CREATE TABLE paper_notes (paper_id INTEGER NOT NULL, note_id INTEGER NOT NULL,
+            PRIMARY KEY (paper_id, note_id)) WITHOUT ROWID;
+        CREATE TRIGGER notes_derived_delete BEFORE DELETE ON notes WHEN old.synced BEGIN
+            INSERT INTO notes_fts (notes_fts, rowid, title, lede, body)
+            VALUES ('delete', old.id, old.title, old.lede, old.body);
+            DELETE FROM inquiry_notes WHERE note_id = old.id
+                AND inquiry_id IN (SELECT inquiry_id FROM note_inquiries WHERE note_id = old.id);
+            DELETE FROM paper_notes WHERE note_id = old.id
+                AND paper_id IN (SELECT paper_id FROM note_papers WHERE note_id = old.id);
+        END;
+        """
+    )
+
+
+def _migration_2(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        -- One embedding per passage (a note's title + lede, each body paragraph, an inquiry,
+        -- a paper title, a stub concept), per model. content_hash is the hash of the exact
+        -- text embedded: a passage whose hash is unchanged is never embedded again, and the
+        -- hash index lets a moved note reuse its vectors. vector: little-endian float32.
+        -- vectors_hash also covers (item, part, hash) reads, which then skip the 1.5 KB rows.
+        CREATE TABLE vectors (
+            item TEXT NOT NULL, part TEXT NOT NULL, model TEXT NOT NULL,
+            content_hash TEXT NOT NULL, vector BLOB NOT NULL);
+        CREATE UNIQUE INDEX vectors_key ON vectors(model, item, part);
+        CREATE INDEX vectors_hash ON vectors(model, content_hash, item, part);
+        -- A note whose passages all have vectors, with the note's content hash then: while
+        -- the note's hash is the same, planning skips reading and hashing its paragraphs.
+        CREATE TABLE vector_items (
+            model TEXT NOT NULL, item TEXT NOT NULL, source_hash TEXT NOT NULL,
+            PRIMARY KEY (model, item)) WITHOUT ROWID;
+        -- The models vectors were made with; `current` marks the one whose last embedding
+        -- run completed (what related/search use).
+        CREATE TABLE vector_models (
+            model TEXT PRIMARY KEY, path TEXT NOT NULL, current INTEGER NOT NULL DEFAULT 0,
+            completed_at TEXT);
+        """
+    )
+
+
+def _migration_3(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        -- The quantitative claims of each note (notesgraph.claims), written with the note in
+        -- the same transaction and deleted with it. key: stable while the note title and the
+        -- sentence are unchanged (what replication runs refer to). quantities: JSON list of
+        -- {value, unit, text, start, end, measure, compared_to, relation, at_least}. The source
+        -- columns say which paper (or note) the claim reports, or `unresolved` says why none.
+        CREATE TABLE claims (
+            id INTEGER PRIMARY KEY,
+            note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL, key TEXT NOT NULL, text TEXT NOT NULL,
+            paragraph INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+            quantities TEXT NOT NULL, markers TEXT NOT NULL,
+            source_kind TEXT NOT NULL, source_text TEXT NOT NULL, paper TEXT NOT NULL,
+            paper_key TEXT NOT NULL, listed INTEGER NOT NULL, citation TEXT NOT NULL,
+            arxiv TEXT NOT NULL, source_note TEXT NOT NULL, source_note_key TEXT NOT NULL,
+            link_score REAL NOT NULL, link_scope TEXT NOT NULL, unresolved TEXT NOT NULL,
+            UNIQUE (note_id, position));
+        CREATE INDEX claims_key ON claims(key);
+        CREATE INDEX claims_paper ON claims(paper_key) WHERE paper_key != '';
+        -- Notes indexed before this migration have no claims yet: forget their files' state so
+        -- the next index run re-reads them (note ids are kept, vectors are unaffected).
+        UPDATE files SET size = -1, content_hash = '' WHERE status = 'ok';
+        """
+    )
+
+
+def _migration_4(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        -- Experiment runs (notesgraph.experiments.runner). parameters, seeds, environment: JSON.
+        -- pid: the worker process, so a run whose process died can be marked interrupted.
+        -- A condition's results are written with its run_conditions row in one transaction:
+        -- what a cancelled or killed run keeps, and what resume skips.
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY, experiment TEXT NOT NULL, version TEXT NOT NULL,
+            parameters TEXT NOT NULL, seeds TEXT NOT NULL, quick INTEGER NOT NULL,
+            status TEXT NOT NULL, pid INTEGER, cancel_requested INTEGER NOT NULL DEFAULT 0,
+            progress_done INTEGER NOT NULL DEFAULT 0, progress_total INTEGER NOT NULL DEFAULT 0,
+            progress_message TEXT NOT NULL DEFAULT '', environment TEXT NOT NULL DEFAULT '{}',
+            folder TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT);
+        CREATE INDEX runs_status ON runs(status);
+        CREATE TABLE run_conditions (
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, condition TEXT NOT NULL,
+            position INTEGER NOT NULL, finished_at TEXT NOT NULL, PRIMARY KEY (run_id, condition));
+        CREATE TABLE run_results (
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, condition TEXT NOT NULL,
+            metric TEXT NOT NULL, value REAL NOT NULL, ci_low REAL NOT NULL, ci_high REAL NOT NULL,
+            n INTEGER NOT NULL);
+        CREATE INDEX run_results_run ON run_results(run_id);
+        CREATE TABLE run_log (
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, at TEXT NOT NULL,
+            message TEXT NOT NULL);
+        CREATE INDEX run_log_run ON run_log(run_id);
+        -- Per claim test and condition; primary marks the one that decides the claim's status.
+        CREATE TABLE run_verdicts (
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, claim TEXT NOT NULL,
+            condition TEXT NOT NULL, verdict TEXT NOT NULL, reason TEXT NOT NULL,
+            "primary" INTEGER NOT NULL);
+        -- The stored claims a run tests (by claims.key, which survives re-indexing), the claim
+        -- test that matched, and the note's content hash then (a later edit makes it stale).
+        CREATE TABLE run_claims (
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, claim_key TEXT NOT NULL,
+            test TEXT NOT NULL, note_hash TEXT NOT NULL, PRIMARY KEY (run_id, claim_key, test));
+        CREATE INDEX run_claims_key ON run_claims(claim_key);
+        """
+    )
+
+
+MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
+    ("notes, sections, references, warnings, files and full-text search", _migration_1),
+    ("embedding vectors per passage and model", _migration_2),
+    ("quantitative claims per note", _migration_3),
+    ("experiment runs, their results, verdicts and claims", _migration_4),
+)
+"""Numbered from 1 in order; never edit one that has shipped, append a new one."""

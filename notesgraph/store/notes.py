@@ -1,0 +1,325 @@
+"""Notes and their files: writing a parsed note (with its sections and claims) in one
+transaction, recording problem files, the derived full-text and inquiry/paper lookups, and
+every read of notes, inquiries, papers, concepts, search and counts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Any
+
+from notesgraph.model import Claim, Note, normalise_title
+from notesgraph.store.claims import insert_claims
+from notesgraph.store.connection import StoreConnection, _now
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """What the store remembers about one indexed file."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    content_hash: str
+    status: str
+    note_id: int | None
+
+
+class NoteTables(StoreConnection):
+    """Notes, files, sections, references and parse warnings (migration 1)."""
+
+    def __init__(self, path: Path | str = ":memory:") -> None:
+        super().__init__(path)
+        self._id_cache: dict[str, dict[str, int]] = {}
+        self._id_cache_version: int | None = None
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def files_under(self, folder: Path) -> dict[str, FileRecord]:
+        """Every file record whose path lies in `folder` (absolute paths)."""
+        prefix = str(folder).rstrip(os.sep) + os.sep
+        rows = self.db.execute(
+            "SELECT path, size, mtime_ns, content_hash, status, note_id FROM files "
+            "WHERE substr(path, 1, ?) = ?", [len(prefix), prefix])
+        return {row[0]: FileRecord(*row) for row in rows}
+
+    def title_owner(self, key: str) -> str | None:
+        """The path of the note that holds this normalised title, if any."""
+        row = self.db.execute("SELECT path FROM notes WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def save_note(self, note: Note, path: str, size: int, mtime_ns: int,
+                  claims: Sequence[Claim] = ()) -> int:
+        """Replace whatever `path` held with `note` (and its `claims`, see notesgraph.claims),
+        in one transaction; returns the note id.
+
+        The note keeps its id when the file was indexed before, so views stay put.
+        """
+        with self.transaction() as conn:
+            old = conn.execute("SELECT note_id FROM files WHERE path = ?", [path]).fetchone()
+            note_id = old[0] if old and old[0] is not None else None
+            if note_id is not None:
+                conn.execute("DELETE FROM notes WHERE id = ?", [note_id])
+            cursor = conn.execute(
+                "INSERT INTO notes (id, key, stem_key, title, lede, body, path, content_hash, format,"
+                " tags, metadata, indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [note_id, note.key, normalise_title(PurePath(path).stem), note.title, note.lede,
+                 "\n\n".join(note.body), path, note.content_hash, note.format,
+                 json.dumps(list(note.tags)), json.dumps(note.metadata, ensure_ascii=False), _now()])
+            note_id = cursor.lastrowid
+            added: dict[tuple[str, str], int] = {}
+            self._insert_sections(conn, note_id, note, added)
+            insert_claims(conn, note_id, claims)
+            conn.execute(
+                "INSERT OR REPLACE INTO files (path, size, mtime_ns, content_hash, status, note_id,"
+                " message, line, hint, indexed_at) VALUES (?,?,?,?,'ok',?,NULL,NULL,NULL,?)",
+                [path, size, mtime_ns, note.content_hash, note_id, _now()])
+        for (table, key), ident in added.items():
+            self._id_cache.get(table, {})[key] = ident
+        return note_id
+
+    def _known_ids(self, conn: sqlite3.Connection, table: str) -> dict[str, int]:
+        """key -> id of every row of `inquiries` or `papers`, cached for this connection.
+
+        Looking ids up in SQLite twice per item was most of the remaining per-note cost. The
+        cache is dropped when another connection has written (PRAGMA data_version changes)
+        and after pruning; ids added by a transaction join it only once it commits.
+        """
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._id_cache_version:
+            self._id_cache.clear()
+            self._id_cache_version = version
+        if table not in self._id_cache:
+            self._id_cache[table] = dict(conn.execute(f"SELECT key, id FROM {table}").fetchall())
+        return self._id_cache[table]
+
+    def _ids_for(self, conn: sqlite3.Connection, table: str, column: str,
+                 rows: list[tuple[str, str]], added: dict[tuple[str, str], int]) -> list[int]:
+        """The ids of (key, text) rows of `table`, inserting the ones not there yet."""
+        known = self._known_ids(conn, table)
+        ids: list[int] = []
+        for key, text in rows:
+            ident = known.get(key) or added.get((table, key))
+            if ident is None:
+                cursor = conn.execute(f"INSERT OR IGNORE INTO {table} (key, {column}) VALUES (?, ?)", [key, text])
+                ident = cursor.lastrowid if cursor.rowcount else conn.execute(
+                    f"SELECT id FROM {table} WHERE key = ?", [key]).fetchone()[0]
+                added[(table, key)] = ident
+            ids.append(ident)
+        return ids
+
+    def _insert_sections(self, conn: sqlite3.Connection, note_id: int, note: Note,
+                         added: dict[tuple[str, str], int]) -> None:
+        conn.executemany("INSERT INTO paragraphs VALUES (?,?,?)",
+                         [(note_id, i, text) for i, text in enumerate((note.lede, *note.body))])
+        # Integer ids keep the link tables small; see also sync_derived().
+        inquiry_ids = self._ids_for(conn, "inquiries", "text", [(q.key, q.text) for q in note.inquiries], added)
+        conn.executemany("INSERT INTO note_inquiries VALUES (?,?,?,?)",
+                         [(note_id, ident, i, q.line)
+                          for i, (ident, q) in enumerate(zip(inquiry_ids, note.inquiries), 1)])
+        conn.executemany("INSERT INTO note_concepts VALUES (?,?,?,?,?,?,?)",
+                         [(note_id, c.key, c.title, c.description, c.annotation, c.order, c.line)
+                          for c in note.concepts])
+        paper_ids = self._ids_for(conn, "papers", "title", [(p.key, p.title) for p in note.papers], added)
+        conn.executemany("INSERT INTO note_papers VALUES (?,?,?,?)",
+                         [(note_id, ident, p.rank, p.line) for ident, p in zip(paper_ids, note.papers)])
+        conn.executemany(
+            'INSERT INTO note_references VALUES (?,?,?,?,?,?,?,?)',
+            [(note_id, r.kind, r.text, r.target, normalise_title(PurePath(r.target).name if r.target else ""),
+              r.paragraph, r.start, r.end) for r in note.references])
+        conn.executemany("INSERT INTO parse_warnings VALUES (?,?,?)",
+                         [(note_id, w.line, w.message) for w in note.warnings])
+
+    def save_problem(self, path: str, size: int, mtime_ns: int, digest: str,
+                     message: str, line: int, hint: str) -> None:
+        """Record a file that could not be indexed; any note it held before is removed."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM notes WHERE id = (SELECT note_id FROM files WHERE path = ?)", [path])
+            conn.execute(
+                "INSERT OR REPLACE INTO files (path, size, mtime_ns, content_hash, status, note_id,"
+                " message, line, hint, indexed_at) VALUES (?,?,?,?,'error',NULL,?,?,?,?)",
+                [path, size, mtime_ns, digest, message, line, hint, _now()])
+
+    def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
+        """Remember a new mtime for a file whose content did not change."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?", [size, mtime_ns, path])
+
+    def remove_files(self, paths: Iterable[str]) -> int:
+        """Forget files that are gone, with their notes; one transaction. Returns how many."""
+        paths = list(paths)
+        with self.transaction() as conn:
+            for path in paths:
+                conn.execute("DELETE FROM notes WHERE id = (SELECT note_id FROM files WHERE path = ?)", [path])
+                conn.execute("DELETE FROM files WHERE path = ?", [path])
+        return len(paths)
+
+    def sync_derived(self) -> int:
+        """Add notes saved since the last call to full-text search and the inquiry/paper ->
+        notes lookups, in one transaction; returns how many notes. Readers call it first, so
+        a crash before it only leaves work pending. Cheap when nothing is pending."""
+        if self.db.execute("SELECT 1 FROM notes WHERE synced = 0 LIMIT 1").fetchone() is None:
+            return 0
+        pending = "SELECT id FROM notes WHERE synced = 0"
+        with self.transaction() as conn:
+            count = conn.execute("INSERT INTO notes_fts (rowid, title, lede, body)"
+                                 f" SELECT id, title, lede, body FROM notes WHERE id IN ({pending})").rowcount
+            conn.execute("INSERT OR IGNORE INTO inquiry_notes SELECT inquiry_id, note_id"
+                         f" FROM note_inquiries WHERE note_id IN ({pending})")
+            conn.execute("INSERT OR IGNORE INTO paper_notes SELECT paper_id, note_id"
+                         f" FROM note_papers WHERE note_id IN ({pending})")
+            conn.execute("UPDATE notes SET synced = 1 WHERE synced = 0")
+        return count
+
+    def prune_orphans(self) -> None:
+        """Drop inquiries and papers that no note lists any more."""
+        self.sync_derived()
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM inquiries WHERE id NOT IN (SELECT inquiry_id FROM inquiry_notes)")
+            conn.execute("DELETE FROM papers WHERE id NOT IN (SELECT paper_id FROM paper_notes)")
+        self._id_cache.clear()
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def note_titles(self) -> list[dict[str, Any]]:
+        """id, key and title of every note, ordered by title."""
+        return self.rows("SELECT id, key, title FROM notes ORDER BY title COLLATE NOCASE")
+
+    def inquiry_list(self) -> list[dict[str, Any]]:
+        """id, text and number of source notes of every inquiry, most shared first."""
+        self.sync_derived()
+        return self.rows("SELECT i.id, i.text, c.notes FROM inquiries i JOIN (SELECT inquiry_id,"
+                         " count(*) AS notes FROM inquiry_notes GROUP BY inquiry_id) c"
+                         " ON c.inquiry_id = i.id ORDER BY c.notes DESC, i.text COLLATE NOCASE")
+
+    def paper_list(self) -> list[dict[str, Any]]:
+        """id, title and number of listing notes of every paper, most listed first."""
+        self.sync_derived()
+        return self.rows("SELECT p.id, p.title, c.notes FROM papers p JOIN (SELECT paper_id,"
+                         " count(*) AS notes FROM paper_notes GROUP BY paper_id) c"
+                         " ON c.paper_id = p.id ORDER BY c.notes DESC, p.title COLLATE NOCASE")
+
+    def inquiry(self, inquiry_id: int) -> dict[str, Any]:
+        """One inquiry with the notes that are its sources (id, title, position)."""
+        self.sync_derived()
+        rows = self.rows("SELECT id, text FROM inquiries WHERE id = ?", [inquiry_id])
+        if not rows:
+            raise KeyError(inquiry_id)
+        rows[0]["notes"] = self.rows(
+            "SELECT n.id, n.title, ni.position FROM inquiry_notes x JOIN notes n ON n.id = x.note_id"
+            " JOIN note_inquiries ni ON ni.note_id = x.note_id AND ni.inquiry_id = x.inquiry_id"
+            " WHERE x.inquiry_id = ? ORDER BY n.title COLLATE NOCASE", [inquiry_id])
+        return rows[0]
+
+    def paper(self, paper_id: int) -> dict[str, Any]:
+        """One paper with the notes that list it and the rank each gives it."""
+        self.sync_derived()
+        rows = self.rows("SELECT id, title FROM papers WHERE id = ?", [paper_id])
+        if not rows:
+            raise KeyError(paper_id)
+        rows[0]["notes"] = self.rows(
+            "SELECT n.id, n.title, np.rank FROM paper_notes x JOIN notes n ON n.id = x.note_id"
+            " JOIN note_papers np ON np.note_id = x.note_id AND np.paper_id = x.paper_id"
+            " WHERE x.paper_id = ? ORDER BY np.rank, n.title COLLATE NOCASE", [paper_id])
+        return rows[0]
+
+    def concept(self, key: str) -> dict[str, Any]:
+        """An unresolved concept (a stub): its title, descriptions and the notes listing it."""
+        rows = self.rows(
+            "SELECT c.title, c.description, c.annotation, n.id AS note_id, n.title AS note_title"
+            " FROM note_concepts c JOIN notes n ON n.id = c.note_id WHERE c.concept_key = ?"
+            " ORDER BY n.title COLLATE NOCASE", [key])
+        if not rows:
+            raise KeyError(key)
+        return {"key": key, "title": rows[0]["title"],
+                "description": next((r["description"] for r in rows if r["description"]), ""),
+                "listed_by": [{"id": r["note_id"], "title": r["note_title"], "annotation": r["annotation"]}
+                              for r in rows]}
+
+    def note(self, note_id: int) -> dict[str, Any]:
+        """One note with its paragraphs, sections, references and warnings.
+
+        Concepts carry `note_id` when a note with that title exists (resolved), else None
+        (an unresolved stub). Papers carry how many notes list them.
+        """
+        self.sync_derived()
+        rows = self.rows("SELECT * FROM notes WHERE id = ?", [note_id])
+        if not rows:
+            raise KeyError(note_id)
+        note = rows[0]
+        note["tags"] = json.loads(note["tags"])
+        note["metadata"] = json.loads(note["metadata"])
+        note["paragraphs"] = [r["text"] for r in self.rows(
+            "SELECT text FROM paragraphs WHERE note_id = ? ORDER BY position", [note_id])]
+        note["inquiries"] = self.rows(
+            "SELECT i.id, i.text, i.key, ni.position, (SELECT count(*) FROM inquiry_notes x"
+            " WHERE x.inquiry_id = ni.inquiry_id) AS notes FROM note_inquiries ni"
+            " JOIN inquiries i ON i.id = ni.inquiry_id WHERE ni.note_id = ? ORDER BY ni.position",
+            [note_id])
+        note["concepts"] = self.rows(
+            "SELECT c.title, c.concept_key AS key, c.description, c.annotation, c.position,"
+            " (SELECT n.id FROM notes n WHERE n.key = c.concept_key) AS note_id"
+            " FROM note_concepts c WHERE c.note_id = ? ORDER BY c.position", [note_id])
+        note["papers"] = self.rows(
+            "SELECT p.id, p.title, p.key, np.rank, (SELECT count(*) FROM paper_notes x"
+            " WHERE x.paper_id = np.paper_id) AS notes FROM note_papers np"
+            " JOIN papers p ON p.id = np.paper_id WHERE np.note_id = ? ORDER BY np.rank", [note_id])
+        note["references"] = self.rows(
+            'SELECT kind, text, target, paragraph, start, "end", (SELECT n.id FROM notes n'
+            " WHERE r.target_key != '' AND (n.key = r.target_key OR n.stem_key = r.target_key)"
+            ' LIMIT 1) AS note_id FROM note_references r WHERE note_id = ? ORDER BY paragraph, start',
+            [note_id])
+        note["warnings"] = self.rows(
+            "SELECT line, message FROM parse_warnings WHERE note_id = ? ORDER BY line", [note_id])
+        return note
+
+    def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Full-text search over note titles, ledes and bodies, best match first (BM25).
+
+        Every word must match (porter-stemmed); FTS syntax in the query is taken literally.
+        """
+        quoted = self.db.quote_fts(query)
+        if not quoted.strip():
+            return []
+        self.sync_derived()
+        return self.rows(
+            "SELECT n.id, n.title, n.path, snippet(notes_fts, -1, '[', ']', '…', 16) AS snippet,"
+            " bm25(notes_fts, 10.0, 3.0, 1.0) AS score FROM notes_fts"
+            " JOIN notes n ON n.id = notes_fts.rowid WHERE notes_fts MATCH ?"
+            " ORDER BY score LIMIT ?", [quoted, limit])
+
+    def problems(self, folder: Path | None = None) -> list[dict[str, Any]]:
+        """Files that could not be indexed, with message, line and hint."""
+        rows = self.rows("SELECT path, message, line, hint FROM files WHERE status = 'error' ORDER BY path")
+        if folder is None:
+            return rows
+        prefix = str(folder).rstrip(os.sep) + os.sep
+        return [r for r in rows if r["path"].startswith(prefix)]
+
+    def stats(self) -> dict[str, int]:
+        """Counts of everything indexed (notes, inquiries, papers, concepts, stubs, ...)."""
+        self.sync_derived()
+        one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "notes": one("SELECT count(*) FROM notes"),
+            "inquiries": one("SELECT count(*) FROM inquiries"),
+            "shared_inquiries": one("SELECT count(*) FROM (SELECT inquiry_id FROM inquiry_notes"
+                                    " GROUP BY inquiry_id HAVING count(*) > 1)"),
+            "papers": one("SELECT count(*) FROM papers"),
+            "shared_papers": one("SELECT count(*) FROM (SELECT paper_id FROM paper_notes"
+                                 " GROUP BY paper_id HAVING count(*) > 1)"),
+            "concept_links": one("SELECT count(*) FROM note_concepts"),
+            "resolved_concept_links": one("SELECT count(*) FROM note_concepts c"
+                                          " WHERE c.concept_key IN (SELECT key FROM notes)"),
+            "unresolved_stubs": one("SELECT count(DISTINCT concept_key) FROM note_concepts"
+                                    " WHERE concept_key NOT IN (SELECT key FROM notes)"),
+            "references": one("SELECT count(*) FROM note_references"),
+            "warnings": one("SELECT count(*) FROM parse_warnings"),
+            "files": one("SELECT count(*) FROM files"),
+            "problem_files": one("SELECT count(*) FROM files WHERE status = 'error'"),
+        }
