@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from notesgraph.claims import extract_claims
-from notesgraph.model import Note
 from notesgraph.parsing import NOTE_SUFFIXES, NoteParseError, content_hash, parse_bytes
 from notesgraph.parsing.decode import check_size
 from notesgraph.store import Store
@@ -145,22 +144,12 @@ def index_folder(
 
     todo = [f for f in files if not _unchanged(known.get(str(f.path)), f)]
     report.unchanged = len(files) - len(todo)
-    pending = {str(f.path) for f in todo}
-    deferred: list[_FileState] = []
     done = 0
     for state in todo:
         if should_stop is not None and should_stop():
             report.stopped = True
             break
-        if _index_one(store, state, known, pending, report, defer=deferred):
-            done += 1
-            if progress is not None:
-                progress(IndexProgress(done, len(todo), str(state.path)))
-    for state in [] if report.stopped else deferred:
-        if should_stop is not None and should_stop():
-            report.stopped = True
-            break
-        _index_one(store, state, known, pending, report, defer=None)
+        _index_one(store, state, known, report)
         done += 1
         if progress is not None:
             progress(IndexProgress(done, len(todo), str(state.path)))
@@ -177,45 +166,35 @@ def _unchanged(record, state: _FileState) -> bool:
             and record.mtime_ns == state.mtime_ns)
 
 
-def _index_one(store: Store, state: _FileState, known: dict, pending: set[str],
-               report: IndexReport, defer: list[_FileState] | None) -> bool:
-    """Index one changed file; returns False when it was deferred to the end of the run."""
+def _index_one(store: Store, state: _FileState, known: dict, report: IndexReport) -> None:
+    """Index one changed file, or record why it cannot be."""
     path = str(state.path)
     record = known.get(path)
     try:
         data = _read(state)
     except NoteParseError as error:
         _record_problem(store, state, "", Problem.from_error(error), report)
-        pending.discard(path)
-        return True
+        return
     except OSError as error:
         report.problems.append(Problem(path, f"cannot be read ({error.strerror})",
                                        hint="check the file's permissions"))
-        return True
+        return
     digest = content_hash(data)
     if record is not None and record.status == "ok" and record.content_hash == digest:
         store.touch_file(path, state.size, state.mtime_ns)
         report.unchanged += 1
-        pending.discard(path)
-        return True
+        return
     try:
         note = parse_bytes(data, path)
-        _check_title_free(store, note, path, pending, defer is not None)
-    except _Deferred:
-        defer.append(state)  # type: ignore[union-attr]
-        return False
     except NoteParseError as error:
         _record_problem(store, state, digest, Problem.from_error(error), report)
-        pending.discard(path)
-        return True
+        return
     store.save_note(note, path, state.size, state.mtime_ns, extract_claims(note))
-    pending.discard(path)
     report.warnings += len(note.warnings)
     if record is not None and record.status == "ok":
         report.updated += 1
     else:
         report.added += 1
-    return True
 
 
 def _record_problem(store: Store, state: _FileState, digest: str, problem: Problem,
@@ -223,22 +202,6 @@ def _record_problem(store: Store, state: _FileState, digest: str, problem: Probl
     report.problems.append(problem)
     store.save_problem(problem.path, state.size, state.mtime_ns, digest, problem.message,
                        problem.line, problem.hint)
-
-
-class _Deferred(Exception):
-    """The title is held by a file that is itself about to be re-indexed."""
-
-
-def _check_title_free(store: Store, note: Note, path: str, pending: set[str], may_defer: bool) -> None:
-    owner = store.title_owner(note.key)
-    if owner is None or owner == path:
-        return
-    if owner in pending and may_defer:
-        raise _Deferred()
-    raise NoteParseError(
-        path, f"has the same title as {owner}: {note.title!r}", 1,
-        hint="titles identify notes; rename one of the two",
-    )
 
 
 @dataclass
@@ -257,7 +220,6 @@ def check_folder(folder: Path | str) -> CheckReport:
     root = resolve_folder(folder)
     files, ignored = _walk(root)
     report = CheckReport(str(root), ignored=ignored)
-    owners: dict[str, str] = {}
     for state in files:
         path = str(state.path)
         try:
@@ -266,11 +228,6 @@ def check_folder(folder: Path | str) -> CheckReport:
             report.problems.append(Problem.from_error(error) if isinstance(error, NoteParseError)
                                    else Problem(path, f"cannot be read ({error.strerror})"))
             continue
-        if note.key in owners:
-            report.problems.append(Problem(path, f"has the same title as {owners[note.key]}: "
-                                           f"{note.title!r}", 1, "titles identify notes; rename one of the two"))
-            continue
-        owners[note.key] = path
         report.notes += 1
         report.warnings.extend(Problem(path, w.message, w.line) for w in note.warnings)
     return report

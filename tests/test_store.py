@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from conftest import SEED
+from notesgraph.claims import extract_claims
 from notesgraph.parsing import parse_file, parse_text
 from notesgraph.store import MIGRATIONS, Store, StoreError
 
@@ -101,9 +103,18 @@ def test_remove_files_deletes_the_note(store: Store) -> None:
 def test_write_is_atomic(store: Store) -> None:
     note = parse_file(SEED)
     store.save_note(note, "/x/a.txt", 1, 1)
-    with pytest.raises(sqlite3.IntegrityError):  # same title from another file: refused whole
-        store.save_note(note, "/x/b.txt", 1, 1)
+    unwritable = [replace(extract_claims(note)[0], quantities=(object(),))]
+    with pytest.raises(TypeError):  # fails after the note's rows were inserted: refused whole
+        store.save_note(note, "/x/b.txt", 1, 1, unwritable)
     assert store.stats()["notes"] == 1 and store.stats()["files"] == 1
+
+
+def test_a_note_is_its_file_so_titles_may_repeat(store: Store) -> None:
+    note = parse_file(SEED)
+    first = store.save_note(note, "/x/a.txt", 1, 1)
+    second = store.save_note(note, "/x/other/a.txt", 1, 1)
+    assert first != second and store.stats()["notes"] == 2
+    assert [n["path"] for n in store.note_titles()] == ["/x/a.txt", "/x/other/a.txt"]
 
 
 def fts_ok(store: Store) -> bool:
@@ -162,3 +173,50 @@ def test_item_pages_for_inquiries_papers_and_stubs(store: Store) -> None:
     assert concept["title"] == stub["title"] and concept["listed_by"][0]["id"] == seed_id
     with pytest.raises(KeyError):
         store.concept("no such concept")
+
+
+def _as_schema_4(path: Path) -> None:
+    """Turn a current database back into schema 4 (notes.key UNIQUE, migration 5 not applied),
+    keeping its rows: what a database written before titles could repeat looks like."""
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        """
+        PRAGMA foreign_keys = OFF;
+        BEGIN;
+        CREATE TABLE notes_old (
+            id INTEGER PRIMARY KEY, synced INTEGER NOT NULL DEFAULT 0,
+            key TEXT NOT NULL UNIQUE, stem_key TEXT NOT NULL,
+            title TEXT NOT NULL, lede TEXT NOT NULL, body TEXT NOT NULL, path TEXT NOT NULL,
+            content_hash TEXT NOT NULL, format TEXT NOT NULL, tags TEXT NOT NULL,
+            metadata TEXT NOT NULL, indexed_at TEXT NOT NULL);
+        INSERT INTO notes_old SELECT * FROM notes;
+        DROP TABLE notes;
+        ALTER TABLE notes_old RENAME TO notes;
+        CREATE INDEX notes_stem_key ON notes(stem_key);
+        DELETE FROM migrations WHERE version = 5;
+        COMMIT;
+        """)
+    conn.close()
+
+
+def test_a_schema_4_database_migrates_keeping_notes_claims_and_runs(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    note = parse_file(SEED)
+    with Store(db) as store:
+        note_id = store.save_note(note, "/x/seed.txt", 1, 1, extract_claims(note))
+        claim_key = store.claim_rows()[0]["key"]
+        run_id = store.insert_run("random_baseline", "1", {"tasks": 20}, [0], True,
+                                  lambda i: f"/runs/{i}", [(claim_key, "random", note.content_hash)])
+        store.finish_run(run_id, "finished", [(claim_key, "two_or_three", "consistent", "inside", True)])
+        counts = store.stats()
+    _as_schema_4(db)
+    with Store(db) as store:
+        assert store.schema_version() == len(MIGRATIONS) and store.integrity_check() == "ok"
+        assert store.stats() == counts
+        assert store.note(note_id)["title"] == note.title
+        assert [r["key"] for r in store.claim_rows()][0] == claim_key
+        assert store.run_verdicts(run_id) == [(claim_key, "two_or_three", "consistent", "inside", True)]
+        assert store.search("instruction tuning")[0]["id"] == note_id  # full-text index still valid
+        store.save_note(note, "/x/copy/seed.txt", 1, 1)  # and now titles may repeat
+        assert store.stats()["notes"] == counts["notes"] + 1
+        assert fts_ok(store) and store.db.execute("PRAGMA foreign_key_check").fetchone() is None

@@ -90,9 +90,17 @@ class StoreConnection:
         for version, (name, migrate) in enumerate(MIGRATIONS, start=1):
             if version in done:  # by number, not by the highest: a missing one is still applied
                 continue
-            with self.transaction():
-                migrate(self.db)
-                self.db.execute("INSERT INTO migrations VALUES (?, ?, ?)", [version, name, _now()])
+            # Foreign keys off while migrating: a migration that rebuilds a table (SQLite's way
+            # to change a constraint) must not cascade the old table's drop. Checked after.
+            self.db.execute("PRAGMA foreign_keys = OFF")
+            try:
+                with self.transaction():
+                    migrate(self.db)
+                    if self.db.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                        raise StoreError(f"migration {version} ({name}) left rows pointing nowhere")
+                    self.db.execute("INSERT INTO migrations VALUES (?, ?, ?)", [version, name, _now()])
+            finally:
+                self.db.execute("PRAGMA foreign_keys = ON")
 
     def schema_version(self) -> int:
         row = self.db.execute("SELECT max(version) FROM migrations").fetchone()

@@ -174,10 +174,46 @@ def _migration_4(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migration_5(db: sqlite_utils.Database) -> None:
+    """A note is its file: titles may repeat, so `notes.key` loses its UNIQUE constraint.
+
+    SQLite cannot drop a constraint: the table is rebuilt with the same rows and ids (the
+    full-text index and every table that refers to notes by id stay valid). Runs with
+    foreign keys off (see StoreConnection._migrate), so dropping the old table deletes nothing
+    that refers to it.
+    """
+    db.executescript(
+        """
+        CREATE TABLE notes_new (
+            id INTEGER PRIMARY KEY, synced INTEGER NOT NULL DEFAULT 0,
+            key TEXT NOT NULL, stem_key TEXT NOT NULL,
+            title TEXT NOT NULL, lede TEXT NOT NULL, body TEXT NOT NULL, path TEXT NOT NULL,
+            content_hash TEXT NOT NULL, format TEXT NOT NULL, tags TEXT NOT NULL,
+            metadata TEXT NOT NULL, indexed_at TEXT NOT NULL);
+        INSERT INTO notes_new SELECT id, synced, key, stem_key, title, lede, body, path, content_hash,
+            format, tags, metadata, indexed_at FROM notes;
+        DROP TABLE notes;
+        ALTER TABLE notes_new RENAME TO notes;
+        CREATE INDEX notes_key ON notes(key);
+        CREATE INDEX notes_stem_key ON notes(stem_key);
+        CREATE INDEX notes_unsynced ON notes(id) WHERE synced = 0;
+        CREATE TRIGGER notes_derived_delete BEFORE DELETE ON notes WHEN old.synced BEGIN
+            INSERT INTO notes_fts (notes_fts, rowid, title, lede, body)
+            VALUES ('delete', old.id, old.title, old.lede, old.body);
+            DELETE FROM inquiry_notes WHERE note_id = old.id
+                AND inquiry_id IN (SELECT inquiry_id FROM note_inquiries WHERE note_id = old.id);
+            DELETE FROM paper_notes WHERE note_id = old.id
+                AND paper_id IN (SELECT paper_id FROM note_papers WHERE note_id = old.id);
+        END;
+        """
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("notes, sections, references, warnings, files and full-text search", _migration_1),
     ("embedding vectors per passage and model", _migration_2),
     ("quantitative claims per note", _migration_3),
     ("experiment runs, their results, verdicts and claims", _migration_4),
+    ("a note is its file: titles may repeat", _migration_5),
 )
 """Numbered from 1 in order; never edit one that has shipped, append a new one."""

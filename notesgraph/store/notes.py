@@ -187,8 +187,8 @@ class NoteTables(StoreConnection):
     # -- reading ------------------------------------------------------------------------------
 
     def note_titles(self) -> list[dict[str, Any]]:
-        """id, key and title of every note, ordered by title."""
-        return self.rows("SELECT id, key, title FROM notes ORDER BY title COLLATE NOCASE")
+        """id, key, title and path of every note, ordered by title, then path."""
+        return self.rows("SELECT id, key, title, path FROM notes ORDER BY title COLLATE NOCASE, path")
 
     def inquiry_list(self) -> list[dict[str, Any]]:
         """id, text and number of source notes of every inquiry, most shared first."""
