@@ -60,7 +60,7 @@ class IndexReport:
     removed: int = 0
     warnings: int = 0
     problems: list[Problem] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)
+    ignored: list[NotANote] = field(default_factory=list)
     seconds: float = 0.0
     stopped: bool = False
     """`should_stop` ended the run early; the files done are committed, `left` are not."""
@@ -77,30 +77,76 @@ class _FileState:
     mtime_ns: int
 
 
-def _walk(folder: Path) -> tuple[list[_FileState], list[str]]:
-    """Note files (sorted) and other files below `folder`; hidden folders are skipped."""
+_NOT_NOTES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("an Obsidian canvas (a drawing, not a text note)", frozenset({".canvas"})),
+    ("an image (an attachment)", frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".svg", ".webp", ".avif",
+                                            ".ico", ".tif", ".tiff", ".heic"})),
+    ("audio (an attachment)", frozenset({".mp3", ".wav", ".m4a", ".ogg", ".flac", ".3gp", ".aac"})),
+    ("a video (an attachment)", frozenset({".mp4", ".webm", ".ogv", ".mov", ".mkv", ".avi"})),
+    ("a PDF (an attachment)", frozenset({".pdf"})),
+    ("a data or code file", frozenset({".json", ".csv", ".tsv", ".py", ".js", ".css", ".html", ".htm", ".xml",
+                                       ".yaml", ".yml", ".toml", ".ipynb", ".bib", ".tex", ".sh"})),
+)
+
+
+@dataclass(frozen=True)
+class NotANote:
+    """A file in the notes folder that is not indexed as a note, and why (listed, never
+    silently dropped). Behaves as its path (`Path(x)`, `str(x)`)."""
+
+    path: str
+    reason: str
+
+    def __fspath__(self) -> str:
+        return self.path
+
+    def __str__(self) -> str:
+        return self.path
+
+
+def not_a_note_reason(name: str) -> str:
+    """Why a file with this name is not read as a note."""
+    suffix = Path(name).suffix.lower()
+    for reason, suffixes in _NOT_NOTES:
+        if suffix in suffixes:
+            return reason
+    return f"not a note file (notes end in {', '.join(sorted(NOTE_SUFFIXES))})" if suffix else \
+        "not a note file (no extension)"
+
+
+def _walk(folder: Path) -> tuple[list[_FileState], list[NotANote]]:
+    """Note files (sorted) and other files below `folder`; hidden folders are skipped.
+
+    An entry that cannot be looked at (a symlink loop, a vanished file, no permission) is
+    listed with the error, never raised: one bad entry must not stop the index."""
     notes: list[_FileState] = []
-    ignored: list[str] = []
+    ignored: list[NotANote] = []
     stack = [folder]
     while stack:
         current = stack.pop()
         try:
             entries = list(os.scandir(current))
         except OSError as error:
-            ignored.append(f"{current} (cannot be listed: {error.strerror})")
+            ignored.append(NotANote(str(current), f"a folder that cannot be listed ({error.strerror})"))
             continue
         for entry in entries:
             if entry.name.startswith(".") or entry.name == "__pycache__":
                 continue
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(Path(entry.path))
-            elif Path(entry.name).suffix.lower() in NOTE_SUFFIXES and entry.is_file():
-                stat = entry.stat()
-                notes.append(_FileState(Path(entry.path), stat.st_size, stat.st_mtime_ns))
-            else:
-                ignored.append(entry.path)
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(Path(entry.path))
+                elif Path(entry.name).suffix.lower() in NOTE_SUFFIXES:
+                    stat = entry.stat()
+                    if not entry.is_file():
+                        ignored.append(NotANote(entry.path, "not a regular file"))
+                        continue
+                    notes.append(_FileState(Path(entry.path), stat.st_size, stat.st_mtime_ns))
+                else:
+                    ignored.append(NotANote(entry.path, not_a_note_reason(entry.name)))
+            except OSError as error:
+                ignored.append(NotANote(entry.path, f"cannot be read ({error.strerror})"))
     notes.sort(key=lambda f: f.path)
-    return notes, sorted(ignored)
+    return notes, sorted(ignored, key=lambda n: n.path)
 
 
 def resolve_folder(folder: Path | str) -> Path:
@@ -212,7 +258,7 @@ class CheckReport:
     notes: int = 0
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)
+    ignored: list[NotANote] = field(default_factory=list)
 
 
 def check_folder(folder: Path | str) -> CheckReport:

@@ -243,3 +243,17 @@ def test_ctrl_c_stops_the_index_command_cleanly(tmp_path: Path) -> None:
         assert 20 <= indexed < 1500
         assert f"{indexed} of 1500" in out
         assert opened.integrity_check() == "ok"
+
+
+def test_what_is_not_a_note_is_listed_with_its_reason(store: Store, folder: Path) -> None:
+    write(folder, "board.canvas", "{}")
+    write(folder, "img/figure.png", b"\x89PNG")
+    write(folder, "data.csv", "a,b\n")
+    (folder / "loop-a.md").symlink_to(folder / "loop-b.md")
+    (folder / "loop-b.md").symlink_to(folder / "loop-a.md")
+    report = index_folder(store, folder)
+    reasons = {Path(p).name: p.reason for p in report.ignored}
+    assert "canvas" in reasons["board.canvas"] and "image" in reasons["figure.png"]
+    assert "data" in reasons["data.csv"]
+    assert "cannot be read" in reasons["loop-a.md"] and "cannot be read" in reasons["loop-b.md"]
+    assert report.added == 3  # the notes beside them still index
