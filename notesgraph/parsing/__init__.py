@@ -1,7 +1,8 @@
 """Text -> model. Pure functions; the only I/O is reading the one file asked for.
 
-`parse_file` picks the parser from the content (export markers, Markdown structure) and
-falls back to the extension, so a `.md` export or a `.txt` Markdown note parse correctly.
+`parse_file` picks the parser from the content (export markers, the site's page-layout lines,
+Markdown structure) and falls back to the extension, so a `.md` export or page copy and a
+`.txt` Markdown note parse correctly.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 from notesgraph.model import Note, NoteFormat
 from notesgraph.parsing.decode import MAX_NOTE_BYTES, content_hash, decode_note
 from notesgraph.parsing.errors import NoteParseError
+from notesgraph.parsing.page_layout import LAYOUT_MARKERS
 from notesgraph.parsing.plaintext import EXPORT_MARKERS, parse_export
 from notesgraph.parsing.markdown import looks_like_markdown, parse_markdown
 
@@ -24,13 +26,22 @@ __all__ = [
 
 
 def detect_format(text: str, suffix: str = "") -> NoteFormat:
-    """'export' or 'markdown', from the text first and the file extension second."""
+    """'export' or 'markdown', from the text first and the file extension second.
+
+    Front matter or a leading `# Title` means Markdown; export section headers mean export; a
+    page copied from the seed's site (a kind line such as `SYNTHESIS NOTE` or `← All notes`, or
+    a metadata line such as `Note · 2026-02-22 · sourced from …`) is plain text even as `.md`,
+    unless the text also has Markdown structure (headings, rules, `[[links]]`).
+    """
     head = text.lstrip()
     if head.startswith("---\n") or head.startswith("# "):
         return "markdown"
     if EXPORT_MARKERS.search(text):
         return "export"
-    if looks_like_markdown(text) or suffix.lower() in MARKDOWN_SUFFIXES:
+    markdown = looks_like_markdown(text)
+    if not markdown and LAYOUT_MARKERS.search(text):
+        return "export"
+    if markdown or suffix.lower() in MARKDOWN_SUFFIXES:
         return "markdown"
     return "export"
 
