@@ -32,7 +32,7 @@ from notesgraph.indexer import (
     index_folder,
 )
 from notesgraph.embeddings import MODEL_ENV
-from notesgraph.kinds import EDGE_KINDS
+from notesgraph.kinds import EDGE_KINDS, elide
 from notesgraph.lookup import AmbiguousTitle, NoteNotFound, find_inquiry_id, find_note_id
 from notesgraph.model import ITEM_KINDS, item_id, split_item_id
 from notesgraph.passages import EMBEDDED_KINDS
@@ -259,11 +259,6 @@ _vector_errors = user_errors({"notesgraph.similarity:NotEmbedded": EXIT_SKIPPED,
                                "notesgraph.embeddings:ModelError": EXIT_FAILED})
 """Nothing embedded yet: exit 1; a missing or broken model folder: exit 2."""
 
-def _excerpt(text: str, width: int = 110) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[:width - 1] + "…"
-
-
 def _item_of(store: Store, words: Sequence[str]) -> str:
     """An item id typed as such ("paper:3", "concept:some title"), else the note TITLE names."""
     text = " ".join(words)
@@ -293,8 +288,8 @@ def cmd_related(args: argparse.Namespace, store: Store) -> int:
               file=sys.stderr)
     for i, match in enumerate(matches, 1):
         print(f"  {i:>3}. {match.score:.3f}  {match.kind:<8} {match.title}")
-        print(f"         why: {match.why.query_part}: {_excerpt(match.why.query_text, 90)}")
-        print(f"          ~   {match.why.match_part}: {_excerpt(match.why.match_text, 90)}")
+        print(f"         why: {match.why.query_part}: {elide(match.why.query_text, 90)}")
+        print(f"          ~   {match.why.match_part}: {elide(match.why.match_text, 90)}")
     return EXIT_OK if matches else EXIT_SKIPPED
 
 
@@ -320,7 +315,7 @@ def cmd_semantic_search(args: argparse.Namespace, store: Store) -> int:
             print_json([asdict(match) for match in matches])
         for match in [] if args.json else matches:
             print(f"{match.score:.3f}  {match.kind:<8} {match.title}\n"
-                  f"       {match.why.match_part}: {_excerpt(match.why.match_text, 100)}")
+                  f"       {match.why.match_part}: {elide(match.why.match_text, 100)}")
         found = bool(matches)
     if not found and not args.json:
         print("nothing matches", file=sys.stderr)
@@ -457,8 +452,8 @@ def cmd_neighbours(args: argparse.Namespace, store: Store) -> int:
             print(f"\nDepth {depth} ({len(hits)})")
         for h in hits:
             arrow = "->" if h.outgoing else "<-"
-            via = f" via {_excerpt(label(h.parent), 40)}" if depth > 1 and h.parent else ""
-            print(f"  {graph.nodes[h.node]['kind']:<8} {_excerpt(label(h.node), 90)}  [{arrow} {h.edge}{via}]")
+            via = f" via {elide(label(h.parent), 40)}" if depth > 1 and h.parent else ""
+            print(f"  {graph.nodes[h.node]['kind']:<8} {elide(label(h.node), 90)}  [{arrow} {h.edge}{via}]")
     return EXIT_OK
 
 

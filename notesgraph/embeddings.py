@@ -125,10 +125,6 @@ class Encoder:
         self.batch_size = batch_size
         self.threads = threads
 
-    @property
-    def loaded(self) -> bool:
-        return str(self.path) in _LOADED
-
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), d) float32 unit vectors. Costs ~4-5 ms per short text, ~40-70 ms
         per 150-word paragraph on 2 cores."""

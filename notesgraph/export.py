@@ -33,7 +33,7 @@ from notesgraph.graph import (
     ranking,
 )
 from notesgraph.graph_queries import Neighbourhood
-from notesgraph.kinds import edge_style, kind_style
+from notesgraph.kinds import describe_edge, edge_style, elide, kind_style
 from notesgraph.layout import Placed, radial_layout
 
 FORMATS: dict[str, str] = {"html": "html", "gexf": "gexf", "graphml": "graphml", "json": "json"}
@@ -206,11 +206,6 @@ _CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inlin
         "img-src data: blob:; font-src data:")
 
 
-def _elide(text: str, limit: int = LABEL_CHARS) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _tooltip(graph: nx.MultiDiGraph, node: str) -> str:
     """Plain text (vis-network shows a string tooltip as text, never as HTML)."""
     attrs = graph.nodes[node]
@@ -222,22 +217,6 @@ def _tooltip(graph: nx.MultiDiGraph, node: str) -> str:
     return "\n".join(lines)
 
 
-def _edge_title(kind: str, attrs: dict[str, Any]) -> str:
-    if kind == "related":
-        return f"related #{attrs.get('order')}" + (f": {attrs['annotation']}" if attrs.get("annotation") else "")
-    if kind == "cites":
-        return f"cites (rank {attrs.get('rank')})"
-    if kind == "source_of":
-        return f"source of (inquiry #{attrs.get('position')})"
-    if kind == "mentions":
-        return f"mentions ×{attrs.get('count', 1)} ({attrs.get('via', '')})"
-    if kind == "similar":
-        return f"similar (cosine {attrs.get('weight', 0):.2f})"
-    if kind == "replicated_by":
-        return "tested by this replication run"
-    return kind
-
-
 def _vis_data(graph: nx.MultiDiGraph, selection: Selection,
               positions: dict[str, tuple[float, float]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     nodes = []
@@ -245,7 +224,7 @@ def _vis_data(graph: nx.MultiDiGraph, selection: Selection,
         attrs = graph.nodes[node]
         kind = attrs.get("kind", "")
         x, y = positions[node]
-        entry = {"id": node, "label": _elide(attrs.get("label", node)), "title": _tooltip(graph, node),
+        entry = {"id": node, "label": elide(attrs.get("label", node), LABEL_CHARS), "title": _tooltip(graph, node),
                  "group": kind, "x": x, "y": y}
         if selection.depths.get(node) == 0:
             entry["size"] = 24
@@ -253,7 +232,8 @@ def _vis_data(graph: nx.MultiDiGraph, selection: Selection,
     edges = []
     for u, v, kind in selection.edges:
         style = edge_style(kind)
-        edge = {"from": u, "to": v, "color": style.colour, "title": _edge_title(kind, graph._succ[u][v][kind])}
+        title = describe_edge(kind, graph._succ[u][v][kind], "export")
+        edge = {"from": u, "to": v, "color": style.colour, "title": title}
         if style.dashed:
             edge["dashes"] = True
             edge["arrows"] = {"to": {"enabled": False}}

@@ -48,7 +48,7 @@ from typing import Any
 
 import networkx as nx
 
-from notesgraph.kinds import EDGE_KINDS
+from notesgraph.kinds import EDGE_KINDS, elide
 from notesgraph.links import LinkResolver
 from notesgraph.model import item_id, normalise_title
 from notesgraph.store import GraphRows, Store
@@ -324,8 +324,7 @@ def _add_node(graph: KnowledgeGraph, node: str, attrs: dict[str, Any]) -> None:
 
 def _note_attrs(row: Sequence[Any]) -> dict[str, Any]:
     _, key, stem_key, title, lede, path, fmt, content_hash = row
-    if len(lede) > _LEDE_CHARS:
-        lede = lede[: _LEDE_CHARS - 1].rstrip() + "…"
+    lede = elide(lede, _LEDE_CHARS, one_line=False)
     return {"kind": "note", "label": title, "title": title, "key": key, "stem_key": stem_key,
             "lede": lede, "path": path, "format": fmt, "content_hash": content_hash}
 

@@ -24,6 +24,7 @@ from notesgraph.graph import (
     entry_strength,
     ranking,
 )
+from notesgraph.kinds import describe_edge
 from notesgraph.model import ITEM_KINDS
 
 DEFAULT_MAX_NODES = 200
@@ -334,21 +335,6 @@ def path(graph: nx.MultiDiGraph, a: str, b: str, edge_kinds: Iterable[str] | Non
 def explain_step(graph: nx.MultiDiGraph, step: Step) -> str:
     """One sentence for a step, naming both ends by label, e.g.
     '"A" lists "B" as related concept #2 (annotation)'."""
-    source = f'"{graph.nodes[step.source]["label"]}"'
-    target = f'"{graph.nodes[step.target]["label"]}"'
-    attrs = step.attrs
-    if step.kind == "related":
-        stub = " (a stub: no note yet)" if graph.nodes[step.target]["kind"] == "concept" else ""
-        note = f" ({attrs['annotation']})" if attrs.get("annotation") else ""
-        return f"{source} lists {target}{stub} as related concept #{attrs['order']}{note}"
-    if step.kind == "cites":
-        return f"{source} lists the paper {target} (rank {attrs['rank']})"
-    if step.kind == "source_of":
-        return f"{source} is a source for the inquiry {target}"
-    if step.kind == "mentions":
-        times = f" ({attrs['count']} times)" if attrs.get("count", 1) > 1 else ""
-        what = {"paper": "the paper ", "concept": "the concept "}.get(graph.nodes[step.target]["kind"], "")
-        return f"{source} mentions {what}{target} in its text{times}"
-    if step.kind == "similar":
-        return f"{source} and {target} are similar (cosine {attrs['weight']:.2f})"
-    return f"{source} -{step.kind}-> {target}"
+    nodes = graph.nodes
+    return describe_edge(step.kind, step.attrs, "sentence", source=nodes[step.source]["label"],
+                         target=nodes[step.target]["label"], target_kind=nodes[step.target]["kind"])

@@ -1,4 +1,5 @@
-"""One colour and one shape per item kind, shared by every view (Qt, HTML export, legend).
+"""How items and edges look in every view (Qt, HTML export, legend, CLI): one colour and one
+shape per item kind, one colour and one description per edge kind, and elided labels.
 
 Colours are from the Tableau 10 palette: distinct for common colour blindness and readable
 on light and dark backgrounds.
@@ -6,7 +7,9 @@ on light and dark backgrounds.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from notesgraph.model import ItemKind
 
@@ -59,3 +62,50 @@ EDGE_STYLES: dict[str, EdgeStyle] = {
 def edge_style(kind: str) -> EdgeStyle:
     """The style of an edge kind; an unknown kind gets a neutral grey line."""
     return EDGE_STYLES.get(kind, EdgeStyle(kind.replace("_", " "), "#8c8c8c"))
+
+
+EdgeWording = Literal["export", "app", "sentence"]
+
+_EDGE_WORDING: dict[str, dict[EdgeWording, str]] = {
+    "related": {"export": "related #{order}{colon_annotation}", "app": "related{colon_annotation}",
+                "sentence": '"{source}" lists "{target}"{stub} as related concept #{order}{annotation}'},
+    "cites": {"export": "cites (rank {rank})", "app": "cites (listed rank {rank})",
+              "sentence": '"{source}" lists the paper "{target}" (rank {rank})'},
+    "source_of": {"export": "source of (inquiry #{position})", "app": "source of this inquiry line",
+                  "sentence": '"{source}" is a source for the inquiry "{target}"'},
+    "mentions": {"export": "mentions ×{count} ({via})", "app": "mentions in the text ({via})",
+                 "sentence": '"{source}" mentions {the_kind}"{target}" in its text{times}'},
+    "similar": {"export": "similar (cosine {weight:.2f})", "app": "similar (cosine {weight:.2f})",
+                "sentence": '"{source}" and "{target}" are similar (cosine {weight:.2f})'},
+    "replicated_by": {"export": "tested by this replication run", "app": "tested by this replication run"},
+}
+
+
+def describe_edge(kind: str, attrs: Mapping[str, Any], wording: EdgeWording,
+                  source: str = "", target: str = "", target_kind: str = "") -> str:
+    """What an edge of `kind` with the graph's edge attributes `attrs` says, in one of three
+    wordings: "export" is the HTML export's compact hover text ("related #2: annotation"),
+    "app" the app's edge tooltip ("cites (listed rank 3)"), "sentence" one sentence naming
+    both ends by their labels `source` and `target` (`target_kind` is the target's item kind),
+    as `notesgraph trace` prints it. An edge kind without a wording is named as it is.
+    """
+    template = _EDGE_WORDING.get(kind, {}).get(wording)
+    if template is None:
+        return f'"{source}" -{kind}-> "{target}"' if wording == "sentence" else kind
+    annotation, count = attrs.get("annotation"), attrs.get("count", 1)
+    return template.format(
+        source=source, target=target, order=attrs.get("order"), rank=attrs.get("rank"),
+        position=attrs.get("position"), via=attrs.get("via", ""), weight=attrs.get("weight", 0), count=count,
+        colon_annotation=f": {annotation}" if annotation else "", annotation=f" ({annotation})" if annotation else "",
+        stub=" (a stub: no note yet)" if target_kind == "concept" else "",
+        the_kind={"paper": "the paper ", "concept": "the concept "}.get(target_kind, ""),
+        times=f" ({count} times)" if count > 1 else "")
+
+
+def elide(text: str, limit: int, one_line: bool = True) -> str:
+    """`text` shortened to at most `limit` characters with an ellipsis; `one_line` first turns
+    runs of white space (line breaks too) into one space. Labels are elided where they are
+    drawn; the whole text goes in the tooltip."""
+    if one_line:
+        text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote
 
 from markdown_it import MarkdownIt
 
-from notesgraph.kinds import kind_style
+from notesgraph.kinds import elide, kind_style
 from notesgraph.model import ItemKind, item_id
 
 _WIKI = re.compile(r"!?\[\[([^\[\]\n|#]*)(#[^\[\]\n|]*)?(?:\|([^\[\]\n]*))?\]\]")
@@ -230,15 +230,10 @@ def similar_html(matches: Iterable[Any], exclude_linked: bool) -> str:
         rows.append(
             _link(item_href(kind, ident), match.title, kind)  # type: ignore[arg-type]
             + f" <small>· {kind_style(kind).label.lower()} · cosine {match.score:.2f}</small>"
-            + f"<br><small><i>why:</i> {html.escape(why.query_part)}: “{html.escape(_clip(why.query_text))}”"
-            + f" ~ {html.escape(why.match_part)}: “{html.escape(_clip(why.match_text))}”</small>")
+            + f"<br><small><i>why:</i> {html.escape(why.query_part)}: “{html.escape(elide(why.query_text, 140))}”"
+            + f" ~ {html.escape(why.match_part)}: “{html.escape(elide(why.match_text, 140))}”</small>")
     heading = "Similar (not already linked)" if exclude_linked else "Similar"
     return _section(heading, rows) or f"<h3>{heading}</h3><p><small>Nothing similar enough.</small></p>"
-
-
-def _clip(text: str, limit: int = 140) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def claim_html(stored: Any, experiments: Iterable[Any] = (), runs: Iterable[dict[str, Any]] = ()) -> str:

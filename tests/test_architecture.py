@@ -1,9 +1,12 @@
-"""Import rules: the core never imports Qt, and imports nothing heavy at start-up."""
+"""Import rules: the layers of the design guide (import-linter contracts in pyproject.toml),
+the core never imports Qt, and imports nothing heavy at start-up."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import REPO
 
@@ -42,3 +45,11 @@ def test_pyside6_appears_only_under_ui() -> None:
                 for line in path.read_text(encoding="utf-8").splitlines())
     ]
     assert offenders == []
+
+
+def test_import_linter_contracts_are_kept() -> None:
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    assert lint_imports.exists(), "lint-imports is missing: pip install -e '.[test]'"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([str(lint_imports), "--no-cache"], capture_output=True, text=True, cwd=REPO, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr

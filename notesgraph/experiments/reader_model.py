@@ -29,7 +29,6 @@ from notesgraph.experiments.instruction_tasks import ATTRIBUTES, LABEL_WORDS, MA
 __all__ = ["ModelConfig", "ReaderModel", "Trainer", "Vocabulary", "encode", "label_scores", "predict", "shuffled_batches"]
 
 SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[EX]", "[ANS]", "[IN]", "[SEP]")
-_ATTRIBUTE_NAMES = tuple(ATTRIBUTES)
 _MAX_CLASSES = max(len(v) for v in ATTRIBUTES.values()) + 1  # + "otherwise"
 
 

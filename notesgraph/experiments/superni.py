@@ -15,7 +15,7 @@ import json
 import string
 import zlib
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +27,7 @@ __all__ = ["CONDITIONS", "DEFINITIONS", "EXAMPLES", "MAX_LABELS", "METRICS", "MI
            "SuperNIFormatError", "SuperNITask", "TaskScore", "bootstrap_interval", "classification_space",
            "condition_inputs", "constant_answer", "correct_examples", "delusive_examples",
            "empty_definition", "exact_match", "load_superni", "no_examples", "normalise_answer",
-           "original_definition", "parse_condition", "per_task_means", "random_baseline_scores", "score_task",
+           "original_definition", "parse_condition", "random_baseline_scores", "score_task",
            "simplified_definition", "split_of", "summarise", "task_rng", "tk_instruct_prompt"]
 
 
@@ -389,17 +389,3 @@ def summarise(per_seed: Sequence[Sequence[TaskScore]], metric: str, split: str =
     defined = sum(not np.isnan(m) for m in means)
     return 100 * value, 100 * low, 100 * high, defined
 
-
-def per_task_means(per_seed: Sequence[Sequence[TaskScore]]) -> Mapping[str, TaskScore]:
-    """Each task's scores averaged over seeds (for tables and for checks on single tasks)."""
-    grouped: dict[str, list[TaskScore]] = {}
-    for scores in per_seed:
-        for score in scores:
-            grouped.setdefault(score.task, []).append(score)
-    out = {}
-    for name, scores in grouped.items():
-        acc = [s.accuracy_in_space for s in scores if not np.isnan(s.accuracy_in_space)]
-        out[name] = TaskScore(name, scores[0].split, float(np.mean([s.exact_match for s in scores])),
-                              float(np.mean([s.compliance for s in scores])),
-                              float(np.mean(acc)) if acc else float("nan"), scores[0].instances)
-    return out

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from notesgraph.kinds import describe_edge
 from notesgraph.model import normalise_title
 from notesgraph.store import Store
 from notesgraph.ui.neighbourhood_view import ViewEdge, ViewNode
@@ -67,22 +68,6 @@ def concept_key(title: str) -> str:
     return normalise_title(title)
 
 
-def _edge_tooltip(kind: str, attrs: dict[str, Any]) -> str:
-    if kind == "related":
-        return "related" + (f": {attrs['annotation']}" if attrs.get("annotation") else "")
-    if kind == "cites":
-        return f"cites (listed rank {attrs.get('rank')})"
-    if kind == "source_of":
-        return "source of this inquiry line"
-    if kind == "mentions":
-        return f"mentions in the text ({attrs.get('via', '')})"
-    if kind == "similar":
-        return f"similar (cosine {attrs.get('weight', 0):.2f})"
-    if kind == "replicated_by":
-        return "tested by this replication run"
-    return kind
-
-
 def neighbourhood(graph: Any, item: str, depth: int, kinds: set[str], similar: bool,
                   cap: int) -> tuple[list[ViewNode], list[ViewEdge], int]:
     """View data for `item`'s neighbourhood: nodes at their layout positions, the edges among
@@ -106,7 +91,7 @@ def neighbourhood(graph: Any, item: str, depth: int, kinds: set[str], similar: b
     nodes = [ViewNode(p.node, p.kind, p.label, *positions[p.node], centre=p.depth == 0,
                       tooltip=_node_tooltip(attrs[p.node])) for p in placed]
     shown, allowed = set(hood.nodes), set(edge_kinds)
-    edges = [ViewEdge(u, v, kind, _edge_tooltip(kind, data))
+    edges = [ViewEdge(u, v, kind, describe_edge(kind, data, "app"))
              for u in hood.nodes for v, keyed in graph.succ[u].items() if v in shown
              for kind, data in keyed.items() if kind in allowed]
     return nodes, edges, hood.left_out

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from notesgraph.kinds import kind_style
+from notesgraph.kinds import elide, kind_style
 
 # Enum members looked up once: PySide6 enum attribute access is slow enough to dominate a
 # walk when done per item and per change notification.
@@ -65,11 +65,6 @@ class ViewEdge:
     target: str
     kind: str
     tooltip: str = ""
-
-
-def elide(text: str, limit: int = LABEL_CHARS) -> str:
-    """Shorten a label to `limit` characters with an ellipsis (full text is in the tooltip)."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def shape_path(shape: str, radius: float) -> QPainterPath:
