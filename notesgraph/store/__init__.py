@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from notesgraph.store.claims import ClaimTables
 from notesgraph.store.connection import StoreConnection, StoreError
 from notesgraph.store.migrations import MIGRATIONS
-from notesgraph.store.notes import FileRecord, NoteTables
+from notesgraph.store.notes import PAGE_KEYS, FileRecord, NoteTables
 from notesgraph.store.runs import RunTables
 from notesgraph.store.vectors import VectorTables
 
@@ -31,8 +31,9 @@ __all__ = ["MIGRATIONS", "FileRecord", "GraphRows", "Store", "StoreConnection", 
 class GraphRows:
     """Everything the knowledge graph is built from, as plain tuples (Store.graph_rows)."""
 
-    notes: list[tuple[int, str, str, str, str, str, str, str]]
-    """id, key, stem_key, title, lede, path, format, content_hash"""
+    notes: list[tuple[int, str, str, str, str, str, str, str, str]]
+    """id, key, stem_key, title, lede, path, format, content_hash, page kind (note, synthesis, hub,
+    inquiry, paper, drawing: an inquiry's or a paper's page is shown as that item)"""
     inquiries: list[tuple[int, str]]
     """id, text"""
     papers: list[tuple[int, str, str]]
@@ -64,22 +65,26 @@ class Store(NoteTables, VectorTables, ClaimTables, RunTables):
         """The rows the knowledge graph is built from: every note, or only `note_ids` with the
         inquiries and papers they list (and the runs testing their claims). Eight queries,
         O(rows); ~1.4 s for the 1.2M inquiry links of 10k generated notes."""
-        if note_ids is None:
-            where, also, params = "", "", []
+        ids = None if note_ids is None else sorted({int(i) for i in note_ids})
+        if ids is None:
+            where, also, params = "", "", {}
         else:
-            where = " WHERE note_id IN (SELECT value FROM json_each(?))"
-            also = " AND note_id IN (SELECT value FROM json_each(?))"
-            params = [json.dumps(sorted({int(i) for i in note_ids}))]
+            where = " WHERE note_id IN (SELECT value FROM json_each(:ids))"
+            also = " AND note_id IN (SELECT value FROM json_each(:ids))"
+            params = {"ids": json.dumps(ids)}
         run = lambda sql: self.db.execute(sql, params).fetchall()  # noqa: E731
         return GraphRows(
-            notes=run("SELECT id, key, stem_key, title, lede, path, format, content_hash FROM notes"
+            notes=run("SELECT id, key, stem_key, title, lede, path, format, content_hash,"
+                      " coalesce(json_extract(metadata, '$.page_kind'), 'note') FROM notes"
                       + where.replace("note_id", "id") + " ORDER BY id"),
             inquiries=run("SELECT id, text FROM inquiries" + (
-                f" WHERE id IN (SELECT inquiry_id FROM note_inquiries{where})" if where else "")
-                + " ORDER BY id"),
+                f" WHERE id IN (SELECT inquiry_id FROM note_inquiries{where})"
+                f" OR key IN ({PAGE_KEYS.format(kind='inquiry')}{also.replace('note_id', 'id')})"
+                if where else "") + " ORDER BY id"),
             papers=run("SELECT id, key, title FROM papers" + (
-                f" WHERE id IN (SELECT paper_id FROM note_papers{where})" if where else "")
-                + " ORDER BY id"),
+                f" WHERE id IN (SELECT paper_id FROM note_papers{where})"
+                f" OR key IN ({PAGE_KEYS.format(kind='paper')}{also.replace('note_id', 'id')})"
+                if where else "") + " ORDER BY id"),
             note_inquiries=run(f"SELECT note_id, inquiry_id, position FROM note_inquiries{where}"),
             note_papers=run(f"SELECT note_id, paper_id, rank FROM note_papers{where}"),
             note_concepts=run("SELECT note_id, concept_key, title, description, annotation, position"
@@ -92,7 +97,7 @@ class Store(NoteTables, VectorTables, ClaimTables, RunTables):
             claims=run("SELECT c.id, c.note_id, c.position, c.text, p.id FROM claims c"
                        " LEFT JOIN papers p ON c.paper_key != '' AND p.key = c.paper_key"
                        + where.replace("note_id", "c.note_id") + " ORDER BY c.note_id, c.position"),
-            runs=self.run_graph_rows(None if note_ids is None else json.loads(params[0])),
+            runs=self.run_graph_rows(ids),
         )
 
     def note_versions(self) -> dict[int, str]:

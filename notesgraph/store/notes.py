@@ -18,6 +18,11 @@ from notesgraph.store.claims import insert_claims
 from notesgraph.store.connection import StoreConnection, _now
 
 
+PAGE_ITEMS: dict[str, tuple[str, str]] = {"inquiry": ("inquiries", "text"), "paper": ("papers", "title")}
+"""Page kinds (the parser's metadata["page_kind"]) that are an item's own page: (table, text column)."""
+PAGE_KEYS = "SELECT key FROM notes WHERE json_extract(metadata, '$.page_kind') = '{kind}'"
+"""The title keys of the notes that are pages of an inquiry or a paper."""
+
 @dataclass(frozen=True)
 class FileRecord:
     """What the store remembers about one indexed file."""
@@ -74,6 +79,9 @@ class NoteTables(StoreConnection):
             note_id = cursor.lastrowid
             added: dict[tuple[str, str], int] = {}
             self._insert_sections(conn, note_id, note, added)
+            page = PAGE_ITEMS.get(note.metadata.get("page_kind", ""))
+            if page is not None:  # an inquiry's or a paper's own page: that item exists with it
+                self._ids_for(conn, page[0], page[1], [(note.key, note.title)], added)
             insert_claims(conn, note_id, claims)
             conn.execute(
                 "INSERT OR REPLACE INTO files (path, size, mtime_ns, content_hash, status, note_id,"
@@ -177,11 +185,13 @@ class NoteTables(StoreConnection):
         return count
 
     def prune_orphans(self) -> None:
-        """Drop inquiries and papers that no note lists any more."""
+        """Drop inquiries and papers that no note lists any more and that have no page."""
         self.sync_derived()
         with self.transaction() as conn:
-            conn.execute("DELETE FROM inquiries WHERE id NOT IN (SELECT inquiry_id FROM inquiry_notes)")
-            conn.execute("DELETE FROM papers WHERE id NOT IN (SELECT paper_id FROM paper_notes)")
+            conn.execute("DELETE FROM inquiries WHERE id NOT IN (SELECT inquiry_id FROM inquiry_notes)"
+                         f" AND key NOT IN ({PAGE_KEYS.format(kind='inquiry')})")
+            conn.execute("DELETE FROM papers WHERE id NOT IN (SELECT paper_id FROM paper_notes)"
+                         f" AND key NOT IN ({PAGE_KEYS.format(kind='paper')})")
         self._id_cache.clear()
 
     # -- reading ------------------------------------------------------------------------------
