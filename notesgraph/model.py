@@ -16,7 +16,15 @@ from typing import Literal
 NoteFormat = Literal["export", "markdown"]
 ItemKind = Literal["note", "concept", "inquiry", "paper", "claim", "run"]
 ITEM_KINDS: tuple[ItemKind, ...] = ("note", "concept", "inquiry", "paper", "claim", "run")
-ReferenceKind = Literal["quoted_title", "arxiv", "author_year", "wiki_link", "mention"]
+ReferenceKind = Literal[
+    "quoted_title", "arxiv", "author_year", "wiki_link", "mention",
+    "embed", "attachment", "md_link", "heading_link",
+]
+"""What a reference is. Obsidian link kinds (see parsing.obsidian_links): ``wiki_link``
+``[[a|shown]]`` / ``[[a#Heading]]`` / ``[[a#^block]]`` (target ``a``); ``embed`` ``![[a]]``, a
+transclusion; ``attachment`` a link to a file that is not a note (``![[x.png|300]]``,
+``[[f.pdf]]``); ``md_link`` ``[text](Other%20Note.md)`` (target ``Other Note``);
+``heading_link`` ``[[#Heading]]``, a place in the same note (empty target)."""
 Unit = Literal["percent", "multiplier", "count", "parameters", "p_value", "points", "number"]
 Relation = Literal["", "versus", "range"]
 LinkKind = Literal["quoted_title", "arxiv", "author_year", "short_name", "note", "none"]
@@ -105,9 +113,12 @@ class PaperRef:
 class Reference:
     """Something a body paragraph points at: a paper title, arXiv id, citation or note.
 
-    ``paragraph`` indexes ``(lede, *body)``: 0 is the lede, 1 the first body paragraph.
+    ``paragraph`` indexes ``(lede, *body)``: 0 is the lede, 1 the first body paragraph; -1 is a
+    link in no paragraph (a front-matter value such as ``up: "[[X]]"``, the ``# Title`` line,
+    a drawing's link lists), its start/end then locate it in that text (the raw front matter).
     ``target`` is what the reference resolves to when the parser can tell (a listed paper's
-    title for a quoted short title, a note title for a wiki link); empty otherwise.
+    title for a quoted short title; for a link, the linked path as written without alias,
+    ``#subpath`` or ``.md``, e.g. ``folder/Note``); empty otherwise.
     """
 
     kind: ReferenceKind

@@ -106,10 +106,10 @@ def test_stats(capsys, db: str, seed_folder: Path) -> None:
 
 
 def test_check_writes_nothing(capsys, tmp_path: Path, seed_folder: Path) -> None:
-    write(seed_folder, "empty.md", "")
+    write(seed_folder, "binary.md", b"# Title\n\x00")  # (an empty file is a note: issue 14)
     code, out, _ = run(capsys, "check", str(seed_folder))
     assert code == 1
-    assert f"error   {seed_folder / 'empty.md'}: is empty" in out and "2 notes parse" in out
+    assert f"error   {seed_folder / 'binary.md'}:2: looks like a binary file" in out and "2 notes parse" in out
     assert not (tmp_path / "default.db").exists()
     code, out, _ = run(capsys, "check", str(NOTES), "--json")
     assert code == 0 and json.loads(out)["problems"] == []

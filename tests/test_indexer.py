@@ -89,7 +89,6 @@ def test_wiki_links_resolve_by_title_or_file_name(store: Store, folder: Path) ->
 
 
 BAD_FILES: dict[str, bytes] = {
-    "empty.txt": b"",
     "binary.txt": b"\x89PNG\r\n\x1a\n\x00\x00\x00",
     "latin1.txt": "Titre\nUne note écrite en Latin-1.\n".encode("latin-1"),
     "no-title.txt": b"\n\nRelated papers in this collection 1\n- Some paper\n",
@@ -103,13 +102,14 @@ def test_bad_files_are_reported_and_the_rest_indexes(store: Store, folder: Path)
         handle.truncate(50 * 1024 * 1024)  # a 50 MB file (sparse: cheap to make)
     write(folder, "dup.txt", small_note("Note A?"))
     write(folder, "picture.png", b"\x89PNG")
+    write(folder, "empty.txt", b"")  # issue 14: an empty file is a note titled by its name
     report = index_folder(store, folder)
-    assert report.added == 4  # dup.txt repeats a.txt's title: a note is its file, both are kept
+    assert report.added == 5  # dup.txt repeats a.txt's title: a note is its file, both are kept
     assert [n["path"] for n in store.note_titles() if n["title"] == "Note A?"] == \
         [str(folder / "a.txt"), str(folder / "dup.txt")]
+    assert "empty" in {n["title"] for n in store.note_titles()}
     by_file = {Path(p.path).name: p for p in report.problems}
     assert set(by_file) == {*BAD_FILES, "huge.txt"}
-    assert "is empty" in by_file["empty.txt"].message
     assert "binary" in by_file["binary.txt"].message
     assert "UTF-8" in by_file["latin1.txt"].message and by_file["latin1.txt"].line == 2
     assert by_file["no-title.txt"].line == 3
@@ -118,7 +118,7 @@ def test_bad_files_are_reported_and_the_rest_indexes(store: Store, folder: Path)
     assert [Path(p).name for p in report.ignored] == ["picture.png"]
     assert {Path(p["path"]).name for p in store.problems()} == set(by_file)
     # Problems are retried on the next run, and a fixed file is picked up.
-    write(folder, "empty.txt", small_note("Now not empty?"))
+    write(folder, "binary.txt", small_note("Now not binary?"))
     again = index_folder(store, folder)
     assert again.added == 1 and len(again.problems) == len(by_file) - 1
 

@@ -196,8 +196,6 @@ def test_note_with_only_a_section_header_has_no_title() -> None:
 # -- bad bytes ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("data, expected", [
-    (b"", "is empty"),
-    (b"  \n\n\t\n", "is empty"),
     (b"Title\nlede\x00binary", "binary"),
     (b"Title line\nA lede\nbad \xff byte here\n", "not valid UTF-8"),
 ])
@@ -206,6 +204,14 @@ def test_bad_bytes_give_a_clear_error(data: bytes, expected: str) -> None:
         parse_bytes(data, "x.txt")
     assert expected in str(raised.value)
     assert str(raised.value).startswith("x.txt")
+
+
+@pytest.mark.parametrize("data", [b"", b"  \r\n\n\t\n", b"\xef\xbb\xbf"])
+def test_an_empty_file_is_a_note_titled_by_its_file_name(data: bytes) -> None:
+    # Issue 14: Obsidian shows empty files as notes (it makes them for unresolved links).
+    for name in ("x.txt", "x.md"):
+        note = parse_bytes(data, f"folder/{name}")
+        assert (note.title, note.lede, note.body, note.warnings) == ("x", "", (), ())
 
 
 def test_not_utf8_names_the_line() -> None:
@@ -280,12 +286,14 @@ def test_markdown_note_sections_and_links() -> None:
     assert [(p.title, p.rank) for p in note.papers] == [
         ("Do Prompt-Based Models Really Understand the Meaning of Their Prompts?", 1),
         ("LIMA: Less Is More for Alignment", 2)]
-    links = [(r.text, r.target) for r in note.references if r.kind == "wiki_link"]
+    # Issue 14: a same-note heading link and a transclusion are their own kinds.
+    links = [(r.kind, r.text, r.target) for r in note.references
+             if r.kind in ("wiki_link", "heading_link", "embed")]
     assert links == [
-        ("Does training data format shape reasoning strategy more than domain?",
+        ("wiki_link", "Does training data format shape reasoning strategy more than domain?",
          "Does training data format shape reasoning strategy more than domain?"),
-        ("shown text", "Other note"), ("Other note", "Other note"), ("Local heading", ""),
-        ("!Embedded note", "Embedded note")]
+        ("wiki_link", "shown text", "Other note"), ("wiki_link", "Other note", "Other note"),
+        ("heading_link", "Local heading", ""), ("embed", "Embedded note", "Embedded note")]
     kinds = {r.kind for r in note.references}
     assert {"quoted_title", "arxiv", "author_year"} <= kinds
     assert any("A rule above is not front matter." in p for p in note.body)

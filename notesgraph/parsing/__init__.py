@@ -47,7 +47,11 @@ def detect_format(text: str, suffix: str = "") -> NoteFormat:
 
 
 def parse_text(text: str, source: str = "<text>", digest: str = "") -> Note:
-    """Parse already-decoded text; raises NoteParseError for text that is not a note."""
+    """Parse already-decoded text; raises NoteParseError for text that is not a note.
+
+    Blank text of any file type is an empty note titled by its file name."""
+    if not text.strip():
+        return parse_markdown(text, source, digest)
     parser = parse_markdown if detect_format(text, Path(source).suffix) == "markdown" else parse_export
     return parser(text, source, digest)
 

@@ -28,8 +28,8 @@ def check_size(size: int, source: str) -> None:
 def decode_note(data: bytes, source: str) -> str:
     """Decode a note's bytes to text with '\\n' line endings and no BOM.
 
-    Raises NoteParseError for a file that is too large, binary, not UTF-8 or empty.
-    Costs O(len(data)).
+    Raises NoteParseError for a file that is too large, binary or not UTF-8. An empty file
+    decodes to '' (it is a note titled by its file name, as in Obsidian). Costs O(len(data)).
     """
     check_size(len(data), source)
     if b"\x00" in data:
@@ -48,7 +48,6 @@ def decode_note(data: bytes, source: str) -> str:
             source, f"is not valid UTF-8 (byte 0x{data[offset]:02x} at offset {offset})", line,
             hint="re-save the file as UTF-8",
         ) from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        raise NoteParseError(source, "is empty", hint="write a title line, or remove the file")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text

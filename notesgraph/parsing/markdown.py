@@ -1,13 +1,18 @@
-"""Markdown notes (markdown-it-py): front matter, `# Title`, body, `##` sections, wiki links.
+"""Markdown notes (markdown-it-py): front matter, `# Title`, body, `##` sections, Obsidian links.
 
 Body paragraphs keep their Markdown source so the reader can render them later. The shown
 title follows Obsidian: front matter `title`, else the first `# Heading`, else the file name.
+An empty file, or one with only front matter, is a note titled by its file name; an
+Excalidraw drawing (`*.excalidraw.md`) is a note whose body is the drawing's text.
+
+One block-level markdown-it parse per note (inline parsing is off: nothing here needs it);
+links and tags come from one linear scan of each block (see obsidian_links).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 
 import yaml
@@ -16,11 +21,18 @@ from markdown_it.token import Token
 
 from notesgraph.model import Inquiry, Note, PaperRef, RelatedConcept
 from notesgraph.parsing.errors import NoteParseError
-from notesgraph.parsing.references import wiki_links, without_inline_code
+from notesgraph.parsing.excalidraw import drawing_title, is_drawing, split_drawing
+from notesgraph.parsing.obsidian_links import (
+    NO_PARAGRAPH,
+    front_matter_links,
+    front_matter_tags,
+    scan_block,
+    shown_text,
+)
 from notesgraph.parsing.sections import LIST_ITEM, NoteParts, Section, assemble, section_header
 
-_FRONT_MATTER_END = re.compile(r"^(?:---|\.\.\.)\s*$", re.M)
-_TAG = re.compile(r"(?<![\w#&/\[])#([^\W\d][\w/-]*)")
+_FRONT_MATTER_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _WIKI_ONLY = re.compile(r"^!?\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|[^\]]*)?\]\]")
 _MD_LINK = re.compile(r"^\[([^\]]+)\]\([^)]*\)")
 _SEPARATOR = re.compile(r"^\s*(?:—|–|--|-|:)\s*")
@@ -30,7 +42,11 @@ _MARKDOWN_HINTS = re.compile(r"^(?:#{1,6}\s+\S|---\s*$)|\[\[[^\]\n]+\]\]", re.M)
 
 @dataclass(frozen=True)
 class _Block:
-    """A top-level Markdown block with its 1-based line span in the file."""
+    """A top-level Markdown block with its 1-based line span in the file.
+
+    ``scan`` is the source with code blocks nested inside it (a fence in a list item or a
+    quote) blanked to spaces, same length: what links and tags are looked for in.
+    """
 
     kind: str
     first: int
@@ -38,14 +54,28 @@ class _Block:
     source: str
     heading: str = ""
     level: int = 0
+    scan: str = ""
 
 
-def _parser() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False})
+def _make_parser() -> MarkdownIt:
+    """Block structure only: CommonMark plus tables and HTML blocks (as Obsidian reads them).
+
+    The core "inline" rule is off: nothing reads inline tokens, and it was half the cost.
+    Link reference definitions are off too: they make no token, so a footnote such as
+    `[^1]: [[Note]]` (a valid definition in CommonMark) would vanish with its link.
+    """
+    return MarkdownIt("commonmark", {"html": True}).enable("table").disable(["inline", "reference"])
+
+
+_PARSER = _make_parser()
 
 
 def _front_matter(text: str, parts: NoteParts) -> tuple[str, int]:
-    """Strip leading front matter; return the rest and how many lines it took."""
+    """Strip leading front matter; return the rest and how many lines it took.
+
+    Front matter is only a `---` first line closed by a `---` or `...` line; unclosed, it is
+    body text. Its tags (`tags`/`tag`) and wiki links in its values go into `parts`.
+    """
     if not text.startswith("---\n"):
         return text, 0
     end = _FRONT_MATTER_END.search(text, 4)
@@ -55,7 +85,7 @@ def _front_matter(text: str, parts: NoteParts) -> tuple[str, int]:
     raw = text[4:end.start()]
     consumed = text.count("\n", 0, end.end()) + 1
     try:
-        data = yaml.safe_load(raw) if raw.strip() else {}
+        data = yaml.load(raw, Loader=_YAML_LOADER) if raw.strip() else {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -66,38 +96,55 @@ def _front_matter(text: str, parts: NoteParts) -> tuple[str, int]:
         data = {}
     for key, value in data.items():
         key = str(key).lower()
-        if key == "tags":
-            values = value if isinstance(value, list) else re.split(r"[,\s]+", str(value or ""))
-            parts.tags.extend(str(v).lstrip("#") for v in values if str(v).strip())
+        if key in ("tags", "tag"):
+            parts.tags.extend(front_matter_tags(value))
         elif key == "papers" and isinstance(value, list):
             parts.metadata["front_matter_papers"] = "\n".join(str(v) for v in value)
         elif value is not None:
             parts.metadata[key] = str(value) if not isinstance(value, list) else ", ".join(map(str, value))
+    if "[[" in raw:
+        parts.extra_references.extend(front_matter_links(data, raw))
     return text[end.end() + 1:], consumed
 
 
+def _blank_lines(lines: list[str], spans: list[list[int]], start: int, end: int) -> str:
+    """Lines start..end joined, those in `spans` (absolute [first, stop) pairs) blanked."""
+    block = lines[start:end]
+    for first, stop in spans:
+        for i in range(max(first, start) - start, min(stop, end) - start):
+            block[i] = " " * len(block[i])
+    return "\n".join(block).strip("\n")
+
+
 def _blocks(text: str, offset: int) -> list[_Block]:
+    """The top-level blocks of `text`, from one block-level parse. Costs O(len(text))."""
     lines = text.split("\n")
-    blocks: list[_Block] = []
-    tokens = _parser().parse(text)
+    tokens = _PARSER.parse(text)
+    found: list[tuple[str, int, int, str, int, list[list[int]]]] = []
     for i, token in enumerate(tokens):
-        if token.level != 0 or token.map is None or token.nesting == -1:
+        if token.map is None or token.nesting == -1:
             continue
-        start, end = token.map
-        source = "\n".join(lines[start:end]).strip("\n")
+        if token.level != 0:
+            if token.type in _CODE_BLOCKS and found:
+                found[-1][5].append(token.map)
+            continue
         heading, level = "", 0
         if token.type == "heading_open":
             heading = tokens[i + 1].content.strip()
             level = int(token.tag[1])
-        kind = token.type.removesuffix("_open")
-        blocks.append(_Block(kind, start + 1 + offset, end + offset, source, heading, level))
+        found.append((token.type.removesuffix("_open"), token.map[0], token.map[1], heading, level, []))
+    blocks: list[_Block] = []
+    for kind, start, end, heading, level, code in found:
+        source = "\n".join(lines[start:end]).strip("\n")
+        scan = _blank_lines(lines, code, start, end) if code else source
+        blocks.append(_Block(kind, start + 1 + offset, end + offset, source, heading, level, scan))
     return blocks
 
 
 def _list_items(text: str, first_line: int) -> list[tuple[int, str, str]]:
     """(line, first line text, continuation text) for each item of a Markdown list block."""
     items: list[tuple[int, str, str]] = []
-    tokens: list[Token] = _parser().parse(text)
+    tokens: list[Token] = _PARSER.parse(text)
     lines = text.split("\n")
     depth = 0
     for token in tokens:
@@ -147,33 +194,43 @@ def _read_section(section: Section, block: _Block, parts: NoteParts) -> None:
 
 
 def _body_extras(block: _Block, index: int, parts: NoteParts) -> None:
-    """Wiki links and #tags of a body block (never inside code)."""
-    if block.kind in _CODE_BLOCKS or block.kind == "heading":
+    """Links, embeds and #tags of a body block (any kind but code; never inside code or math)."""
+    if block.kind in _CODE_BLOCKS:
         return
-    parts.extra_references.extend(wiki_links(block.source, index))
-    parts.tags.extend(_TAG.findall(without_inline_code(block.source)))
+    references, tags = scan_block(block.scan or block.source, index)
+    parts.extra_references.extend(references)
+    parts.tags.extend(tags)
+
+
+_NO_LEDE = "note has no lede paragraph"
 
 
 def parse_markdown(text: str, source: str, content_hash: str = "") -> Note:
     """Parse decoded Markdown text into a Note.
 
-    Raises NoteParseError when the note has no text after its front matter. Costs O(text).
+    An empty file (or one with only front matter) is a note titled by its front matter's
+    `title` or its file name, with no lede. Raises NoteParseError only when no title can be
+    found at all. Costs O(text).
     """
     parts = NoteParts(source=source, content_hash=content_hash, format="markdown")
     body_text, offset = _front_matter(text, parts)
+    drawing = is_drawing(source, parts.metadata)
+    if drawing:
+        body_text, link_lines = split_drawing(body_text)
+        parts.metadata["page_kind"] = "drawing"
+        parts.extra_references.extend(scan_block(link_lines, NO_PARAGRAPH)[0])
     blocks = _blocks(body_text, offset)
-    if not blocks:
-        raise NoteParseError(source, "has no text after its front matter", offset or 1,
-                             hint="write a '# Title' line and a first paragraph")
     front_title = parts.metadata.pop("title", "").strip()
-    heading_index = next((i for i, b in enumerate(blocks) if b.kind == "heading" and b.level == 1), None)
+    heading_index = None if drawing else next(
+        (i for i, b in enumerate(blocks) if b.kind == "heading" and b.level == 1), None)
     if heading_index is not None and not any(b.kind != "heading" for b in blocks[:heading_index]):
         heading = blocks.pop(heading_index)
-        parts.title, parts.title_line = heading.heading, heading.first
+        parts.title, parts.title_line = shown_text(heading.heading), heading.first
+        _body_extras(heading, NO_PARAGRAPH, parts)
     if front_title:
         parts.title, parts.title_line = front_title, parts.title_line or 1
     if not parts.title:
-        parts.title = PurePath(source).stem
+        parts.title = drawing_title(source) if drawing else PurePath(source).stem
         parts.title_line = 1
     if not parts.title.strip():
         raise NoteParseError(source, "has no title", 1, hint="add a '# Title' line or a title in front matter")
@@ -195,7 +252,10 @@ def parse_markdown(text: str, source: str, content_hash: str = "") -> Note:
     if not parts.papers and "front_matter_papers" in parts.metadata:
         titles = parts.metadata.pop("front_matter_papers").split("\n")
         parts.papers.extend(PaperRef(t.strip(), 0, 1) for t in titles if t.strip())
-    return assemble(parts)
+    note = assemble(parts)
+    if not blocks:  # an empty note is a note (Obsidian makes them for unresolved links): no warning
+        note = replace(note, warnings=tuple(w for w in note.warnings if not w.message.startswith(_NO_LEDE)))
+    return note
 
 
 def looks_like_markdown(text: str) -> bool:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 
 from notesgraph.model import PaperRef, Reference, normalise_title
+from notesgraph.parsing.obsidian_links import scan_block
 
 _QUOTED = re.compile(r'"([^"\n]{3,240})"|“([^”\n]{3,240})”')
 _ARXIV = re.compile(r"(?<![\w.])(?:arXiv:\s*)?(\d{2}(?:0[1-9]|1[0-2])\.\d{4,5})(?:v\d+)?(?!\d)")
@@ -22,8 +23,6 @@ _AUTHORS_BEFORE = re.compile(rf"(?:^|(?<=[\s\[\"“]))(?P<authors>{_AUTHORS})\s+
 _AUTHORS_INSIDE = re.compile(rf"(?P<authors>{_AUTHORS}),?\s+")
 _CITATION_REACH = 160
 """How far before a year the author list may start; keeps the search linear in the text."""
-_WIKI = re.compile(r"(!?)\[\[([^\[\]\n|#]*)(#[^\[\]\n|]*)?(?:\|([^\[\]\n]*))?\]\]")
-_INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
 _SMALL_WORDS = frozenset(
     "a an and as at but by for from in into is of on or the to via vs with just".split()
 )
@@ -116,25 +115,11 @@ def _mentions(text: str, index: int, titles: Iterable[str]) -> Iterator[Referenc
             start = folded.find(needle, start + len(needle))
 
 
-def without_inline_code(text: str) -> str:
-    """The text with inline code spans blanked out (same length, so offsets still hold)."""
-    return _INLINE_CODE.sub(lambda m: " " * len(m.group(0)), text)
-
-
 def wiki_links(text: str, index: int) -> Iterator[Reference]:
-    """Obsidian links: [[Target]], [[Target|shown]], [[Target#Heading]], [[#Heading]], ![[Embed]].
-
-    Inline code is ignored. The target is the linked note's name (empty for a heading in the
-    same note); the text is what the reader sees.
-    """
-    for match in _WIKI.finditer(without_inline_code(text)):
-        embed, target, heading, shown = match.groups()
-        target = target.strip()
-        if not target and not heading:
-            continue
-        label = (shown or "").strip() or target or (heading or "").lstrip("#").strip()
-        yield Reference("wiki_link", ("!" if embed else "") + label, index, match.start(),
-                        match.end(), target)
+    """Obsidian links in one Markdown block: wiki links, embeds, attachments, same-note heading
+    links and Markdown links to notes, never inside code or math (see obsidian_links for the
+    kinds and targets). The text is what the reader sees. Costs O(len(text))."""
+    yield from scan_block(text, index)[0]
 
 
 def find_references(
