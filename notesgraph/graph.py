@@ -205,6 +205,8 @@ class KnowledgeGraph(nx.MultiDiGraph):
         """The similar edges set_similar_edges added (None: unknown, scan for them)."""
         self._runs: set[str] = set()
         """The run nodes, so `refresh_runs` never scans the whole graph for them."""
+        self._pages: dict[int, str] = {}
+        """note id -> the inquiry or paper node that note is the page of (see `node_of_note`)."""
         super().__init__(incoming_graph_data, **attr)
 
     def _drop_ranking(self) -> None:
@@ -323,18 +325,51 @@ def _add_node(graph: KnowledgeGraph, node: str, attrs: dict[str, Any]) -> None:
 
 
 def _note_attrs(row: Sequence[Any]) -> dict[str, Any]:
-    _, key, stem_key, title, lede, path, fmt, content_hash = row
+    note_id, key, stem_key, title, lede, path, fmt, content_hash, page = row
     lede = elide(lede, _LEDE_CHARS, one_line=False)
-    return {"kind": "note", "label": title, "title": title, "key": key, "stem_key": stem_key,
-            "lede": lede, "path": path, "format": fmt, "content_hash": content_hash}
+    attrs = {"kind": "note", "label": title, "title": title, "key": key, "stem_key": stem_key,
+             "lede": lede, "path": path, "format": fmt, "content_hash": content_hash}
+    if page in _PAGE_KINDS:  # an inquiry's or a paper's own page: its item's node carries it
+        del attrs["kind"], attrs["label"]
+        attrs["page"] = note_id
+    return attrs
+
+
+_PAGE_KINDS = {"inquiry": "inquiry", "paper": "paper"}
+"""Page kinds whose note is shown as the item it is the page of (see `_note_nodes`)."""
+
+
+def _note_nodes(rows: GraphRows) -> dict[int, str]:
+    """note id -> its node: `note:<id>`, or for the page of an inquiry or a paper (a file
+    copied from such a page) that inquiry's or paper's node, so the page and the item the
+    other notes list are one node."""
+    by_key = {"inquiry": {normalise_title(text): f"inquiry:{ident}" for ident, text in rows.inquiries},
+              "paper": {key: f"paper:{ident}" for ident, key, _ in rows.papers}}
+    nodes: dict[int, str] = {}
+    for row in rows.notes:
+        page = _PAGE_KINDS.get(row[8])
+        nodes[row[0]] = (by_key[page].get(row[1]) if page else None) or f"note:{row[0]}"
+    return nodes
+
+
+def node_of_note(graph: nx.MultiDiGraph, note_id: int) -> str:
+    """The node that shows note `note_id`: `note:<id>`, or the inquiry or paper it is the page of."""
+    return getattr(graph, "_pages", {}).get(note_id, f"note:{note_id}")
+
+
+def note_of_node(graph: nx.MultiDiGraph, node: str) -> int | None:
+    """The note a node shows (a note, or an inquiry or paper with a page), else None."""
+    if node.startswith("note:"):
+        return int(node[5:])
+    return graph._node.get(node, {}).get("page")
 
 
 class _Resolver:
     """Finds what a title, link or quoted paper title names: a note, a paper or a stub."""
 
     def __init__(self, graph: KnowledgeGraph) -> None:
-        self.links = LinkResolver((node, attrs["path"], attrs["key"]) for node, attrs in graph._node.items()
-                                  if attrs.get("kind") == "note")
+        self.links = LinkResolver((node, attrs["path"], attrs.get("key") or normalise_title(attrs["title"]))
+                                  for node, attrs in graph._node.items() if "path" in attrs)
         self.papers = {attrs["key"]: node for node, attrs in graph._node.items()
                        if attrs.get("kind") == "paper" and "key" in attrs}
 
@@ -360,15 +395,23 @@ def _add_rows(graph: KnowledgeGraph, rows: GraphRows, append: bool) -> None:
     """Add the notes, inquiries and papers in `rows` with every edge the notes start."""
     # One id string per item, shared by the node and all its edges (memory, and dict lookups
     # that hit on identity).
-    notes = {row[0]: f"note:{row[0]}" for row in rows.notes}
+    notes = _note_nodes(rows)
     inquiries = {ident: f"inquiry:{ident}" for ident, _ in rows.inquiries}
     papers = {ident: f"paper:{ident}" for ident, _, _ in rows.papers}
-    for row in rows.notes:
-        _add_node(graph, notes[row[0]], _note_attrs(row))
     for ident, text in rows.inquiries:
         _add_node(graph, inquiries[ident], {"kind": "inquiry", "label": text})
     for ident, key, title in rows.papers:
         _add_node(graph, papers[ident], {"kind": "paper", "label": title, "key": key})
+    for row in rows.notes:
+        node = notes[row[0]]
+        attrs = _note_attrs(row)
+        if not node.startswith("note:"):
+            graph._pages[row[0]] = node
+            attrs.pop("key", None) if node.startswith("paper:") else None
+        elif "page" in attrs:  # a page whose item is gone: a plain note after all
+            attrs.update(kind="note", label=attrs["title"])
+            del attrs["page"]
+        _add_node(graph, node, attrs)
     resolve = _Resolver(graph)
 
     related: list[tuple[str, str, dict[str, Any]]] = []
@@ -437,6 +480,9 @@ def _add_rows(graph: KnowledgeGraph, rows: GraphRows, append: bool) -> None:
         # ranking order: its ranking is its predecessors in insertion order (no appends needed).
         code = 2 * _tier("source_of") + 1
         for node in inquiries.values():
+            if "page" in graph._node[node]:  # its page's own edges too: sort them all
+                graph._ranked[node] = _ranking_from_adjacency(graph, node)
+                continue
             sources = list(graph._pred[node])
             flat = graph._ranked[node] = [code] * (2 * len(sources))
             flat[0::2] = sources
@@ -606,38 +652,44 @@ def refresh_graph(graph: KnowledgeGraph, store: Store) -> GraphChange:
     started = time.perf_counter()
     store.sync_derived()
     current = store.note_versions()
-    known = {int(node[5:]): attrs["content_hash"] for node, attrs in graph._node.items()
-             if attrs.get("kind") == "note"}
+    known = {note_of_node(graph, node): attrs["content_hash"] for node, attrs in graph._node.items()
+             if attrs.get("kind") == "note" or "page" in attrs}
     added = [i for i in current if i not in known]
     removed = [i for i in known if i not in current]
     updated = [i for i in current if i in known and current[i] != known[i]]
     if not (added or removed or updated):
         return GraphChange(0, 0, 0, 0, time.perf_counter() - started)
 
-    old_keys = {graph._node[f"note:{i}"][k] for i in removed + updated for k in ("key", "stem_key")}
     fresh = store.graph_rows(added + updated)
+    # A note that became (or stopped being) an item's page, or a page whose item changed, is
+    # shown by another node now: drop it from the old one as if removed, then add it anew.
+    fresh_nodes = _note_nodes(fresh)
+    moved = {i for i in updated if fresh_nodes[i] != node_of_note(graph, i)}
+    gone = removed + sorted(moved)
+    old_keys = {graph._node[node_of_note(graph, i)].get(k, "") for i in removed + updated
+                for k in ("key", "stem_key")} - {""}
     new_keys = {key for row in fresh.notes for key in (row[1], row[2])}
-    touched = [f"note:{i}" for i in removed + updated]
+    touched = [node_of_note(graph, i) for i in removed + updated]
     touched += [item_id("concept", key) for key in old_keys | new_keys]
     if added or removed:  # a file named like another may now win or lose that name's links
         touched += [node for node, attrs in graph._node.items()
-                    if attrs.get("kind") == "note" and attrs["stem_key"] in old_keys | new_keys]
-    dependents = {source for node in touched if node in graph._pred
+                    if "path" in attrs and attrs["stem_key"] in old_keys | new_keys]
+    dependents = {note_of_node(graph, source) for node in touched if node in graph._pred
                   for source, keydict in graph._pred[node].items()
                   if "related" in keydict or "mentions" in keydict}
-    dependents = {int(n[5:]) for n in dependents if n.startswith("note:")} - set(removed)
+    dependents = dependents - {None} - set(removed)
     reread = set(added) | set(updated) | dependents
 
     emptied: set[str] = set()
-    for note_id in removed:
-        emptied |= _drop_note(graph, f"note:{note_id}")
-    for note_id in reread - set(added):
-        emptied |= _drop_out_edges(graph, f"note:{note_id}")
+    for note_id in gone:
+        emptied |= _drop_note(graph, note_id)
+    for note_id in reread - set(added) - moved:
+        emptied |= _drop_out_edges(graph, node_of_note(graph, note_id))
     rows = store.graph_rows(reread) if dependents else fresh
     _add_rows(graph, rows, append=False)
     for node in emptied:
         if node in graph._node and not graph._succ[node] and not graph._pred[node] \
-                and graph._node[node]["kind"] != "note":
+                and graph._node[node]["kind"] != "note" and "page" not in graph._node[node]:
             _drop_node(graph, node)
     return GraphChange(len(added), len(updated), len(removed), len(dependents - set(updated)),
                        time.perf_counter() - started)
@@ -658,9 +710,21 @@ def _drop_out_edges(graph: KnowledgeGraph, node: str) -> set[str]:
     return targets
 
 
-def _drop_note(graph: KnowledgeGraph, node: str) -> set[str]:
+_PAGE_ATTRS = ("page", "title", "stem_key", "lede", "path", "format", "content_hash")
+
+
+def _drop_note(graph: KnowledgeGraph, note_id: int) -> set[str]:
     """Remove a note with all its edges and its claims; returns its former neighbours (and
-    its claims' papers and runs, which may be orphans now)."""
+    its claims' papers and runs, which may be orphans now). The page of an inquiry or a paper
+    leaves that item's node in place, without the page's edges and attributes."""
+    node = node_of_note(graph, note_id)
+    if note_id in graph._pages:
+        del graph._pages[note_id]
+        neighbours = _drop_out_edges(graph, node)
+        attrs = graph._node[node]
+        for key in _PAGE_ATTRS + (("key",) if attrs["kind"] == "inquiry" else ()):
+            attrs.pop(key, None)
+        return neighbours | {node}
     claimed: set[str] = set()
     for target, keydict in list(graph._succ[node].items()):
         if "claims" in keydict and graph._node[target].get("kind") == "claim":

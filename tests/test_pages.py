@@ -1,0 +1,81 @@
+"""Pages copied from the site that are an inquiry's or a paper's own page are indexed as that
+inquiry or paper: one node with the inquiry or paper the other notes list."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from notesgraph.graph import build_graph, note_of_node, refresh_graph
+from notesgraph.indexer import index_folder
+from notesgraph.store import Store
+
+PAGES = Path(__file__).resolve().parent / "data" / "page_layouts"
+INQUIRY = "Why do strong models follow formatting instructions less reliably than weaker ones?"
+PAPER = "Synthetic Preference Data from Self-Critique at Scale"
+LISTING = f"""Do larger models obey output formats worse?
+A note that lists the inquiry and the paper that have pages of their own.
+Larger models break requested formats more often, by the sources below.
+Inquiring lines that use this note as a source 1
+- {INQUIRY}
+Related papers in this collection 1
+- {PAPER}
+"""
+
+
+def _nodes(graph, kind: str, label: str) -> list[str]:
+    return [n for n, a in graph.nodes(data=True) if a.get("kind") == kind and a.get("label") == label]
+
+
+def _same(graph, store: Store) -> None:
+    full = build_graph(store)
+    assert dict(graph.nodes(data=True)) == dict(full.nodes(data=True))
+    assert sorted(graph.edges(keys=True)) == sorted(full.edges(keys=True))
+
+
+def test_an_inquiry_page_and_a_paper_page_are_the_items_they_describe(tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "listing.txt").write_text(LISTING, encoding="utf-8")
+    for name in ("inquiry.txt", "paper.txt"):
+        shutil.copy(PAGES / name, folder / name)
+    with Store(tmp_path / "db.sqlite") as store:
+        index_folder(store, folder)
+        graph = build_graph(store)
+        [inquiry] = _nodes(graph, "inquiry", INQUIRY)  # one node: the listed inquiry is the page
+        [paper] = _nodes(graph, "paper", PAPER)
+        assert graph.nodes[inquiry]["path"] == str(folder / "inquiry.txt")
+        assert note_of_node(graph, inquiry) is not None and note_of_node(graph, paper) is not None
+        assert [n for n, a in graph.nodes(data=True) if a.get("kind") == "note"] == \
+            [n for n, a in graph.nodes(data=True) if a.get("path") == str(folder / "listing.txt")]
+        listing = _nodes(graph, "note", "Do larger models obey output formats worse?")[0]
+        assert graph.has_edge(listing, inquiry, "source_of") and graph.has_edge(listing, paper, "cites")
+        assert store.stats()["inquiries"] >= 1
+
+        # Without the page the inquiry stays (the note still lists it), without its page.
+        (folder / "inquiry.txt").unlink()
+        index_folder(store, folder)
+        refresh_graph(graph, store)
+        [inquiry] = _nodes(graph, "inquiry", INQUIRY)
+        assert "path" not in graph.nodes[inquiry]
+        _same(graph, store)
+        # The page comes back; the paper page stops being one (its metadata line is gone).
+        shutil.copy(PAGES / "inquiry.txt", folder / "inquiry.txt")
+        text = (folder / "paper.txt").read_text(encoding="utf-8")
+        (folder / "paper.txt").write_text("\n".join(l for l in text.split("\n") if "arXiv" not in l),
+                                          encoding="utf-8")
+        index_folder(store, folder)
+        refresh_graph(graph, store)
+        assert graph.nodes[_nodes(graph, "inquiry", INQUIRY)[0]]["path"] == str(folder / "inquiry.txt")
+        _same(graph, store)
+
+
+def test_an_inquiry_page_alone_makes_its_inquiry(tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    shutil.copy(PAGES / "inquiry.txt", folder / "inquiry.txt")
+    with Store(tmp_path / "db.sqlite") as store:
+        index_folder(store, folder)
+        store.prune_orphans()
+        [inquiry] = _nodes(build_graph(store), "inquiry", INQUIRY)
+        assert store.inquiry(int(inquiry.split(":")[1]))["text"] == INQUIRY
