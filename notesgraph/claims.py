@@ -33,9 +33,9 @@ from notesgraph.parsing.sentences import sentence_spans
 from notesgraph.store import Store
 
 __all__ = [
-    "NO_SOURCE", "Claim", "ClaimSource", "Quantity", "RunVerdict", "StoredClaim", "claim_from_row",
+    "NO_SOURCE", "Claim", "ClaimNotFound", "ClaimSource", "Quantity", "RunVerdict", "StoredClaim", "claim_from_row",
     "claim_key", "claims_in_paragraph", "comparison_markers", "describe_quantity", "describe_source",
-    "evidence_status", "extract_claims", "is_claim", "link_source", "quantities", "stored_claims",
+    "evidence_status", "extract_claims", "is_claim", "link_source", "quantities", "stored_claim", "stored_claims",
 ]
 
 EvidenceStatus = Literal["untested", "consistent", "inconsistent", "inconclusive", "stale"]
@@ -408,6 +408,20 @@ def stored_claims(store: Store, note_ids: Iterable[int] | None = None) -> list[S
                                  row["source_note_id"], evidence_status(verdicts, row["note_hash"]),
                                  tuple(dict.fromkeys(experiment for experiment, *_ in tested))))
     return found
+
+
+class ClaimNotFound(LookupError):
+    """No stored claim has this id (gone, or re-indexing its note gave its claims new ids)."""
+
+
+def stored_claim(store: Store, claim_id: int) -> StoredClaim:
+    """The stored claim with this id, as `stored_claims` gives it: the one way to find a claim by
+    id (the CLI's and the app's runs, the app's claim panel). Raises ClaimNotFound. Three queries."""
+    note_id = store.claim_note_id(claim_id)
+    found = [c for c in stored_claims(store, [note_id]) if c.id == claim_id] if note_id is not None else []
+    if not found:
+        raise ClaimNotFound(f"there is no claim:{claim_id}")
+    return found[0]
 
 
 _UNIT_SUFFIX = {"percent": "%", "multiplier": "x", "points": " points", "p_value": ""}

@@ -32,7 +32,8 @@ from notesgraph.graph import (
     node_sort_key,
     ranking,
 )
-from notesgraph.graph_queries import Neighbourhood
+from notesgraph.graph_queries import DEFAULT_MAX_NODES as AROUND_MAX_NODES
+from notesgraph.graph_queries import Neighbourhood, neighbourhood
 from notesgraph.kinds import describe_edge, edge_style, elide, kind_style
 from notesgraph.layout import Placed, radial_layout
 
@@ -40,6 +41,8 @@ FORMATS: dict[str, str] = {"html": "html", "gexf": "gexf", "graphml": "graphml",
 """format -> file extension"""
 DEFAULT_MAX_NODES = 10_000
 DEFAULT_MAX_EDGES = 30_000
+"""An html page's caps when none is given (what a browser still draws smoothly); the other
+formats export everything."""
 LABEL_CHARS = 36
 KIND_PRIORITY: tuple[str, ...] = ("note", "concept", "paper", "inquiry", "claim", "run")
 """Which nodes a capped full-graph export keeps first (then by degree)."""
@@ -119,6 +122,23 @@ def select_all(graph: nx.MultiDiGraph, max_nodes: int | None = None, max_edges: 
     depths, parents = _bfs_depths(graph, nodes, edges)
     return Selection(nodes, edges, depths, parents, left_out, True, dropped,
                      title=graph.graph.get("name") or "notesgraph")
+
+
+def select_export(graph: nx.MultiDiGraph, fmt: str, around: str | None = None, depth: int = 2,
+                  edge_kinds: Iterable[str] | None = None, max_nodes: int | None = None,
+                  max_edges: int | None = None) -> Selection:
+    """What `notesgraph export` writes in format `fmt`: the neighbourhood of item `around` within
+    `depth` steps (at most `max_nodes` nodes, default 200), else the whole graph. A cap left at
+    None is DEFAULT_MAX_NODES / DEFAULT_MAX_EDGES for html and no cap for the other formats."""
+    html_page = fmt == "html"
+    if max_edges is None and html_page:
+        max_edges = DEFAULT_MAX_EDGES
+    if around:
+        hood = neighbourhood(graph, around, depth, edge_kinds=edge_kinds, max_nodes=max_nodes or AROUND_MAX_NODES)
+        return select_around(graph, hood, max_edges)
+    if max_nodes is None and html_page:
+        max_nodes = DEFAULT_MAX_NODES
+    return select_all(graph, max_nodes, max_edges, edge_kinds)
 
 
 def _strongest_edges(graph: nx.MultiDiGraph, nodes: Sequence[str], edge_kinds: Iterable[str] | None,

@@ -1,11 +1,11 @@
 """Find a note or an inquiry by what a user types: exact title, a prefix, a fragment, or a
-near miss."""
+near miss; or any item by its id ("paper:3")."""
 
 from __future__ import annotations
 
 import difflib
 
-from notesgraph.model import normalise_title
+from notesgraph.model import item_id, normalise_title, split_item_id
 from notesgraph.store import Store
 
 
@@ -41,6 +41,29 @@ def find_inquiry_id(store: Store, query: str) -> int:
     AmbiguousTitle or NoteNotFound (with suggestions). O(inquiries)."""
     return _find(query, [(q["id"], normalise_title(q["text"]), q["text"]) for q in store.inquiry_list()],
                  "inquiry", "inquiries")
+
+
+def typed_item_id(text: str) -> str | None:
+    """`text` as an item id when it is typed as one ("paper:3", "concept:some title"; numbered
+    kinds need a number), else None."""
+    try:
+        kind, ident = split_item_id(text)
+    except ValueError:
+        return None
+    return item_id(kind, ident) if kind == "concept" or ident.isdigit() else None
+
+
+def find_item(store: Store, text: str) -> str:
+    """The item id `text` types, else the note it names (by `find_note_id`'s rules)."""
+    return typed_item_id(text) or item_id("note", find_note_id(store, text))
+
+
+def find_inquiry_item(store: Store, text: str) -> str:
+    """The inquiry id `text` types ("inquiry:7"), else the inquiry it names (by
+    `find_inquiry_id`'s rules)."""
+    typed = typed_item_id(text)
+    return typed if typed is not None and typed.startswith("inquiry:") else item_id(
+        "inquiry", find_inquiry_id(store, text))
 
 
 def _find(query: str, items: list[tuple[int, str, str]], noun: str, nouns: str) -> int:

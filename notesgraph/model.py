@@ -11,7 +11,7 @@ import re
 import unicodedata
 from functools import lru_cache
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 NoteFormat = Literal["export", "markdown"]
 ItemKind = Literal["note", "concept", "inquiry", "paper", "claim", "run"]
@@ -240,3 +240,64 @@ class Claim:
     quantities: tuple[Quantity, ...]
     markers: tuple[str, ...]
     source: ClaimSource = NO_SOURCE
+
+
+# -- experiment runs ----------------------------------------------------------------------------
+# Written and read by notesgraph.experiments.runner, the one owner of runs: the CLI and the app
+# get these from its functions (start_run, run_details, list_runs, watch_runs ...), never rows.
+
+RunStatus = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One experiment run as the store holds it (its fields in the order of the runs table).
+
+    ``progress_done``/``progress_total`` count thousandths of conditions; ``pid`` is the worker
+    process while one has the run; ``folder`` holds its artefacts (results.csv, run.json, plots).
+    """
+
+    id: int
+    experiment: str
+    version: str
+    parameters: dict[str, Any]
+    seeds: tuple[int, ...]
+    quick: bool
+    status: RunStatus
+    pid: int | None
+    cancel_requested: bool
+    progress_done: int
+    progress_total: int
+    progress_message: str
+    environment: dict[str, Any]
+    folder: str
+    error: str
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+
+
+@dataclass(frozen=True)
+class RunDetails:
+    """What a run's page (the app) and `notesgraph runs show` show: the run and what it wrote."""
+
+    run: Run
+    finished_conditions: tuple[str, ...] = ()
+    """conditions whose results are stored, in run order (what a resume skips)"""
+    results: tuple[tuple[str, str, float, float, float, int], ...] = ()
+    """(condition, metric, value, ci_low, ci_high, n), in the order written"""
+    verdicts: tuple[tuple[str, str, str, str, bool], ...] = ()
+    """(claim test, condition, verdict, reason, primary)"""
+    claims: tuple[tuple[str, str, str], ...] = ()
+    """(claim key, claim test, note hash) of the stored claims it tests"""
+    log: tuple[tuple[str, str], ...] = ()
+    """(time, message), oldest first"""
+    plot: str | None = None
+    """results.png in its folder, when the experiment drew one"""
+    report: str | None = None
+    """the text of report.md in its folder, when the experiment wrote one"""
+
+    @property
+    def primary_verdicts(self) -> list[str]:
+        """The verdicts that decide the claims' statuses."""
+        return [verdict for _, _, verdict, _, primary in self.verdicts if primary]

@@ -19,7 +19,7 @@ from urllib.parse import quote, unquote
 from markdown_it import MarkdownIt
 
 from notesgraph.kinds import elide, kind_style
-from notesgraph.model import ItemKind, item_id
+from notesgraph.model import ItemKind, RunDetails, item_id
 
 _WIKI = re.compile(r"!?\[\[([^\[\]\n|#]*)(#[^\[\]\n|]*)?(?:\|([^\[\]\n]*))?\]\]")
 _LIST_LINE = re.compile(r"^\s*(?:[-*+•]|(\d+)[.)])\s+(.*)$")
@@ -236,7 +236,7 @@ def similar_html(matches: Iterable[Any], exclude_linked: bool) -> str:
     return _section(heading, rows) or f"<h3>{heading}</h3><p><small>Nothing similar enough.</small></p>"
 
 
-def claim_html(stored: Any, experiments: Iterable[Any] = (), runs: Iterable[dict[str, Any]] = ()) -> str:
+def claim_html(stored: Any, experiments: Iterable[Any] = (), runs: Iterable[RunDetails] = ()) -> str:
     """The claim panel: the sentence, its structured values, its source, its evidence status,
     the experiments that test it (links that launch a run) and its past runs with results."""
     from notesgraph.claims import describe_quantity, describe_source
@@ -277,40 +277,38 @@ def stale_similarity_html(refreshing: bool) -> str:
             "embedded)</i></small></p>")
 
 
-def run_html(run: dict[str, Any], claims: Iterable[Any] = ()) -> str:
+def run_html(details: RunDetails, claims: Iterable[Any] = ()) -> str:
     """A run's own page: what it ran, on which claims, and its results."""
     tested = _section("Claims it tests", (
         _link(item_href("claim", c.id), c.claim.text, "claim") + f" <small>· {html.escape(c.status)}</small>"
         for c in claims))
-    environment = run.get("environment") or {}
-    facts = (f"<p><small>parameters {html.escape(str(run.get('parameters')))} · seeds "
-             f"{html.escape(str(run.get('seeds')))} · code {html.escape(str(environment.get('code', '')))}"
+    run = details.run
+    facts = (f"<p><small>parameters {html.escape(str(run.parameters))} · seeds "
+             f"{html.escape(str(list(run.seeds)))} · code {html.escape(str(run.environment.get('code', '')))}"
              f"</small></p>")
-    return _run_html(run) + facts + tested
+    return _run_html(details) + facts + tested
 
 
-def _run_html(run: dict[str, Any]) -> str:
+def _run_html(details: RunDetails) -> str:
     """One run: status and progress, primary verdicts, the result table and its plot."""
-    status = run["status"]
-    head = (f"<h3>Run {run['id']} · {html.escape(run['experiment'])}{' (quick)' if run.get('quick') else ''}"
-            f" · {html.escape(status)}</h3>")
-    if status in ("queued", "running"):
-        head += (f"<p><small>{run.get('progress_done', 0)}/{run.get('progress_total', 0)} "
-                 f"{html.escape(run.get('progress_message', ''))} · "
-                 + _link(f"cancel:{run['id']}", "Cancel") + "</small></p>")
-    if run.get("error"):
-        head += f"<p><small>{html.escape(run['error'])}</small></p>"
+    run = details.run
+    head = (f"<h3>Run {run.id} · {html.escape(run.experiment)}{' (quick)' if run.quick else ''}"
+            f" · {html.escape(run.status)}</h3>")
+    if run.status in ("queued", "running"):
+        head += (f"<p><small>{run.progress_done}/{run.progress_total} {html.escape(run.progress_message)} · "
+                 + _link(f"cancel:{run.id}", "Cancel") + "</small></p>")
+    if run.error:
+        head += f"<p><small>{html.escape(run.error)}</small></p>"
     verdicts = "".join(f"<li><b>{html.escape(v)}</b> ({html.escape(condition)}): {html.escape(reason)}</li>"
-                       for _, condition, v, reason, primary in run.get("verdicts", ()) if primary)
+                       for _, condition, v, reason, primary in details.verdicts if primary)
     rows = "".join(
         f"<tr><td>{html.escape(condition)}</td><td>{html.escape(metric)}</td><td>{value:.1f}</td>"
         f"<td>[{low:.1f}, {high:.1f}]</td><td>{n}</td></tr>"
-        for condition, metric, value, low, high, n in run.get("results", ()))
+        for condition, metric, value, low, high, n in details.results)
     table = ("<table cellspacing=4><tr><th>condition</th><th>metric</th><th>value</th><th>95% CI</th>"
              f"<th>n</th></tr>{rows}</table>") if rows else ""
-    plot = run.get("plot")
-    image = f'<p><img src="{html.escape(Path(plot).as_uri())}" width="380"></p>' if plot else ""
-    report = _markdown_tables().render(run["report"]) if run.get("report") else ""
+    image = f'<p><img src="{html.escape(Path(details.plot).as_uri())}" width="380"></p>' if details.plot else ""
+    report = _markdown_tables().render(details.report) if details.report else ""
     return head + (f"<ul>{verdicts}</ul>" if verdicts else "") + image + report + table
 
 

@@ -13,7 +13,7 @@ from conftest import REPO
 CORE = ["notesgraph", "notesgraph.model", "notesgraph.parsing", "notesgraph.store",
         "notesgraph.indexer", "notesgraph.lookup", "notesgraph.config", "notesgraph.cli",
         "notesgraph.passages", "notesgraph.embeddings", "notesgraph.vectorindex", "notesgraph.similarity",
-        "notesgraph.cli_runs", "notesgraph.cli_output", "notesgraph.experiments", "notesgraph.experiments.spec",
+        "notesgraph.cli.runs", "notesgraph.cli.output", "notesgraph.experiments", "notesgraph.experiments.spec",
         "notesgraph.experiments.registry", "notesgraph.experiments.verdicts", "notesgraph.experiments.runner"]
 
 PROBE = """

@@ -11,7 +11,8 @@ from types import ModuleType
 
 from notesgraph.experiments.spec import ClaimTest, ExperimentError, ExperimentSpec, Parameter, nearest
 
-__all__ = ["INSTRUCTION_TUNING", "PROMPT_SENSITIVITY", "RANDOM_BASELINE", "SPECS", "experiment", "experiments", "experiments_for_claim", "implementation"]
+__all__ = ["INSTRUCTION_TUNING", "PROMPT_SENSITIVITY", "RANDOM_BASELINE", "SPECS", "default_experiment", "experiment",
+           "experiments", "experiments_for_claim", "implementation", "specs_for_claim"]
 
 RANDOM_BASELINE = ExperimentSpec(
     name="random_baseline",
@@ -236,6 +237,21 @@ def experiments_for_claim(text: str) -> list[tuple[ExperimentSpec, ClaimTest]]:
     (shortest estimated run) first, so a one-click quick run starts the fastest check. O(specs)."""
     found = [(spec, test) for spec in experiments() for test in spec.claims if test.matches(text)]
     return sorted(found, key=lambda pair: (pair[0].estimate_seconds, pair[0].name))
+
+
+def specs_for_claim(text: str) -> list[ExperimentSpec]:
+    """The experiments that test a claim with this sentence, each once, cheapest first (what the
+    app's claim panel offers)."""
+    return list({spec.name: spec for spec, _ in experiments_for_claim(text)}.values())
+
+
+def default_experiment(claim_id: int, text: str) -> ExperimentSpec:
+    """The experiment a run for claim `claim_id` (this sentence) uses when none is named: the
+    cheapest that tests it. ExperimentError when none does."""
+    specs = specs_for_claim(text)
+    if not specs:
+        raise ExperimentError(f"no experiment tests claim:{claim_id} yet (see `notesgraph experiments`)")
+    return specs[0]
 
 
 def implementation(spec: ExperimentSpec) -> ModuleType:

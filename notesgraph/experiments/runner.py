@@ -1,5 +1,9 @@
 """Runs: create one, execute it in its own process, watch, cancel, resume, recover from a crash.
 
+This module owns runs: the CLI and the app call `start_run`, `run_details`, `list_runs`,
+`watch_runs`, `follow_run`, `cancel_run`, `resume_run`, `runs_of_claim` and `claims_of_run`,
+and get frozen `Run` and `RunDetails` objects (notesgraph.model) back, never rows or SQL.
+
 The store is the only channel between the process that asks for a run (CLI, app) and the
 worker process that executes it: the run row carries status, progress, the worker's pid and a
 cancel flag; each finished condition's results are written in one transaction. So the app
@@ -9,7 +13,8 @@ interrupted by `mark_interrupted`, which every entry point calls on start.
 
 Backends: `LocalBackend` starts `python -m notesgraph.experiments.runner DB RUN_ID`. Another
 engine (Ray, a batch queue) only needs `submit(db_path, run_id)` that calls `execute` somewhere
-that can reach the database file; see the README's design section.
+that can reach the database file (a `Backend`, passed to `start_run` and `resume_run`); see the
+README's design section.
 """
 
 from __future__ import annotations
@@ -25,19 +30,23 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Protocol
 
 from notesgraph import __version__
-from notesgraph.experiments.registry import experiment, implementation
+from notesgraph.claims import ClaimNotFound, StoredClaim, stored_claim, stored_claims
+from notesgraph.experiments.registry import default_experiment, experiment, implementation
 from notesgraph.experiments.spec import ClaimTest, ExperimentError, ExperimentSpec, Progress, Result
+from notesgraph.model import Run, RunDetails, RunStatus
 from notesgraph.store import Store
 
-__all__ = ["FINISHED", "LocalBackend", "RunStatus", "cancel_run", "code_version", "create_run", "deterministic_torch", "environment",
-           "execute", "mark_interrupted", "resume_run", "run_folder", "run_results", "wait_for"]
+__all__ = ["FINISHED", "Backend", "LocalBackend", "RunNotFound", "RunStatus", "cancel_run", "claims_of_run",
+           "code_version", "create_run", "deterministic_torch", "environment", "execute", "follow_run", "list_runs",
+           "mark_interrupted", "resume_run", "run_details", "run_folder", "run_results", "runs_of_claim", "start_run",
+           "wait_for", "watch_runs"]
 
-RunStatus = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
 FINISHED = frozenset({"done", "failed", "cancelled", "interrupted"})
 RESUMABLE = frozenset({"failed", "cancelled", "interrupted"})
 THREADS = 1
@@ -51,6 +60,16 @@ class RunCancelled(Exception):
     """Raised in a worker when its run was cancelled (a flag in the store, or SIGTERM)."""
 
 
+class RunNotFound(ExperimentError, LookupError):
+    """No run has this id."""
+
+
+class Backend(Protocol):
+    """Where runs execute: `submit` starts a worker that calls `execute(db_path, run_id)`."""
+
+    def submit(self, db_path: Path | str, run_id: int) -> Any: ...
+
+
 def run_folder(db_path: Path | str, run_id: int) -> Path:
     """A run's artefacts folder, beside the database: <db stem>-runs/<id>/."""
     db = Path(db_path)
@@ -59,18 +78,21 @@ def run_folder(db_path: Path | str, run_id: int) -> Path:
 
 # -- asking for runs ----------------------------------------------------------------------------
 
+def _claim(store: Store, claim_id: int) -> StoredClaim:
+    try:
+        return stored_claim(store, claim_id)
+    except ClaimNotFound as error:
+        raise ExperimentError(f"{error} (see `notesgraph claims`)") from None
+
+
 def _claims_tested(store: Store, spec: ExperimentSpec, claim_id: int | None) -> list[tuple[str, str, str]]:
     """(claim key, claim test, note hash) of the stored claims `spec` tests: only `claim_id` when
-    given (ExperimentError when the spec does not test it), else every matching claim."""
-    note_ids = None
-    if claim_id is not None:
-        note_id = store.claim_note_id(claim_id)
-        if note_id is None:
-            raise ExperimentError(f"there is no claim:{claim_id} (see `notesgraph claims`)")
-        note_ids = [note_id]
+    given (ExperimentError when there is no such claim or the spec does not test it), else every
+    matching claim."""
+    claim = None if claim_id is None else _claim(store, claim_id)
     found = []
-    for row in store.claim_rows(note_ids):
-        if claim_id is not None and row["id"] != claim_id:
+    for row in store.claim_rows(None if claim is None else [claim.note_id]):
+        if claim is not None and row["id"] != claim.id:
             continue
         tests: list[ClaimTest] = [test for test in spec.claims if test.matches(row["text"])]
         if claim_id is not None and not tests:
@@ -96,7 +118,7 @@ def create_run(store: Store, name: str, parameters: Mapping[str, Any] | None = N
 def _row(store: Store, run_id: int) -> dict[str, Any]:
     row = store.run_row(run_id)
     if row is None:
-        raise ExperimentError(f"there is no run {run_id} (see `notesgraph runs`)")
+        raise RunNotFound(f"there is no run {run_id} (see `notesgraph runs`)")
     return row
 
 
@@ -133,10 +155,11 @@ def mark_interrupted(store: Store) -> list[int]:
     return found
 
 
-def cancel_run(store: Store, run_id: int) -> str:
+def cancel_run(store: Store, run_id: int, wait: float | None = None) -> str:
     """Ask a run to stop: its worker sees the request within ~0.2 s (and gets SIGTERM), keeps the
     conditions it finished and ends as cancelled. A run with no live worker is cancelled at once.
-    Returns the status now."""
+    Returns the status now, or with `wait`, once the run finished (TimeoutError after `wait` s)."""
+    mark_interrupted(store)
     row = _row(store, run_id)
     if row["status"] in FINISHED:
         return row["status"]
@@ -144,15 +167,16 @@ def cancel_run(store: Store, run_id: int) -> str:
     if _worker_alive(row["pid"]):
         if row["status"] == "running":
             os.kill(row["pid"], signal.SIGTERM)
-        return row["status"]
+        return row["status"] if wait is None else wait_for(store, run_id, timeout=wait)["status"]
     store.finish_run(run_id, "cancelled")
     store.add_run_log(run_id, "cancelled before a worker ran it")
     return "cancelled"
 
 
-def resume_run(store: Store, run_id: int) -> None:
-    """Queue a failed, cancelled or interrupted run again; its worker skips finished conditions.
-    Raises ExperimentError for a run that is queued, running or done."""
+def resume_run(store: Store, run_id: int, backend: Backend | None = None) -> Run:
+    """Queue a failed, cancelled or interrupted run again, and start it on `backend` when given;
+    its worker skips finished conditions. Raises ExperimentError for a run that is queued,
+    running or done (RunNotFound for no run)."""
     mark_interrupted(store)
     row = _row(store, run_id)
     if row["status"] not in RESUMABLE:
@@ -160,6 +184,9 @@ def resume_run(store: Store, run_id: int) -> None:
     store.update_run(run_id, status="queued", cancel_requested=0, pid=None, error="", finished_at=None)
     done = store.finished_conditions(run_id)
     store.add_run_log(run_id, f"resumed; {len(done)} finished condition(s) kept: {', '.join(done) or 'none'}")
+    if backend is not None:
+        backend.submit(store.path, run_id)
+    return _as_run(_row(store, run_id))
 
 
 def run_results(store: Store, run_id: int) -> list[Result]:
@@ -202,6 +229,83 @@ class LocalBackend:
             return subprocess.Popen(
                 [sys.executable, "-m", _WORKER_MODULE, str(db_path), str(run_id), "--parallel", str(self.parallel)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+
+
+# -- what the CLI and the app call ---------------------------------------------------------------
+
+_RUN_FIELDS = tuple(field.name for field in fields(Run))
+
+
+def _as_run(row: dict[str, Any]) -> Run:
+    return Run(**{**{name: row[name] for name in _RUN_FIELDS}, "seeds": tuple(row["seeds"])})
+
+
+def start_run(store: Store, name: str | None, claim_id: int | None = None, parameters: Mapping[str, Any] | None = None,
+              seeds: Sequence[int] | None = None, quick: bool = False, backend: Backend | None = None) -> Run:
+    """Queue a run of experiment `name` (None: the cheapest that tests claim `claim_id`, as the
+    registry picks it), linked to claim `claim_id` when given, and start it on `backend` (default:
+    a LocalBackend, one run after another). Raises ExperimentError for an unknown experiment,
+    parameter or claim, or a claim no experiment tests."""
+    mark_interrupted(store)
+    if name is None:
+        if claim_id is None:
+            raise ExperimentError("name an experiment or a claim to run")
+        name = default_experiment(claim_id, _claim(store, claim_id).claim.text).name
+    run_id = create_run(store, name, parameters, seeds, quick, claim_id)
+    (backend or LocalBackend()).submit(store.path, run_id)
+    return _as_run(_row(store, run_id))
+
+
+def _details(store: Store, run: Run) -> RunDetails:
+    folder = Path(run.folder) if run.folder else None
+    plot, report = (folder / "results.png", folder / "report.md") if folder else (None, None)
+    return RunDetails(run, tuple(store.finished_conditions(run.id)), tuple(store.run_results(run.id)),
+                      tuple(store.run_verdicts(run.id)), tuple(store.run_claims(run.id)), tuple(store.run_log(run.id)),
+                      plot=str(plot) if plot is not None and plot.exists() else None,
+                      report=report.read_text(encoding="utf-8") if report is not None and report.exists() else None)
+
+
+def run_details(store: Store, run_id: int) -> RunDetails:
+    """A run with everything it wrote (results, verdicts, claims, log, plot, report): what its
+    page shows. Raises RunNotFound (an ExperimentError and a LookupError). Six queries."""
+    mark_interrupted(store)
+    return _details(store, _as_run(_row(store, run_id)))
+
+
+def list_runs(store: Store, limit: int = -1) -> list[Run]:
+    """Runs, newest first (the `limit` newest when not -1); dead workers' runs are marked
+    interrupted first. One query, plus one per unfinished run."""
+    mark_interrupted(store)
+    return [_as_run(row) for row in store.run_rows(limit=limit)]
+
+
+def watch_runs(store: Store, run_ids: Iterable[int]) -> dict[int, Run]:
+    """run id -> the run as it is now, for a watcher that polls (the app's timer); a run whose
+    worker died is marked interrupted, a run no longer stored is left out. Does not block."""
+    mark_interrupted(store)
+    return {row["id"]: _as_run(row) for row in store.run_rows(run_ids=list(run_ids))}
+
+
+def follow_run(store: Store, run_id: int, on_progress: Callable[[Run], None] | None = None,
+               timeout: float | None = None) -> Run:
+    """Wait until the run finishes (a dead worker: interrupted) and return it, calling
+    `on_progress(run)` every 0.1 s meanwhile. Raises TimeoutError after `timeout` seconds; a
+    KeyboardInterrupt is the caller's (`cancel_run` stops the run, finished conditions kept)."""
+    show = None if on_progress is None else (lambda row: on_progress(_as_run(row)))
+    return _as_run(wait_for(store, run_id, timeout=timeout, on_progress=show))
+
+
+def runs_of_claim(store: Store, claim_key: str) -> list[RunDetails]:
+    """The runs that tested the claim with this key (which survives re-indexing), newest first,
+    each with what it wrote: what the claim's panel shows."""
+    rows = store.run_rows(run_ids=store.claim_run_ids(claim_key))
+    return [_details(store, _as_run(row)) for row in rows]
+
+
+def claims_of_run(store: Store, run_id: int) -> list[StoredClaim]:
+    """The stored claims a run tests, with their evidence status; reads only their notes' claims."""
+    tested = store.run_claim_notes(run_id)
+    return [claim for claim in stored_claims(store, set(tested.values())) if claim.claim.key in tested]
 
 
 # -- the worker ---------------------------------------------------------------------------------

@@ -488,49 +488,25 @@ class MainWindow(RunsMixin, QMainWindow):
                 page = self._run_page(int(ident))
             else:
                 return
-        except KeyError:
+        except LookupError:  # KeyError, or a claim or run gone
             self.statusBar().showMessage(f"{item} no longer exists (re-index with F5)", 5000)
             return
         self.reader.show_page(item, page)
 
-    def _claim(self, claim_id: int) -> Any:
-        from notesgraph.claims import stored_claims
-
-        note_id = self.store.claim_note_id(claim_id)
-        found = [c for c in stored_claims(self.store, [note_id])] if note_id is not None else []
-        for claim in found:
-            if claim.id == claim_id:
-                return claim
-        raise KeyError(claim_id)
-
     def _claim_page(self, claim_id: int) -> str:
         """The claim panel with the experiments that test it and its runs (newest first)."""
-        from notesgraph.experiments.registry import experiments_for_claim
+        from notesgraph.claims import stored_claim
+        from notesgraph.experiments.registry import specs_for_claim
+        from notesgraph.experiments.runner import runs_of_claim
 
-        stored = self._claim(claim_id)
-        specs = list({spec.name: spec for spec, _ in experiments_for_claim(stored.claim.text)}.values())
-        runs = [self._run_details(run_id) for run_id in self.store.claim_run_ids(stored.claim.key)]
-        return reader_html.claim_html(stored, specs, runs)
-
-    def _run_details(self, run_id: int) -> dict[str, Any]:
-        row = self.store.run_row(run_id)
-        if row is None:
-            raise KeyError(run_id)
-        row["results"] = self.store.run_results(run_id)
-        row["verdicts"] = self.store.run_verdicts(run_id)
-        plot = Path(row["folder"]) / "results.png" if row.get("folder") else None
-        row["plot"] = str(plot) if plot is not None and plot.exists() else None
-        report = Path(row["folder"]) / "report.md" if row.get("folder") else None
-        row["report"] = report.read_text(encoding="utf-8") if report is not None and report.exists() else None
-        return row
+        stored = stored_claim(self.store, claim_id)
+        return reader_html.claim_html(stored, specs_for_claim(stored.claim.text),
+                                      runs_of_claim(self.store, stored.claim.key))
 
     def _run_page(self, run_id: int) -> str:
-        from notesgraph.claims import stored_claims
+        from notesgraph.experiments.runner import claims_of_run, run_details
 
-        row = self._run_details(run_id)
-        tested = self.store.run_claim_notes(run_id)  # only the notes concerned, not every claim
-        claims = [c for c in stored_claims(self.store, set(tested.values())) if c.claim.key in tested]
-        return reader_html.run_html(row, claims)
+        return reader_html.run_html(run_details(self.store, run_id), claims_of_run(self.store, run_id))
 
     def reopen(self) -> None:
         if self.reader.current_item:

@@ -148,13 +148,14 @@ class Navigator(QWidget):
     def refresh_claims_and_runs(self) -> None:
         """Claims with their evidence badge, and runs with their status (newest first)."""
         from notesgraph.claims import stored_claims
+        from notesgraph.experiments.runner import list_runs
 
         badge = {"untested": "○", "consistent": "✔", "inconsistent": "✘", "inconclusive": "?", "stale": "⟳"}
         self.lists["claim"].fill([(c.item, "claim", f"{badge.get(c.status, '·')} {c.status} · {c.claim.text}", 0)
                                   for c in stored_claims(self.store)])
-        self.lists["run"].fill([(item_id("run", r["id"]), "run",
-                                 f"#{r['id']} {r['experiment']}{' (quick)' if r['quick'] else ''} · {r['status']}", 0)
-                                for r in self.store.run_rows(limit=500)])
+        self.lists["run"].fill([(item_id("run", r.id), "run",
+                                 f"#{r.id} {r.experiment}{' (quick)' if r.quick else ''} · {r.status}", 0)
+                                for r in list_runs(self.store, limit=500)])
         for index, (kind, widget) in enumerate(self.lists.items()):
             self.tabs.setTabText(index, f"{kind_style(kind).plural} ({widget.count():,})")
 

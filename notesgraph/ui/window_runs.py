@@ -3,7 +3,7 @@ replication…" dialog), watch its progress, cancel it, and keep its graph node 
 
 A mixin of MainWindow, kept apart so the window module stays about layout and walking. It
 uses the window's store, db_path, graph, navigator, reader, status bar, run_progress and
-_run_timer; runs are started with the same core calls as `notesgraph run`.
+_run_timer; every run goes through notesgraph.experiments.runner, as `notesgraph run` does.
 """
 
 from __future__ import annotations
@@ -33,15 +33,14 @@ class RunsMixin:
     def start_run(self, name: str, quick: bool, claim_id: int, parameters: dict[str, Any] | None = None,
                   seeds: list[int] | None = None) -> int | None:
         """Start a replication run for a claim in its own process and watch it: the same core
-        calls as `notesgraph run` (create_run, then LocalBackend.submit)."""
+        call as `notesgraph run` (runner.start_run)."""
         from notesgraph.experiments import runner
 
         try:
-            run_id = runner.create_run(self.store, name, parameters, seeds, quick=quick, claim_id=claim_id)
+            run_id = runner.start_run(self.store, name, claim_id, parameters, seeds, quick).id
         except Exception as error:  # noqa: BLE001 - an experiment error is the user's to read
             QMessageBox.warning(self, "notesgraph", f"Could not start the run:\n{error}")
             return None
-        runner.LocalBackend().submit(self.db_path, run_id)
         self.watched_runs[run_id] = f"claim:{claim_id}"
         self.navigator.refresh_claims_and_runs()
         self._refresh_run_nodes()
@@ -52,16 +51,17 @@ class RunsMixin:
 
     def open_run_dialog(self, target: str) -> None:
         """"Run replication…" ("experiment:claim id"): the dialog; Start launches the run."""
-        from notesgraph.experiments.registry import experiments_for_claim
+        from notesgraph.claims import stored_claim
+        from notesgraph.experiments.registry import specs_for_claim
         from notesgraph.ui.run_dialog import RunDialog
 
         name, _, claim = target.rpartition(":")
         try:
-            stored = self._claim(int(claim))
-        except (KeyError, ValueError):
+            stored = stored_claim(self.store, int(claim))
+        except (LookupError, ValueError):
             self.statusBar().showMessage(f"claim:{claim} no longer exists (re-index with F5)", 5000)
             return
-        specs = list({spec.name: spec for spec, _ in experiments_for_claim(stored.claim.text)}.values())
+        specs = specs_for_claim(stored.claim.text)
         if not specs:
             self.statusBar().showMessage("No experiment tests this claim yet", 5000)
             return
@@ -91,20 +91,23 @@ class RunsMixin:
 
     def _poll_runs(self) -> None:
         """Progress of watched runs in the status bar; a finished run refreshes its claim panel."""
+        from notesgraph.experiments import runner
+
+        runs = runner.watch_runs(self.store, list(self.watched_runs))
         for run_id, item in list(self.watched_runs.items()):
-            row = self.store.run_row(run_id)
-            if row is None:
+            run = runs.get(run_id)
+            if run is None:
                 del self.watched_runs[run_id]
                 continue
-            self.run_progress.setRange(0, max(row["progress_total"], 1))
-            self.run_progress.setValue(row["progress_done"])
+            self.run_progress.setRange(0, max(run.progress_total, 1))
+            self.run_progress.setValue(run.progress_done)
             self.run_progress.show()
-            if self._run_status.get(run_id) != row["status"]:  # the run node's label changes
-                self._run_status[run_id] = row["status"]
+            if self._run_status.get(run_id) != run.status:  # the run node's label changes
+                self._run_status[run_id] = run.status
                 self._refresh_run_nodes()
-            if row["status"] not in ("queued", "running"):
+            if run.status not in ("queued", "running"):
                 del self.watched_runs[run_id]
-                self.statusBar().showMessage(f"Run {run_id} {row['status']}", 10000)
+                self.statusBar().showMessage(f"Run {run_id} {run.status}", 10000)
                 self.navigator.refresh_claims_and_runs()
             if self.reader.current_item in (item, f"run:{run_id}"):
                 self.reopen()

@@ -1,5 +1,6 @@
-"""What every command module shares: exit codes, JSON output, the progress bar, and turning
-the errors a user can cause into one line on stderr and an exit code."""
+"""What every command module shares: exit codes, the command type, JSON output, the progress
+bar, short text helpers, and turning the errors a user can cause into one line on stderr and an
+exit code."""
 
 from __future__ import annotations
 
@@ -9,12 +10,17 @@ import importlib
 import json
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TextIO
 
 EXIT_OK, EXIT_SKIPPED, EXIT_FAILED = 0, 1, 2
 
 Command = Callable[[argparse.Namespace, Any], int]
+"""A command: (parsed arguments, the open store or None) -> exit code."""
+Arguments = Callable[[argparse.ArgumentParser], None]
+"""Adds a command's arguments to its parser."""
+CommandTable = dict[str, tuple[str, Command, Arguments]]
+"""name -> (help, command, argument adder): what each topic module offers notesgraph.cli."""
 
 
 class Step(Protocol):
@@ -51,6 +57,19 @@ class ProgressBar:
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
     sys.stdout.write("\n")
+
+
+def print_section(heading: str, items: Sequence[str]) -> None:
+    """A numbered list under a heading with its count; nothing when there are no items."""
+    if not items:
+        return
+    print(f"\n{heading} ({len(items)})")
+    for i, item in enumerate(items, 1):
+        print(f"  {i:>3}. {item}")
+
+
+def no_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
 
 
 def user_errors(exit_codes: Mapping[str, int]) -> Callable[[Command], Command]:
