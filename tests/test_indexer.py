@@ -204,11 +204,14 @@ def test_should_stop_ends_the_run_between_files_and_keeps_what_was_done(store: S
     seen: list[int] = []
     report = index_folder(store, corpus, progress=lambda step: seen.append(step.done),
                           should_stop=lambda: len(seen) >= 7)
-    assert report.stopped and (report.done, report.left) == (7, 33)
-    assert report.added == 7 and store.stats()["notes"] == 7  # each file committed on its own
+    # Files are committed in batches and reported done once committed: the run stops at the
+    # first file after a commit that brought 7 or more, and keeps every file it reported.
+    done = report.done
+    assert report.stopped and 7 <= done < 40 and seen == list(range(1, done + 1))
+    assert report.left == 40 - done and report.added == done and store.stats()["notes"] == done
     assert store.integrity_check() == "ok"
     again = index_folder(store, corpus, should_stop=lambda: False)
-    assert not again.stopped and (again.unchanged, again.added, again.left) == (7, 33, 0)
+    assert not again.stopped and (again.unchanged, again.added, again.left) == (done, 40 - done, 0)
     assert store.stats()["notes"] == 40
 
 
@@ -257,3 +260,22 @@ def test_what_is_not_a_note_is_listed_with_its_reason(store: Store, folder: Path
     assert "data" in reasons["data.csv"]
     assert "cannot be read" in reasons["loop-a.md"] and "cannot be read" in reasons["loop-b.md"]
     assert report.added == 3  # the notes beside them still index
+
+
+def test_worker_processes_index_exactly_what_one_process_does(tmp_path: Path, monkeypatch) -> None:
+    import notesgraph.indexer as indexer
+
+    vault = REPO / "tests" / "data" / "vaults" / "obsidian-tasks-group__obsidian-tasks-docs"
+    assert indexer._can_fork() and len(list(vault.rglob("*.md"))) >= indexer._PARALLEL_FROM
+    tables = ("SELECT title, lede, body, path, tags, metadata FROM notes ORDER BY path",
+              "SELECT n.path, r.kind, r.target, r.paragraph, r.start FROM note_references r"
+              " JOIN notes n ON n.id = r.note_id ORDER BY 1, 4, 5, 2, 3",
+              "SELECT n.path, c.key, c.text FROM claims c JOIN notes n ON n.id = c.note_id ORDER BY 1, 2")
+    contents = []
+    for workers in (True, False):
+        monkeypatch.setattr(indexer, "_can_fork", lambda: workers)
+        with Store(tmp_path / f"{workers}.db") as store:
+            report = index_folder(store, vault)
+            assert report.added == 119 and not report.problems
+            contents.append([store.db.execute(sql).fetchall() for sql in tables])
+    assert contents[0] == contents[1]

@@ -5,8 +5,9 @@ title follows Obsidian: front matter `title`, else the first `# Heading`, else t
 An empty file, or one with only front matter, is a note titled by its file name; an
 Excalidraw drawing (`*.excalidraw.md`) is a note whose body is the drawing's text.
 
-One block-level markdown-it parse per note (inline parsing is off: nothing here needs it);
-links and tags come from one linear scan of each block (see obsidian_links).
+Blocks come from a line scanner (parsing.blocks: the CommonMark block rules, ~5x cheaper than
+markdown-it's block pass, which is kept for section lists and for the rare list or quote that
+may nest a code block); links and tags from one linear scan of each block (obsidian_links).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from notesgraph.model import Inquiry, Note, PaperRef, RelatedConcept
+from notesgraph.parsing.blocks import top_level_blocks
 from notesgraph.parsing.errors import NoteParseError
 from notesgraph.parsing.excalidraw import drawing_title, is_drawing, split_drawing
 from notesgraph.parsing.obsidian_links import (
@@ -37,6 +39,7 @@ _WIKI_ONLY = re.compile(r"^!?\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|[^\]]*)?\]\]")
 _MD_LINK = re.compile(r"^\[([^\]]+)\]\([^)]*\)")
 _SEPARATOR = re.compile(r"^\s*(?:—|–|--|-|:)\s*")
 _CODE_BLOCKS = frozenset({"fence", "code_block"})
+_MAY_HOLD_CODE = frozenset({"bullet_list", "ordered_list", "blockquote"})
 _MARKDOWN_HINTS = re.compile(r"^(?:#{1,6}\s+\S|---\s*$)|\[\[[^\]\n]+\]\]", re.M)
 
 
@@ -116,28 +119,31 @@ def _blank_lines(lines: list[str], spans: list[list[int]], start: int, end: int)
     return "\n".join(block).strip("\n")
 
 
+_MAY_NEST_CODE = re.compile(r"```|~~~|\n[ \t>]*\n(?: {4}|\t|[ \t]*>(?: {5}|\t))")
+"""A list or quote that may hold a code block of its own: a fence, or an indented line after a
+blank one. Only those are parsed again to find it (most blocks have neither)."""
+
+
+def _nested_code(source: str) -> list[list[int]]:
+    """[first, stop) line spans (relative to `source`) of code blocks nested in a list or quote."""
+    return [token.map for token in _PARSER.parse(source)
+            if token.level != 0 and token.type in _CODE_BLOCKS and token.map is not None]
+
+
 def _blocks(text: str, offset: int) -> list[_Block]:
-    """The top-level blocks of `text`, from one block-level parse. Costs O(len(text))."""
+    """The top-level blocks of `text` (parsing.blocks' line scanner; markdown-it again only
+    for a list or quote that may nest code). Costs O(len(text))."""
     lines = text.split("\n")
-    tokens = _PARSER.parse(text)
-    found: list[tuple[str, int, int, str, int, list[list[int]]]] = []
-    for i, token in enumerate(tokens):
-        if token.map is None or token.nesting == -1:
-            continue
-        if token.level != 0:
-            if token.type in _CODE_BLOCKS and found:
-                found[-1][5].append(token.map)
-            continue
-        heading, level = "", 0
-        if token.type == "heading_open":
-            heading = tokens[i + 1].content.strip()
-            level = int(token.tag[1])
-        found.append((token.type.removesuffix("_open"), token.map[0], token.map[1], heading, level, []))
     blocks: list[_Block] = []
-    for kind, start, end, heading, level, code in found:
-        source = "\n".join(lines[start:end]).strip("\n")
-        scan = _blank_lines(lines, code, start, end) if code else source
-        blocks.append(_Block(kind, start + 1 + offset, end + offset, source, heading, level, scan))
+    for span in top_level_blocks(text):
+        source = "\n".join(lines[span.start:span.end]).strip("\n")
+        scan = source
+        if span.kind in _MAY_HOLD_CODE and _MAY_NEST_CODE.search(source):
+            raw = "\n".join(lines[span.start:span.end])
+            code = [[span.start + a, span.start + b] for a, b in _nested_code(raw)]
+            scan = _blank_lines(lines, code, span.start, span.end) if code else source
+        blocks.append(_Block(span.kind, span.start + 1 + offset, span.end + offset, source,
+                             span.heading, span.level, scan))
     return blocks
 
 

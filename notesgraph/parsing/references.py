@@ -14,6 +14,7 @@ from notesgraph.parsing.obsidian_links import scan_block
 
 _QUOTED = re.compile(r'"([^"\n]{3,240})"|“([^”\n]{3,240})”')
 _ARXIV = re.compile(r"(?<![\w.])(?:arXiv:\s*)?(\d{2}(?:0[1-9]|1[0-2])\.\d{4,5})(?:v\d+)?(?!\d)")
+_ARXIV_HINT = re.compile(r"\d{4}\.\d{4}")
 _NAME = r"[^\W\d_][\w'’\-]*"
 _AUTHORS = rf"{_NAME}(?:(?:,\s+|,?\s+(?:&|and)\s+){_NAME})*(?:\s+et\s+al\.?)?"
 _YEAR = r"(?:19|20)\d{2}[a-z]?"
@@ -73,6 +74,8 @@ def _quoted_titles(text: str, index: int, papers: Sequence[PaperRef]) -> Iterato
 
 
 def _arxiv_ids(text: str, index: int) -> Iterator[Reference]:
+    if _ARXIV_HINT.search(text) is None:  # one cheap scan; the full pattern tries every position
+        return
     for match in _ARXIV.finditer(text):
         yield Reference("arxiv", match.group(1), index, match.start(1), match.end(1))
 

@@ -34,6 +34,16 @@ def _id_filter(column: str, values: Iterable[Any] | None, keyword: str = "WHERE"
     return f"{keyword} {column} IN ({','.join('?' * len(values)) or 'NULL'})", values
 
 
+class _Script:
+    """Collects a migration's DDL, to run it in one executescript."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def executescript(self, sql: str) -> None:
+        self.parts.append(sql)
+
+
 class StoreConnection:
     """A connection to a notesgraph database, migrated to the current schema."""
 
@@ -92,15 +102,24 @@ class StoreConnection:
                 continue
             # Foreign keys off while migrating: a migration that rebuilds a table (SQLite's way
             # to change a constraint) must not cascade the old table's drop. Checked after.
-            self.db.execute("PRAGMA foreign_keys = OFF")
+            script = _Script()
+            migrate(script)
+            conn = self.db.conn
+            conn.execute("PRAGMA foreign_keys = OFF")
             try:
-                with self.transaction():
-                    migrate(self.db)
-                    if self.db.execute("PRAGMA foreign_key_check").fetchone() is not None:
-                        raise StoreError(f"migration {version} ({name}) left rows pointing nowhere")
-                    self.db.execute("INSERT INTO migrations VALUES (?, ?, ?)", [version, name, _now()])
+                # One executescript for the whole DDL (sqlite-utils would split it statement by
+                # statement in Python: most of the time a new database took to open).
+                conn.executescript("BEGIN IMMEDIATE;\n" + "\n".join(script.parts))
+                if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                    raise StoreError(f"migration {version} ({name}) left rows pointing nowhere")
+                conn.execute("INSERT INTO migrations VALUES (?, ?, ?)", [version, name, _now()])
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
             finally:
-                self.db.execute("PRAGMA foreign_keys = ON")
+                conn.execute("PRAGMA foreign_keys = ON")
 
     def schema_version(self) -> int:
         row = self.db.execute("SELECT max(version) FROM migrations").fetchone()

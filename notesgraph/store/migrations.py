@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import sqlite_utils
+from typing import Protocol
 
 
-def _migration_1(db: sqlite_utils.Database) -> None:
+class Script(Protocol):
+    """Where a migration writes its DDL (StoreConnection runs it in one transaction)."""
+
+    def executescript(self, sql: str) -> object: ...
+
+
+def _migration_1(db: Script) -> None:
     db.executescript(
         """
         CREATE TABLE notes (
@@ -76,7 +82,7 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     )
 
 
-def _migration_2(db: sqlite_utils.Database) -> None:
+def _migration_2(db: Script) -> None:
     db.executescript(
         """
         -- One embedding per passage (a note's title + lede, each body paragraph, an inquiry,
@@ -103,7 +109,7 @@ def _migration_2(db: sqlite_utils.Database) -> None:
     )
 
 
-def _migration_3(db: sqlite_utils.Database) -> None:
+def _migration_3(db: Script) -> None:
     db.executescript(
         """
         -- The quantitative claims of each note (notesgraph.claims), written with the note in
@@ -131,7 +137,7 @@ def _migration_3(db: sqlite_utils.Database) -> None:
     )
 
 
-def _migration_4(db: sqlite_utils.Database) -> None:
+def _migration_4(db: Script) -> None:
     db.executescript(
         """
         -- Experiment runs (notesgraph.experiments.runner). parameters, seeds, environment: JSON.
@@ -174,7 +180,7 @@ def _migration_4(db: sqlite_utils.Database) -> None:
     )
 
 
-def _migration_5(db: sqlite_utils.Database) -> None:
+def _migration_5(db: Script) -> None:
     """A note is its file: titles may repeat, so `notes.key` loses its UNIQUE constraint.
 
     SQLite cannot drop a constraint: the table is rebuilt with the same rows and ids (the
@@ -209,7 +215,7 @@ def _migration_5(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
+MIGRATIONS: tuple[tuple[str, Callable[[Script], None]], ...] = (
     ("notes, sections, references, warnings, files and full-text search", _migration_1),
     ("embedding vectors per passage and model", _migration_2),
     ("quantitative claims per note", _migration_3),

@@ -65,30 +65,42 @@ class NoteTables(StoreConnection):
 
         The note keeps its id when the file was indexed before, so views stay put.
         """
+        return self.save_notes([(note, path, size, mtime_ns, claims)])[0]
+
+    def save_notes(self, saves: Sequence[tuple[Note, str, int, int, Sequence[Claim]]]) -> list[int]:
+        """`save_note` for several (note, path, size, mtime_ns, claims) in one transaction (all
+        or none); returns their ids. Indexing commits files in small batches: one commit per
+        file wrote the same index pages again for every file."""
+        added: dict[tuple[str, str], int] = {}
         with self.transaction() as conn:
-            old = conn.execute("SELECT note_id FROM files WHERE path = ?", [path]).fetchone()
-            note_id = old[0] if old and old[0] is not None else None
-            if note_id is not None:
-                conn.execute("DELETE FROM notes WHERE id = ?", [note_id])
-            cursor = conn.execute(
-                "INSERT INTO notes (id, key, stem_key, title, lede, body, path, content_hash, format,"
-                " tags, metadata, indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                [note_id, note.key, normalise_title(PurePath(path).stem), note.title, note.lede,
-                 "\n\n".join(note.body), path, note.content_hash, note.format,
-                 json.dumps(list(note.tags)), json.dumps(note.metadata, ensure_ascii=False), _now()])
-            note_id = cursor.lastrowid
-            added: dict[tuple[str, str], int] = {}
-            self._insert_sections(conn, note_id, note, added)
-            page = PAGE_ITEMS.get(note.metadata.get("page_kind", ""))
-            if page is not None:  # an inquiry's or a paper's own page: that item exists with it
-                self._ids_for(conn, page[0], page[1], [(note.key, note.title)], added)
-            insert_claims(conn, note_id, claims)
-            conn.execute(
-                "INSERT OR REPLACE INTO files (path, size, mtime_ns, content_hash, status, note_id,"
-                " message, line, hint, indexed_at) VALUES (?,?,?,?,'ok',?,NULL,NULL,NULL,?)",
-                [path, size, mtime_ns, note.content_hash, note_id, _now()])
+            ids = [self._save_in(conn, *save, added) for save in saves]
         for (table, key), ident in added.items():
             self._id_cache.get(table, {})[key] = ident
+        return ids
+
+    def _save_in(self, conn: sqlite3.Connection, note: Note, path: str, size: int, mtime_ns: int,
+                 claims: Sequence[Claim], added: dict[tuple[str, str], int]) -> int:
+        old = conn.execute("SELECT note_id FROM files WHERE path = ?", [path]).fetchone()
+        note_id = old[0] if old and old[0] is not None else None
+        if note_id is not None:
+            conn.execute("DELETE FROM notes WHERE id = ?", [note_id])
+        now = _now()
+        cursor = conn.execute(
+            "INSERT INTO notes (id, key, stem_key, title, lede, body, path, content_hash, format,"
+            " tags, metadata, indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [note_id, note.key, normalise_title(PurePath(path).stem), note.title, note.lede,
+             "\n\n".join(note.body), path, note.content_hash, note.format,
+             json.dumps(list(note.tags)), json.dumps(note.metadata, ensure_ascii=False), now])
+        note_id = cursor.lastrowid
+        self._insert_sections(conn, note_id, note, added)
+        page = PAGE_ITEMS.get(note.metadata.get("page_kind", ""))
+        if page is not None:  # an inquiry's or a paper's own page: that item exists with it
+            self._ids_for(conn, page[0], page[1], [(note.key, note.title)], added)
+        insert_claims(conn, note_id, claims)
+        conn.execute(
+            "INSERT OR REPLACE INTO files (path, size, mtime_ns, content_hash, status, note_id,"
+            " message, line, hint, indexed_at) VALUES (?,?,?,?,'ok',?,NULL,NULL,NULL,?)",
+            [path, size, mtime_ns, note.content_hash, note_id, now])
         return note_id
 
     def _known_ids(self, conn: sqlite3.Connection, table: str) -> dict[str, int]:
