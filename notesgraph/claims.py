@@ -119,6 +119,8 @@ def _claim_parts(sentence: str, offset: int, titles: Sequence[tuple[int, int]] =
     stripped = sentence.rstrip(" \"”’')*_]")
     if stripped.endswith("?") or _NOT_A_CLAIM_START.match(sentence):
         return None
+    if _DIGIT.search(sentence) is None and _GUARDS.search(sentence.lower()) is None:
+        return None  # neither a number nor a comparison word: nothing below can find a claim
     sentence = mask_titles(sentence, titles)
     found = quantities(sentence, offset)
     markers = tuple(m for m in comparison_markers(sentence) if m != "versus" or found)

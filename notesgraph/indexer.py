@@ -302,7 +302,7 @@ def _prepared(todo: list[_FileState], known: dict[str, FileRecord]) -> Iterator[
     workers = min(4, os.cpu_count() or 1)
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     try:
-        yield from pool.map(_prepare, *zip(*jobs), chunksize=max(1, min(16, len(jobs) // (4 * workers))))
+        yield from pool.map(_prepare, *zip(*jobs), chunksize=4)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

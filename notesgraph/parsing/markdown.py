@@ -23,6 +23,7 @@ from markdown_it.token import Token
 from notesgraph.model import Inquiry, Note, PaperRef, RelatedConcept
 from notesgraph.parsing.blocks import top_level_blocks
 from notesgraph.parsing.errors import NoteParseError
+from notesgraph.parsing.front_matter import load_front_matter
 from notesgraph.parsing.excalidraw import drawing_title, is_drawing, split_drawing
 from notesgraph.parsing.obsidian_links import (
     NO_PARAGRAPH,
@@ -34,7 +35,6 @@ from notesgraph.parsing.obsidian_links import (
 from notesgraph.parsing.sections import LIST_ITEM, NoteParts, Section, assemble, section_header
 
 _FRONT_MATTER_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _WIKI_ONLY = re.compile(r"^!?\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|[^\]]*)?\]\]")
 _MD_LINK = re.compile(r"^\[([^\]]+)\]\([^)]*\)")
 _SEPARATOR = re.compile(r"^\s*(?:—|–|--|-|:)\s*")
@@ -88,7 +88,7 @@ def _front_matter(text: str, parts: NoteParts) -> tuple[str, int]:
     raw = text[4:end.start()]
     consumed = text.count("\n", 0, end.end()) + 1
     try:
-        data = yaml.load(raw, Loader=_YAML_LOADER) if raw.strip() else {}
+        data = load_front_matter(raw) if raw.strip() else {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1

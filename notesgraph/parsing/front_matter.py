@@ -1,0 +1,90 @@
+"""Front matter as YAML reads it, with a fast path for the simple blocks most notes have.
+
+Vault notes nearly all start with a few `key: value` lines and lists of plain words
+(`tags:` then `  - seedling`, or `Tags: [seedling]`). PyYAML, even with libyaml, builds those
+at ~0.2 ms a note, a tenth of a note's whole indexing time. `load_front_matter` reads such a
+block directly and hands anything else (quotes, nesting, anchors, numbers, dates, comments,
+block scalars) to PyYAML, so the result is always what `yaml.safe_load` gives (checked over
+every front matter the tests have, in tests/test_front_matter.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_KEY_VALUE = re.compile(r"([A-Za-z_](?:[\w -]*[\w-])?):(?: +(.*?))? *$")
+_ITEM = re.compile(r" *- +(.*?) *$")
+_PLAIN = re.compile(r"[A-Za-z_][^:#\[\]{},\"'`|>&*!%@]*")
+"""A scalar that YAML reads as a string as written: starts with a letter, none of the
+characters that would make it something else or end it."""
+_BOOLS = {word: value for words, value in (("yes Yes YES true True TRUE on On ON", True),
+                                            ("no No NO false False FALSE off Off OFF", False))
+          for word in words.split()}
+_NULLS = frozenset({"null", "Null", "NULL", "~"})
+_FAST_FAILED = object()
+
+
+def _scalar(text: str) -> Any:
+    """The value of a plain scalar, or _FAST_FAILED when only YAML can tell."""
+    if text in _BOOLS:
+        return _BOOLS[text]
+    if text in _NULLS:
+        return None
+    if not _PLAIN.fullmatch(text) or text.endswith((" ", "\t")) or " #" in text:
+        return _FAST_FAILED
+    return text
+
+
+def _flow_list(text: str) -> Any:
+    """`[a, b]` of plain words, or _FAST_FAILED."""
+    inner = text[1:-1].strip()
+    if not inner:
+        return []
+    items = [_scalar(part.strip()) for part in inner.split(",")]
+    return _FAST_FAILED if any(item is _FAST_FAILED or item is None for item in items) else items
+
+
+def _simple(raw: str) -> Any:
+    """The mapping of a simple front matter block, or _FAST_FAILED."""
+    data: dict[str, Any] = {}
+    key: str | None = None  # the key whose block list is being read
+    for line in raw.split("\n"):
+        if not line.strip():
+            continue
+        if (item := _ITEM.fullmatch(line)) is not None and key is not None:
+            value = _scalar(item.group(1))
+            if value is _FAST_FAILED or value is None:
+                return _FAST_FAILED
+            data[key].append(value)
+            continue
+        match = _KEY_VALUE.fullmatch(line)
+        if match is None or match.group(1) in _BOOLS or match.group(1) in _NULLS:
+            return _FAST_FAILED
+        name, text = match.group(1), match.group(2) or ""
+        if key is not None and not data[key]:
+            data[key] = None  # `key:` with no list under it
+        key = None
+        if not text:
+            data[name], key = [], name
+        elif text.startswith("[") and text.endswith("]"):
+            data[name] = _flow_list(text)
+        else:
+            data[name] = _scalar(text)
+        if data[name] is _FAST_FAILED:
+            return _FAST_FAILED
+    if key is not None and not data[key]:
+        data[key] = None
+    return data or _FAST_FAILED  # nothing but blank lines: YAML says None
+
+
+def load_front_matter(raw: str) -> Any:
+    """What `yaml.safe_load(raw)` returns (raises yaml.YAMLError as it does), faster for the
+    simple blocks notes usually have. O(len(raw))."""
+    fast = _simple(raw)
+    if fast is not _FAST_FAILED:
+        return fast
+    return yaml.load(raw, Loader=_LOADER)

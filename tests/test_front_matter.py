@@ -1,0 +1,74 @@
+"""The front-matter fast path gives exactly what PyYAML gives."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from notesgraph.parsing.front_matter import _FAST_FAILED, _simple, load_front_matter
+
+DATA = Path(__file__).resolve().parent / "data"
+_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
+
+TRICKY = [
+    "title: A note\ntags:\n  - one\n  - two-words\npublish: true",
+    "Tags: [seedling, concepts/core]\nAliases: [Data Lake, Lakes]\ncssclasses:\n- list-cards",
+    "empty:\nnext: value",
+    "on: yes\noff: no",  # keys YAML reads as booleans
+    "key : spaced",
+    "date: 2024-01-02\nversion: 1.10\ncount: 007\nhex: 0x1F",
+    "url: https://example.org/a#b\nquote: 'single'\nother: \"double\"",
+    "text: has # a comment\nweird: C#",
+    "nested:\n  inner: 1",
+    "multi: first line\n  continued here",
+    "list:\n\t- tab indented",
+    "flow: [a, , b]\nflow2: [a, [b]]",
+    "a: Null\nb: ~\nc: TRUE\nd: Yes please",
+    "anchor: &x value\nref: *x",
+    "- a list\n- at the top",
+    "title: Ünïcode starts\nname: 中文",
+    "k: v\nk: again",
+    "",
+    "description: >\n  folded\n  text",
+]
+
+
+def _yaml(raw: str):
+    return yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _front_matters() -> list[str]:
+    found = []
+    for path in sorted(DATA.rglob("*.md")):
+        text = path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n").lstrip("\ufeff")
+        if text.startswith("---\n") and (end := _END.search(text, 4)):
+            found.append(text[4:end.start()])
+    return found
+
+
+@pytest.mark.parametrize("raw", TRICKY)
+def test_tricky_blocks_load_as_yaml_loads_them(raw: str) -> None:
+    try:
+        expected = _yaml(raw)
+    except yaml.YAMLError:
+        with pytest.raises(yaml.YAMLError):
+            load_front_matter(raw)
+        return
+    assert load_front_matter(raw) == expected
+
+
+def test_every_front_matter_the_tests_have_loads_as_yaml_loads_it() -> None:
+    blocks = _front_matters()
+    assert len(blocks) > 400
+    fast = 0
+    for raw in blocks:
+        try:
+            expected = _yaml(raw)
+        except yaml.YAMLError:
+            continue
+        assert load_front_matter(raw) == expected, raw
+        fast += _simple(raw) is not _FAST_FAILED
+    assert fast > len(blocks) / 2  # the fast path is the common one
