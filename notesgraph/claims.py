@@ -82,7 +82,35 @@ _MARKERS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
         ("below chance", ("chance",), r"\b(?:below|above|near) chance\b"),
     ))
 """(name, words one of which must be in the sentence before the pattern is tried, pattern)."""
-_GUARDS = re.compile("|".join(re.escape(g) for _, guards, _ in _MARKERS for g in guards))
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """One regex alternative for a set of literal strings, nested by shared prefixes
+    ("a(?:bout as|head|s (?:fast|well))"): Python's regex engine tries the alternatives of a
+    flat list one by one at every position; nested, it follows one letter at a time, which
+    halved the cost of a search that finds nothing (the common case).
+
+    >>> re.fullmatch(_trie_pattern(["as well", "as fast", "ahead", "beat"]), "as fast") is not None
+    True
+    """
+    tree: dict[str, Any] = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(tree)
+
+
+_GUARDS = re.compile(_trie_pattern(g for _, guards, _ in _MARKERS for g in guards))
 """Any guard word: most sentences have none, and skip every marker pattern with one search."""
 _EMBEDDED_TITLES = re.compile(r"\[\[[^\[\]\n]*\]\]|(?:^|(?<=[\s,(]))[A-Z][^?!.;:\"“”\n]{10,200}\?(?=\s+[a-z])")
 """Wiki links and question titles used as a subject ("Does X shape Y? showed ..."): masked before

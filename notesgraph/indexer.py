@@ -7,13 +7,14 @@ recorded as a problem (file, line, what to do) and the rest of the folder still 
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 from notesgraph.claims import extract_claims
@@ -286,25 +287,70 @@ them costs more than it saves)."""
 def _can_fork() -> bool:
     """Worker processes are forked: only from a single-threaded process (the CLI), never from
     the app, whose threads a fork would copy in an unknown state."""
-    return (os.name == "posix" and (os.cpu_count() or 1) > 1 and threading.active_count() == 1
-            and "fork" in multiprocessing.get_all_start_methods())
+    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1 and threading.active_count() == 1
 
 
 def _prepared(todo: list[_FileState], known: dict[str, FileRecord]) -> Iterator[_Prepared]:
     """`_prepare` of each file of `todo`, in order: in this process, or, for many files, in
-    worker processes that parse ahead while this one writes (about half the time on 2 cores).
-    Closing the iterator cancels the files not started."""
+    forked worker processes that parse ahead while this one writes (see `_forked`).
+    Closing the iterator stops the workers."""
     jobs = [(state.path, state.size, _ok_digest(known.get(str(state.path)))) for state in todo]
     if len(jobs) < _PARALLEL_FROM or not _can_fork():
         for job in jobs:
             yield _prepare(*job)
         return
-    workers = min(4, os.cpu_count() or 1)
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    yield from _forked(jobs, min(4, os.cpu_count() or 1))
+
+
+def _forked(jobs: list[tuple[Path, int, str]], workers: int) -> Iterator[_Prepared]:
+    """`_prepare(*job)` for each job, in order, from `workers` forked processes: worker k takes
+    jobs k, k + workers, ... and streams its results down a pipe, which this process reads
+    in turn (the pipe's buffer bounds how far a worker runs ahead).
+
+    Plain fork and pipes: a process pool's manager threads, queues and per-task messages cost
+    more than parsing a small vault. A worker that dies (killed, out of memory) only loses
+    speed: its unread jobs are prepared here. Workers exit without running exit handlers, so
+    the database connection and output buffers they inherited are never touched."""
+    readers: list[Any] = []
+    pids: list[int] = []
     try:
-        yield from pool.map(_prepare, *zip(*jobs), chunksize=4)
+        for k in range(workers):
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the worker
+                status = 1
+                try:
+                    signal.signal(signal.SIGINT, signal.SIG_DFL)
+                    os.close(read_end)
+                    with os.fdopen(write_end, "wb") as out:
+                        for job in jobs[k::workers]:
+                            pickle.dump(_prepare(*job), out, protocol=pickle.HIGHEST_PROTOCOL)
+                            out.flush()
+                    status = 0
+                finally:
+                    os._exit(status)
+            os.close(write_end)
+            readers.append(os.fdopen(read_end, "rb"))
+            pids.append(pid)
+        alive = [True] * workers
+        for i, job in enumerate(jobs):
+            k = i % workers
+            if alive[k]:
+                try:
+                    yield pickle.load(readers[k])
+                    continue
+                except (EOFError, pickle.UnpicklingError, OSError):
+                    alive[k] = False
+            yield _prepare(*job)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for reader in readers:
+            reader.close()
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)  # done already, or the run stopped early
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
 
 
 def _ok_digest(record: FileRecord | None) -> str:

@@ -44,6 +44,10 @@ class BlockSpan:
 
 
 def _indent(line: str) -> int:
+    if not line.startswith((" ", "\t")):
+        return 0
+    if "\t" not in line[: len(line) - len(line.lstrip())]:
+        return len(line) - len(line.lstrip(" "))
     width = 0
     for char in line:
         if char == " ":
@@ -100,6 +104,9 @@ def _paragraph(lines: list[str], start: int) -> BlockSpan:
     i = start + 1
     while i < len(lines):
         line = lines[i]
+        if line[:1].isalpha():  # a line starting with a letter starts no block: it continues
+            i += 1
+            continue
         if not line.strip():
             break
         setext = _SETEXT.match(line)

@@ -15,6 +15,8 @@ from notesgraph.parsing.obsidian_links import scan_block
 _QUOTED = re.compile(r'"([^"\n]{3,240})"|“([^”\n]{3,240})”')
 _ARXIV = re.compile(r"(?<![\w.])(?:arXiv:\s*)?(\d{2}(?:0[1-9]|1[0-2])\.\d{4,5})(?:v\d+)?(?!\d)")
 _ARXIV_HINT = re.compile(r"\d{4}\.\d{4}")
+_YEARISH = re.compile(r"\d{4}")
+"""Four digits in a row: every arXiv id (2309.01809) and citation year (2021) has them."""
 _NAME = r"[^\W\d_][\w'’\-]*"
 _AUTHORS = rf"{_NAME}(?:(?:,\s+|,?\s+(?:&|and)\s+){_NAME})*(?:\s+et\s+al\.?)?"
 _YEAR = r"(?:19|20)\d{2}[a-z]?"
@@ -138,9 +140,11 @@ def find_references(
     titles = tuple(note_titles)
     found: list[Reference] = []
     for index, text in enumerate(paragraphs):
-        found.extend(_quoted_titles(text, index, papers))
-        found.extend(_arxiv_ids(text, index))
-        found.extend(_citations(text, index))
+        if '"' in text or "“" in text:
+            found.extend(_quoted_titles(text, index, papers))
+        if _YEARISH.search(text) is not None:  # arXiv ids and citation years: four digits
+            found.extend(_arxiv_ids(text, index))
+            found.extend(_citations(text, index))
         found.extend(_mentions(text, index, titles))
     found.sort(key=lambda r: (r.paragraph, r.start, r.kind))
     return tuple(found)
