@@ -317,19 +317,32 @@ def claim_key(note_key: str, sentence: str, occurrence: int = 0) -> str:
     return digest[:16]
 
 
+_NOT_PROSE = re.compile(r"\]\([^)\n]*\)|<?https?://[^\s>)\]]+|`[^`\n]*`")
+"""Link destinations, bare URLs and code spans: their numbers and words are not what the note
+claims ("?page=2", "v1.2.3", `k=5`)."""
+
+
+def _prose(paragraph: str) -> str:
+    """The paragraph with `_NOT_PROSE` blanked out, same length so offsets hold."""
+    if "](" not in paragraph and "://" not in paragraph and "`" not in paragraph:
+        return paragraph
+    return _NOT_PROSE.sub(lambda m: " " * len(m.group()), paragraph)
+
+
 def claims_in_paragraph(paragraph: str, index: int, refs: Sequence[Reference] = (),
                         papers: Sequence[PaperRef] = (), note_key: str = "",
                         seen: dict[str, int] | None = None) -> list[Claim]:
     """The claims of one paragraph with sources; `refs` are this paragraph's references."""
     seen = {} if seen is None else seen
     found: list[Claim] = []
-    if _DIGIT.search(paragraph) is None and _GUARDS.search(paragraph.lower()) is None:
+    prose = _prose(paragraph)
+    if _DIGIT.search(prose) is None and _GUARDS.search(prose.lower()) is None:
         return found  # a claim needs a number or a comparison word: most vault paragraphs have neither
     sources = None
     for start, end in sentence_spans(paragraph):
         sentence = paragraph[start:end]
         titles = [(r.start - start, r.end - start) for r in refs if r.kind in NOTE_KINDS and start <= r.start < end]
-        parts = _claim_parts(sentence, start, titles)
+        parts = _claim_parts(prose[start:end], start, titles)
         if parts is None:
             continue
         numbers, markers = parts
