@@ -97,29 +97,33 @@ class StoreConnection:
             raise StoreError(f"the database {self.path} has schema version {applied}, newer than this "
                              f"notesgraph ({len(MIGRATIONS)}); upgrade notesgraph or use another --db")
         done = {row[0] for row in self.db.execute("SELECT version FROM migrations")}
-        for version, (name, migrate) in enumerate(MIGRATIONS, start=1):
-            if version in done:  # by number, not by the highest: a missing one is still applied
-                continue
-            # Foreign keys off while migrating: a migration that rebuilds a table (SQLite's way
-            # to change a constraint) must not cascade the old table's drop. Checked after.
-            script = _Script()
+        # By number, not by the highest: a missing one is still applied.
+        pending = [(v, name, m) for v, (name, m) in enumerate(MIGRATIONS, start=1) if v not in done]
+        if not pending:
+            return
+        script = _Script()
+        for _, _, migrate in pending:
             migrate(script)
-            conn = self.db.conn
-            conn.execute("PRAGMA foreign_keys = OFF")
-            try:
-                # One executescript for the whole DDL (sqlite-utils would split it statement by
-                # statement in Python: most of the time a new database took to open).
-                conn.executescript("BEGIN IMMEDIATE;\n" + "\n".join(script.parts))
-                if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
-                    raise StoreError(f"migration {version} ({name}) left rows pointing nowhere")
-                conn.execute("INSERT INTO migrations VALUES (?, ?, ?)", [version, name, _now()])
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            finally:
-                conn.execute("PRAGMA foreign_keys = ON")
+        conn = self.db.conn
+        # Foreign keys off while migrating: a migration that rebuilds a table (SQLite's way to
+        # change a constraint) must not cascade the old table's drop. Checked before the commit.
+        conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            # All pending migrations in one transaction and one executescript (sqlite-utils would
+            # split the DDL statement by statement in Python, and a commit each cost as much
+            # again: together most of the time a new database took to open).
+            conn.executescript("BEGIN IMMEDIATE;\n" + "\n".join(script.parts))
+            if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                raise StoreError(f"migrating {self.path} left rows pointing nowhere")
+            conn.executemany("INSERT INTO migrations VALUES (?, ?, ?)",
+                             [(version, name, _now()) for version, name, _ in pending])
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.execute("PRAGMA foreign_keys = ON")
 
     def schema_version(self) -> int:
         row = self.db.execute("SELECT max(version) FROM migrations").fetchone()
