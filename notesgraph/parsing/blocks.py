@@ -28,6 +28,10 @@ _HR = re.compile(r" {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _FENCE = re.compile(r"( {0,3})(`{3,}|~{3,})(.*)$")
 _SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*$")
 _QUOTE = re.compile(r" {0,3}>")
+_ITEM_STARTS = frozenset("-+*0123456789")
+_BLOCK_STARTS = frozenset("#-*_`~>+0123456789")
+"""The first characters (after up to 3 spaces) of a list item, and of any block that can end a
+paragraph: a line starting otherwise needs no regex."""
 _ITEM = re.compile(r"( {0,3})(?:([-+*])|(\d{1,9})([.)]))([ \t]+|$)")
 
 
@@ -71,6 +75,8 @@ def _fence_end(lines: list[str], start: int, fence: str, strip: int = 0) -> int:
 
 
 def _opens_fence(line: str) -> re.Match[str] | None:
+    if not line.lstrip(" ").startswith(("```", "~~~")):
+        return None
     match = _FENCE.match(line)
     if match and match.group(2)[0] == "`" and "`" in match.group(3):
         return None  # a backtick fence's info string may not hold a backtick
@@ -80,6 +86,8 @@ def _opens_fence(line: str) -> re.Match[str] | None:
 def _list_item(line: str) -> tuple[str, int] | None:
     """(list type, content indent) when `line` starts a list item, else None. The type is the
     bullet character or the ordered delimiter: a change of type starts a new list."""
+    if line.lstrip(" ")[:1] not in _ITEM_STARTS:
+        return None
     match = _ITEM.match(line)
     if match is None or _HR.match(line):
         return None
@@ -92,6 +100,8 @@ def _list_item(line: str) -> tuple[str, int] | None:
 
 def _interrupts_paragraph(line: str) -> bool:
     """Whether a line starts a block that ends a paragraph without a blank line."""
+    if line.lstrip(" ")[:1] not in _BLOCK_STARTS:
+        return False
     if _ATX.match(line) or _HR.match(line) or _opens_fence(line) or _QUOTE.match(line):
         return True
     match = _ITEM.match(line)
@@ -191,6 +201,11 @@ def top_level_blocks(text: str) -> list[BlockSpan]:
     i = 0
     while i < len(lines):
         line = lines[i]
+        if line[:1].isalpha():  # no block but a paragraph starts with a letter
+            block = _paragraph(lines, i)
+            blocks.append(block)
+            i = block.end
+            continue
         if not line.strip():
             i += 1
             continue

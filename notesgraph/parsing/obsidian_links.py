@@ -54,8 +54,8 @@ _SPECIAL = re.compile(r"\\[`$]|!?\[\[|`+|\$\$?")
 _MATH_CLOSE = re.compile(r"(?<=[^\s\\])\$(?!\d)")
 _ATTACHMENT_SIZE = re.compile(r"\d+(?:x\d+)?")
 _URL_CHAR = r"[^\x00-\x20()<>]"  # CommonMark: no ASCII space or control (U+202F is fine)
-_MD_LINK = re.compile(
-    rf"(!?)\[([^\[\]\n]*)\]\(\s*(?:<([^<>\n]+)>|({_URL_CHAR}+(?:\({_URL_CHAR}*\){_URL_CHAR}*)*))"
+_MD_LINK = re.compile(  # the lookahead lets the regex engine skip other characters fast
+    rf"(?=[!\[])(!?)\[([^\[\]\n]*)\]\(\s*(?:<([^<>\n]+)>|({_URL_CHAR}+(?:\({_URL_CHAR}*\){_URL_CHAR}*)*))"
     r"""(?:\s+(?:"[^"\n]*"|'[^'\n]*'))?\s*\)""")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _TAG = re.compile(r"(?<!\S)#([^\s\x00#!\"$%&'()*+,.:;<=>?@\[\\\]^`{|}~]+)")
@@ -142,6 +142,8 @@ def scan_block(text: str, paragraph: int) -> tuple[list[Reference], list[str]]:
     no_close: set[int] = set()  # backtick run lengths with no closing run after this point
     no_math_before = -1  # a single `$` before this offset has no closing `$` on its line
     no_link_before = -1  # a `[[` before this offset has no `]]` on its line
+    if "[[" not in text and "`" not in text and "$" not in text:
+        position = len(text)  # no wiki link, code or math to mask: straight to links and tags
     while (special := _SPECIAL.search(text, position)) is not None:
         start, token = special.start(), special.group()
         first = token[0]
