@@ -7,6 +7,7 @@ recorded as a problem (file, line, what to do) and the rest of the folder still 
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
@@ -313,6 +314,7 @@ def _forked(jobs: list[tuple[Path, int, str]], workers: int) -> Iterator[_Prepar
     the database connection and output buffers they inherited are never touched."""
     readers: list[Any] = []
     pids: list[int] = []
+    gc.freeze()  # the collector would touch every inherited object: a copy of each page it is on
     try:
         for k in range(workers):
             read_end, write_end = os.pipe()
@@ -320,6 +322,7 @@ def _forked(jobs: list[tuple[Path, int, str]], workers: int) -> Iterator[_Prepar
             if pid == 0:  # the worker
                 status = 1
                 try:
+                    gc.disable()  # it lives a moment; cycles are freed when it exits
                     signal.signal(signal.SIGINT, signal.SIG_DFL)
                     os.close(read_end)
                     with os.fdopen(write_end, "wb") as out:
@@ -332,6 +335,7 @@ def _forked(jobs: list[tuple[Path, int, str]], workers: int) -> Iterator[_Prepar
             os.close(write_end)
             readers.append(os.fdopen(read_end, "rb"))
             pids.append(pid)
+        gc.unfreeze()
         alive = [True] * workers
         for i, job in enumerate(jobs):
             k = i % workers
@@ -343,6 +347,7 @@ def _forked(jobs: list[tuple[Path, int, str]], workers: int) -> Iterator[_Prepar
                     alive[k] = False
             yield _prepare(*job)
     finally:
+        gc.unfreeze()
         for reader in readers:
             reader.close()
         for pid in pids:
