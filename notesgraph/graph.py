@@ -14,7 +14,8 @@ Attributes per kind (the exports add ``kind`` to each edge):
 kind          direction                    attributes
 ============  ===========================  ==================================================
 related       note -> note or concept      order (1-based list order), annotation
-mentions      note -> note/concept/paper   count, via (mention, wiki_link, quoted_title), text
+mentions      note -> note/concept/paper   count, via (mention, wiki_link, md_link, quoted_title), text
+embeds        note -> note/concept         count, text (an Obsidian transclusion ``![[note]]``)
 cites         note -> paper                rank (1-based)
 source_of     note -> inquiry              position (1-based list order)
 claims        note -> claim, claim -> paper position
@@ -77,7 +78,8 @@ class ItemNotInGraph(KeyError):
 def edge_strength(kind: str, attrs: dict[str, Any]) -> float:
     """How strongly an edge ties its ends, in (0, 1]; tiers by kind never overlap.
 
-    related (0.9, 1] by list order; mentions (0.81, 0.85) by count; cites (0.6, 0.8] by rank;
+    related (0.9, 1] by list order; mentions (0.81, 0.85) by count; embeds (0.809, 0.81] by
+    count; cites (0.6, 0.8] by rank;
     source_of (0.3, 0.55] by position; similar [0, 0.3] by cosine. Strictly monotone within a
     kind, so sorting by strength keeps list order. O(1).
 
@@ -88,6 +90,8 @@ def edge_strength(kind: str, attrs: dict[str, Any]) -> float:
         return 0.9 + 0.1 / max(attrs.get("order", 1), 1)
     if kind == "mentions":
         return 0.85 - 0.04 / max(attrs.get("count", 1), 1)
+    if kind == "embeds":  # (0.809, 0.81]: a transclusion, just below a mention
+        return 0.809 + 0.001 / max(attrs.get("count", 1), 1)
     if kind == "cites":
         return 0.6 + 0.2 / max(attrs.get("rank", 1), 1)
     if kind == "replicated_by":  # (0.8, 0.809]: between cites and mentions, newest run first
@@ -391,6 +395,10 @@ class _Resolver:
         return item_id("concept", normalise_title(title)), title
 
 
+_LINK_KINDS = frozenset({"wiki_link", "md_link", "embed"})
+"""Reference kinds that name a note by its file (resolved by notesgraph.links)."""
+
+
 def _add_rows(graph: KnowledgeGraph, rows: GraphRows, append: bool) -> None:
     """Add the notes, inquiries and papers in `rows` with every edge the notes start."""
     # One id string per item, shared by the node and all its edges (memory, and dict lookups
@@ -424,10 +432,11 @@ def _add_rows(graph: KnowledgeGraph, rows: GraphRows, append: bool) -> None:
         related.append((source, target, {"order": position, "annotation": annotation}))
 
     mentioned: dict[tuple[str, str], dict[str, Any]] = {}
+    embedded: dict[tuple[str, str], dict[str, Any]] = {}
     link_span = (0, -1, 0, 0)  # the last wiki link: a title mention inside it is the same reference
     for note_id, kind, text, target, target_key, paragraph, start, end in rows.references:
         source = notes[note_id]
-        if kind == "wiki_link":
+        if kind in _LINK_KINDS:
             link_span = (note_id, paragraph, start, end)
         elif kind == "mention" and link_span[:2] == (note_id, paragraph) \
                 and link_span[2] <= start < link_span[3]:
@@ -444,6 +453,10 @@ def _add_rows(graph: KnowledgeGraph, rows: GraphRows, append: bool) -> None:
                 _ensure_stub(graph, node, stub_title, "")
         if node == source:
             continue
+        if kind == "embed":
+            attrs = embedded.setdefault((source, node), {"count": 0, "text": text})
+            attrs["count"] += 1
+            continue
         attrs = mentioned.get((source, node))
         if attrs is None:
             mentioned[(source, node)] = {"count": 1, "via": kind, "text": text}
@@ -458,6 +471,7 @@ def _add_rows(graph: KnowledgeGraph, rows: GraphRows, append: bool) -> None:
                 graph._ranked.setdefault(node, [])
     _add_edges(graph, "related", related, append)
     _add_edges(graph, "mentions", [(s, t, a) for (s, t), a in mentioned.items()], append)
+    _add_edges(graph, "embeds", [(s, t, a) for (s, t), a in embedded.items()], append)
     # (rank, note, paper) and (position, note, inquiry) are the ranking orders of these kinds.
     _add_edges(graph, "cites", ((notes[n], papers[p], {"rank": r})
                                 for n, p, r in _by_third(rows.note_papers)), append, in_order=True)
@@ -676,7 +690,7 @@ def refresh_graph(graph: KnowledgeGraph, store: Store) -> GraphChange:
                     if "path" in attrs and attrs["stem_key"] in old_keys | new_keys]
     dependents = {note_of_node(graph, source) for node in touched if node in graph._pred
                   for source, keydict in graph._pred[node].items()
-                  if "related" in keydict or "mentions" in keydict}
+                  if "related" in keydict or "mentions" in keydict or "embeds" in keydict}
     dependents = dependents - {None} - set(removed)
     reread = set(added) | set(updated) | dependents
 

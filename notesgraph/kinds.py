@@ -37,7 +37,8 @@ def kind_style(kind: str) -> KindStyle:
     return KIND_STYLES.get(kind, KindStyle(kind.title(), kind.title() + "s", "#8c8c8c", "dot"))  # type: ignore[arg-type]
 
 
-EDGE_KINDS: tuple[str, ...] = ("related", "mentions", "replicated_by", "cites", "claims", "source_of", "similar")
+EDGE_KINDS: tuple[str, ...] = ("related", "mentions", "embeds", "replicated_by", "cites", "claims", "source_of",
+                               "similar")
 """The graph's edge kinds, strongest tier first (see notesgraph.graph.edge_strength)."""
 
 
@@ -51,6 +52,7 @@ class EdgeStyle:
 EDGE_STYLES: dict[str, EdgeStyle] = {
     "related": EdgeStyle("lists as a related concept", "#4e79a7"),
     "mentions": EdgeStyle("mentions in its text", "#9c755f"),
+    "embeds": EdgeStyle("embeds (shows the note inside it)", "#76b7b2"),
     "cites": EdgeStyle("lists the paper", "#59a14f"),
     "claims": EdgeStyle("makes the claim / the claim reports the paper", "#e15759"),
     "replicated_by": EdgeStyle("is tested by the replication run", "#b07aa1"),
@@ -75,6 +77,8 @@ _EDGE_WORDING: dict[str, dict[EdgeWording, str]] = {
                   "sentence": '"{source}" is a source for the inquiry "{target}"'},
     "mentions": {"export": "mentions ×{count} ({via})", "app": "mentions in the text ({via})",
                  "sentence": '"{source}" mentions {the_kind}"{target}" in its text{times}'},
+    "embeds": {"export": "embeds ×{count}", "app": "embeds it (![[…]]: shows it inside)",
+               "sentence": '"{source}" embeds {the_kind}"{target}" (shows it inside itself){times}'},
     "similar": {"export": "similar (cosine {weight:.2f})", "app": "similar (cosine {weight:.2f})",
                 "sentence": '"{source}" and "{target}" are similar (cosine {weight:.2f})'},
     "replicated_by": {"export": "tested by this replication run", "app": "tested by this replication run"},

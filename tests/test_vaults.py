@@ -64,9 +64,18 @@ def test_the_ten_most_linked_notes_have_the_oracles_backlinks(indexed) -> None:
         # The graph shows the same notes (it draws no edge from a note to itself).
         node = next(n for n, a in graph.nodes(data=True) if a.get("path") == path)
         shown = {graph.nodes[s]["path"] for s in graph.predecessors(node)
-                 if "wiki_link" in graph.edges[s, node, "mentions"].get("via", "")} \
-            if any(True for _ in graph.predecessors(node)) else set()
+                 if "wiki_link" in graph[s][node].get("mentions", {}).get("via", "")}
         assert shown >= sources[path] - {path}
+
+
+def test_transclusions_are_their_own_edges(indexed) -> None:
+    name, oracle, store, report, graph = indexed
+    embeds = sum(a["count"] for _, _, k, a in graph.edges(keys=True, data=True) if k == "embeds")
+    # The oracle counts every ![[note]] occurrence; the graph leaves out a note embedding itself.
+    self_embeds = store.db.execute(
+        "SELECT count(*) FROM note_references r JOIN notes n ON n.id = r.note_id WHERE r.kind = 'embed'"
+        " AND lower(n.path) LIKE '%/' || lower(r.target) || '.md'").fetchone()[0]
+    assert embeds + self_embeds == oracle["independent_regex"]["embeds_of_notes_total"]
 
 
 def test_unresolved_targets_match_the_oracle(indexed) -> None:

@@ -92,7 +92,7 @@ class Store(NoteTables, VectorTables, ClaimTables, RunTables):
             references=run(
                 "SELECT note_id, kind, text, target, target_key, paragraph, start, \"end\""
                 " FROM note_references WHERE target != ''"
-                f" AND kind IN ('quoted_title', 'wiki_link', 'mention'){also}"
+                f" AND kind IN ('quoted_title', 'wiki_link', 'md_link', 'embed', 'mention'){also}"
                 " ORDER BY note_id, paragraph, start"),
             claims=run("SELECT c.id, c.note_id, c.position, c.text, p.id FROM claims c"
                        " LEFT JOIN papers p ON c.paper_key != '' AND p.key = c.paper_key"
