@@ -4,6 +4,8 @@ near miss; or any item by its id ("paper:3")."""
 from __future__ import annotations
 
 import difflib
+from collections import Counter
+from pathlib import Path
 
 from notesgraph.model import item_id, normalise_title, split_item_id
 from notesgraph.store import Store
@@ -30,10 +32,42 @@ class AmbiguousTitle(LookupError):
 
 
 def find_note_id(store: Store, query: str) -> int:
-    """The id of the note `query` names: exact title, else a unique prefix, else a unique
-    fragment. Raises AmbiguousTitle or NoteNotFound (with suggestions). O(notes)."""
-    return _find(query, [(n["id"], n["key"], n["title"]) for n in store.note_titles()],
-                 "note titled", "notes")
+    """The id of the note `query` names: its id ("note:12"), its file's path (absolute, or any
+    tail of it: "topics/x.md"), its exact title, else a unique prefix, else a unique fragment
+    of a title. A note is its file, so titles may repeat: then the candidates are listed with
+    their paths. Raises AmbiguousTitle or NoteNotFound (with suggestions). O(notes)."""
+    notes = store.note_titles()
+    typed = typed_item_id(query.strip())
+    if typed is not None and typed.startswith("note:"):
+        if any(n["id"] == int(typed[5:]) for n in notes):
+            return int(typed[5:])
+        raise NoteNotFound(query, [], "note with the id")
+    if _looks_like_path(query):
+        found = _by_path(notes, query)
+        if len(found) == 1:
+            return found[0]["id"]
+        if found:
+            raise AmbiguousTitle(query, [n["path"] for n in found[:10]], "files")
+    repeats = Counter(n["key"] for n in notes)
+    return _find(query, [(n["id"], n["key"], f"{n['title']} ({n['path']})" if repeats[n["key"]] > 1
+                          else n["title"]) for n in notes], "note titled", "notes")
+
+
+def _looks_like_path(query: str) -> bool:
+    return "/" in query or "\\" in query or query.lower().endswith((".md", ".txt", ".markdown"))
+
+
+def _by_path(notes: list[dict], query: str) -> list[dict]:
+    """Notes whose file is `query`: the same absolute path, else a path ending with it."""
+    wanted = query.strip().replace("\\", "/")
+    absolute = str(Path(wanted).expanduser().resolve()) if not wanted.startswith("/") else wanted
+    exact = [n for n in notes if n["path"] == absolute]
+    if exact:
+        return exact
+    while wanted.startswith("./"):
+        wanted = wanted[2:]
+    tail = "/" + wanted.lstrip("/")
+    return [n for n in notes if n["path"].replace("\\", "/").endswith(tail)]
 
 
 def find_inquiry_id(store: Store, query: str) -> int:

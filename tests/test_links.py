@@ -81,3 +81,26 @@ def test_a_new_file_in_the_linking_notes_folder_takes_over_the_link(tmp_path: Pa
         ids = {attrs["path"]: node for node, attrs in graph.nodes(data=True) if attrs.get("kind") == "note"}
         assert set(graph.successors(source)) == {ids[str(vault / "a" / "Target.md")]}
         assert graph.nodes == build_graph(store).nodes
+
+
+def test_a_note_is_found_by_path_or_id_and_repeated_titles_list_their_paths(tmp_path: Path) -> None:
+    import pytest
+
+    from notesgraph.lookup import AmbiguousTitle, find_note_id
+
+    vault = tmp_path / "vault"
+    _write(vault, "a/Plan.md", "# Plan\n\nThe first plan.\n")
+    _write(vault, "b/Plan.md", "# Plan\n\nThe second plan.\n")
+    _write(vault, "Other.md", "# Something else\n\nText.\n")
+    with Store(tmp_path / "db.sqlite") as store:
+        index_folder(store, vault)
+        ids = {n["path"]: n["id"] for n in store.note_titles()}
+        with pytest.raises(AmbiguousTitle) as error:
+            find_note_id(store, "Plan")
+        assert str(vault / "a" / "Plan.md") in str(error.value) and str(vault / "b" / "Plan.md") in str(error.value)
+        assert find_note_id(store, "b/Plan.md") == ids[str(vault / "b" / "Plan.md")]
+        assert find_note_id(store, str(vault / "a" / "Plan.md")) == ids[str(vault / "a" / "Plan.md")]
+        assert find_note_id(store, f"note:{ids[str(vault / 'Other.md')]}") == ids[str(vault / "Other.md")]
+        with pytest.raises(AmbiguousTitle):
+            find_note_id(store, "Plan.md")  # both files are called that
+        assert find_note_id(store, "something") == ids[str(vault / "Other.md")]
