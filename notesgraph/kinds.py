@@ -39,7 +39,7 @@ def kind_style(kind: str) -> KindStyle:
 
 EDGE_KINDS: tuple[str, ...] = ("related", "mentions", "embeds", "replicated_by", "cites", "claims", "source_of",
                                "similar")
-"""The graph's edge kinds, strongest tier first (see notesgraph.graph.edge_strength)."""
+"""The graph's edge kinds, strongest tier first (see notesgraph.graph_ranking.edge_strength)."""
 
 
 @dataclass(frozen=True)
