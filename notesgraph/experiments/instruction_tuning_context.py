@@ -1,0 +1,132 @@
+"""Replication 1's shared pieces: the condition grid, and the Context every condition of a run
+shares (the task suite, the vocabulary, the pretrained base model, cached next to the run folder)
+with the chunked training loop that pretrains and tunes it (replication 2 reuses both)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from notesgraph.experiments.instruction_tasks import (ATTRIBUTES, HELD_OUT_ATTRIBUTE, TaskSuite, build_suite,
+                                                      definition_words, pretraining_prompt)
+from notesgraph.experiments.spec import ParameterValue, Progress
+
+DEFINITIONS = ("original", "simplified", "empty")
+EXAMPLES = ("correct", "delusive", "none")
+TUNING_CONDITIONS = tuple(f"{d}+{e}" for d in DEFINITIONS for e in EXAMPLES)
+CONDITIONS = ("baselines", *TUNING_CONDITIONS, "no_pretraining", "compare")
+SUITE_SEED = 0
+"""The task suite and the pretraining are fixed; seeds vary the instruction tuning (which
+instances, their order, the tuned model's updates)."""
+
+
+def n_values(parameters: Mapping[str, ParameterValue]) -> list[int]:
+    return [int(v) for v in str(parameters["n_values"]).split(",") if v.strip()]
+
+
+# -- the cached pieces --------------------------------------------------------------------------
+
+class Context:
+    """What every condition of a run shares: the suite, the vocabulary, the base model."""
+
+    def __init__(self, parameters: Mapping[str, ParameterValue], workdir: Path) -> None:
+        import torch
+
+        from notesgraph.experiments.lexicon import vocabulary
+        from notesgraph.experiments.reader_model import Vocabulary
+
+        torch.set_num_threads(int(parameters.get("threads", 2)))
+        self.parameters = parameters
+        self.workdir = workdir
+        self.suite: TaskSuite = build_suite(SUITE_SEED, int(parameters["train_tasks"]),
+                                            int(parameters["held_out_tasks"]), max(n_values(parameters)),
+                                            int(parameters["held_out_instances"]))
+        self.vocab = Vocabulary(vocabulary(sorted(definition_words())))
+        self.scores = workdir / "scores"
+        self.scores.mkdir(parents=True, exist_ok=True)
+        self.family = str(parameters.get("family", "reader"))
+        self.demonstrations = float(parameters.get("pretrain_demos", 0.0))
+        self._vectors: Any = None
+
+    def vector_cache(self) -> Any:
+        """The frozen-MiniLM family's text vectors, one cache per run folder."""
+        if self._vectors is None:
+            from notesgraph.experiments.minilm_family import VectorCache
+
+            self._vectors = VectorCache(self.workdir / "minilm-vectors.npz", int(self.parameters.get("threads", 2)))
+        return self._vectors
+
+    def base_path(self) -> Path:
+        """Where the pretrained base model is cached, keyed by the parameters that shape it (the
+        demonstration share only when non-zero, so the first design's caches keep their names)."""
+        keys = ("pretrain_steps", "pretrain_lr", "batch_size", "train_tasks", "held_out_tasks")
+        key = {k: self.parameters[k] for k in keys}
+        if self.demonstrations:
+            key["pretrain_demos"] = self.demonstrations
+        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()
+                                + "|".join(self.vocab.words).encode()).hexdigest()[:16]
+        return self.workdir.parent / "cache" / f"reader-base-{digest}.pt"
+
+    def new_model(self, seed: int) -> Any:
+        import torch
+
+        from notesgraph.experiments.reader_model import ModelConfig, ReaderModel
+
+        torch.manual_seed(seed)
+        return ReaderModel(ModelConfig(len(self.vocab)))
+
+    def base_model(self) -> Iterator[Progress | Any]:
+        """Yields Progress while pretraining (when no cached model exists), then the model."""
+        import torch
+
+        path = self.base_path()
+        model = self.new_model(SUITE_SEED)
+        if path.exists():
+            model.load_state_dict(torch.load(path, weights_only=True))
+            yield model
+            return
+        steps, batch = int(self.parameters["pretrain_steps"]), int(self.parameters["batch_size"])
+        rng = np.random.default_rng([SUITE_SEED, 777])
+        attributes = [a for a in ATTRIBUTES if a != HELD_OUT_ATTRIBUTE]
+        pool = self.suite.pool
+
+        def batches() -> Iterator[list[Any]]:
+            while True:
+                yield [pretraining_prompt(rng, pool, attributes, self.demonstrations) for _ in range(batch)]
+
+        started = time.monotonic()
+        loss = float("nan")
+        for item in train_chunks(model, self.vocab, batches(), steps, float(self.parameters["pretrain_lr"]),
+                                 True, "pretraining"):
+            if isinstance(item, Progress):
+                yield item
+            else:
+                loss = item
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(model.state_dict(), path.with_suffix(".tmp"))
+        path.with_suffix(".tmp").replace(path)
+        path.with_suffix(".json").write_text(json.dumps({"seconds": time.monotonic() - started, "loss": loss,
+                                                         "examples": steps * batch}), encoding="utf-8")
+        yield model
+
+
+def train_chunks(model: Any, vocab: Any, batches: Iterator[Sequence[Any]], steps: int, lr: float,
+                 auxiliary: bool, label: str, chunk: int = 10) -> Iterator[Progress | float]:
+    """Train for `steps` steps in chunks of `chunk`, yielding Progress between chunks (the
+    runner's progress and cancellation checks), then the final mean loss."""
+    from notesgraph.experiments.reader_model import Trainer
+
+    trainer = Trainer(model, lr, steps, auxiliary)
+    done = 0
+    while done < steps:
+        count = min(chunk, steps - done)
+        trainer.steps(vocab, batches, count)
+        done += count
+        yield Progress(done, steps, f"{label}: step {done}/{steps}, loss {trainer.recent_loss():.3f}")
+    yield trainer.recent_loss()
