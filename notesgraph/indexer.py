@@ -120,6 +120,16 @@ def not_a_note_reason(name: str) -> str:
         "not a note file (no extension)"
 
 
+def _utf8_name(path: str) -> bool:
+    """Whether a path (as the OS gave it) is valid UTF-8: other bytes arrive as surrogates,
+    which the database cannot store."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _walk(folder: Path) -> tuple[list[_FileState], list[NotANote]]:
     """Note files (sorted) and other files below `folder`; hidden folders are skipped.
 
@@ -137,6 +147,10 @@ def _walk(folder: Path) -> tuple[list[_FileState], list[NotANote]]:
             continue
         for entry in entries:
             if entry.name.startswith(".") or entry.name == "__pycache__":
+                continue
+            if not _utf8_name(entry.path):
+                ignored.append(NotANote(entry.path.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+                                        "its name is not valid UTF-8 (rename it to index it)"))
                 continue
             try:
                 if entry.is_dir(follow_symlinks=False):

@@ -279,3 +279,13 @@ def test_worker_processes_index_exactly_what_one_process_does(tmp_path: Path, mo
             assert report.added == 119 and not report.problems
             contents.append([store.db.execute(sql).fetchall() for sql in tables])
     assert contents[0] == contents[1]
+
+
+def test_a_file_name_that_is_not_utf8_is_listed_and_the_rest_indexes(store: Store, folder: Path) -> None:
+    odd = os.fsencode(str(folder)) + b"/caf\xe9.md"  # Latin-1 bytes in a file name
+    with open(odd, "wb") as handle:
+        handle.write(b"# Cafe\n\nA note whose name is not UTF-8.\n")
+    report = index_folder(store, folder)
+    assert report.added == 3 and not report.problems
+    [entry] = [p for p in report.ignored if "UTF-8" in p.reason]
+    assert entry.path.endswith("caf\ufffd.md")
