@@ -77,6 +77,7 @@ def _wiki_to_markdown(source: str, targets: dict[str, int | None]) -> str:
     return _WIKI.sub(replace, source)
 
 
+_OBSIDIAN_COMMENT = re.compile(r"%%.*?%%", re.S)
 CLAIM_BACKGROUND = "#fff1b8"
 
 
@@ -154,7 +155,8 @@ def note_html(note: dict[str, Any], our_ranks: dict[int, int] | None = None,
     if note["format"] == "markdown":
         targets = {r["target"]: r.get("note_id") for r in note["references"] if r["kind"] == "wiki_link"}
         md = _markdown()
-        rendered = [md.render(_wiki_to_markdown(p, targets)) for p in paragraphs]
+        shown = (_OBSIDIAN_COMMENT.sub("", p) for p in paragraphs)  # Obsidian hides %% comments %%
+        rendered = [md.render(_wiki_to_markdown(p, targets)) if p.strip() else "" for p in shown]
     else:
         links = _reference_links(note)
         spans: dict[int, list[tuple[int, int, str]]] = {}

@@ -50,3 +50,13 @@ def test_hrefs_round_trip() -> None:
     assert parse_href("item:concept%3Aa%20b") == ("item", "concept:a b")
     assert parse_href("create:A%20title%3F") == ("create", "A title?")
     assert parse_href("https://x.org") == ("external", "https://x.org")
+
+
+def test_obsidian_comments_are_hidden_as_obsidian_hides_them(store: Store, tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    write(vault, "a.md", "# Commented\n\nShown text %% a private remark %% and more.\n\n"
+                         "%% wiki footer: do not edit below %%\n\nThe last paragraph.\n")
+    index_folder(store, vault)
+    page = page_for(store, "Commented")
+    assert "private remark" not in page and "wiki footer" not in page and "%%" not in page
+    assert "Shown text" in page and "and more." in page and "The last paragraph." in page
