@@ -56,6 +56,16 @@ def has_item(graph: Any, item: str | None) -> bool:
     return bool(item) and graph is not None and item in graph
 
 
+def shown_item(graph: Any, item: str) -> str:
+    """The node that shows `item`: a note that is an inquiry's or a paper's page is shown as
+    that inquiry or paper (see notesgraph.graph.node_of_note)."""
+    if graph is None or not item.startswith("note:") or not item[5:].isdigit():
+        return item
+    from notesgraph.graph import node_of_note  # networkx is loaded with the graph, not before
+
+    return node_of_note(graph, int(item[5:]))
+
+
 def hub(graph: Any) -> str | None:
     """The best-connected note: where the app opens when it has no history."""
     notes = [n for n, attrs in graph.nodes(data=True) if attrs.get("kind") == "note"]

@@ -412,6 +412,7 @@ class MainWindow(RunsMixin, QMainWindow):
         """Make `item` the centre of the view, recording it in the history. Items the graph
         does not hold (a run that tests no stored claim; a claim while the graph is being
         built) open in the reader."""
+        item = graph_bridge.shown_item(self.graph, item)
         if item.startswith(("claim:", "run:")) and not graph_bridge.has_item(self.graph, item):
             self.open_item(item)
             return

@@ -253,3 +253,15 @@ def test_a_quick_run_launched_from_the_claim_panel_finishes_and_shows_its_result
     assert any(row[0] == claim.item and "untested" not in row[2] for row in claims.model_.rows)
     window.navigator.itemChosen.emit(runs.item_at(0))  # the Runs tab: the run's own page
     assert window.reader.current_item == runs.item_at(0) and "Claims it tests" in window.reader.toPlainText()
+
+
+def test_an_inquiry_page_listed_as_a_note_walks_to_its_inquiry(qtbot, tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    shutil.copytree(NOTES, folder)
+    page = Path(__file__).resolve().parent.parent / "data" / "page_layouts" / "inquiry.txt"
+    shutil.copy(page, folder / "inquiry-page.txt")
+    win = open_window(qtbot, tmp_path, copy=False)
+    qtbot.waitUntil(lambda: win.current is not None and not win.tasks, timeout=30000)
+    title = "Why do strong models follow formatting instructions less reliably than weaker ones?"
+    win.walk(note_item(win, title))  # what the navigator's Notes tab does with the page's file
+    assert win.current.startswith("inquiry:") and win.graph.nodes[win.current]["label"] == title
