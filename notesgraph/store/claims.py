@@ -13,6 +13,8 @@ from notesgraph.store.connection import StoreConnection, _id_filter
 
 def insert_claims(conn: sqlite3.Connection, note_id: int, claims: Sequence[Claim]) -> None:
     """Write a note's claims (in the note's transaction, see NoteTables.save_note)."""
+    if not claims:
+        return
     conn.executemany(
         'INSERT INTO claims (note_id, position, key, text, paragraph, start, "end", quantities, markers,'
         " source_kind, source_text, paper, paper_key, listed, citation, arxiv, source_note,"

@@ -18,6 +18,11 @@ from notesgraph.store.claims import insert_claims
 from notesgraph.store.connection import StoreConnection, _now
 
 
+def _target_key(target: str) -> str:
+    """The normalised name a reference's target is looked up by (its last path part)."""
+    return normalise_title(target.rstrip("/").rsplit("/", 1)[-1]) if target else ""
+
+
 PAGE_ITEMS: dict[str, tuple[str, str]] = {"inquiry": ("inquiries", "text"), "paper": ("papers", "title")}
 """Page kinds (the parser's metadata["page_kind"]) that are an item's own page: (table, text column)."""
 PAGE_KEYS = "SELECT key FROM notes WHERE json_extract(metadata, '$.page_kind') = '{kind}'"
@@ -137,23 +142,29 @@ class NoteTables(StoreConnection):
                          added: dict[tuple[str, str], int]) -> None:
         conn.executemany("INSERT INTO paragraphs VALUES (?,?,?)",
                          [(note_id, i, text) for i, text in enumerate((note.lede, *note.body))])
-        # Integer ids keep the link tables small; see also sync_derived().
-        inquiry_ids = self._ids_for(conn, "inquiries", "text", [(q.key, q.text) for q in note.inquiries], added)
-        conn.executemany("INSERT INTO note_inquiries VALUES (?,?,?,?)",
-                         [(note_id, ident, i, q.line)
-                          for i, (ident, q) in enumerate(zip(inquiry_ids, note.inquiries), 1)])
-        conn.executemany("INSERT INTO note_concepts VALUES (?,?,?,?,?,?,?)",
-                         [(note_id, c.key, c.title, c.description, c.annotation, c.order, c.line)
-                          for c in note.concepts])
-        paper_ids = self._ids_for(conn, "papers", "title", [(p.key, p.title) for p in note.papers], added)
-        conn.executemany("INSERT INTO note_papers VALUES (?,?,?,?)",
-                         [(note_id, ident, p.rank, p.line) for ident, p in zip(paper_ids, note.papers)])
-        conn.executemany(
-            'INSERT INTO note_references VALUES (?,?,?,?,?,?,?,?)',
-            [(note_id, r.kind, r.text, r.target, normalise_title(PurePath(r.target).name if r.target else ""),
-              r.paragraph, r.start, r.end) for r in note.references])
-        conn.executemany("INSERT INTO parse_warnings VALUES (?,?,?)",
-                         [(note_id, w.line, w.message) for w in note.warnings])
+        # Integer ids keep the link tables small; see also sync_derived(). Empty lists are
+        # skipped: most vault notes have no inquiries, concepts, papers or warnings.
+        if note.inquiries:
+            inquiry_ids = self._ids_for(conn, "inquiries", "text", [(q.key, q.text) for q in note.inquiries], added)
+            conn.executemany("INSERT INTO note_inquiries VALUES (?,?,?,?)",
+                             [(note_id, ident, i, q.line)
+                              for i, (ident, q) in enumerate(zip(inquiry_ids, note.inquiries), 1)])
+        if note.concepts:
+            conn.executemany("INSERT INTO note_concepts VALUES (?,?,?,?,?,?,?)",
+                             [(note_id, c.key, c.title, c.description, c.annotation, c.order, c.line)
+                              for c in note.concepts])
+        if note.papers:
+            paper_ids = self._ids_for(conn, "papers", "title", [(p.key, p.title) for p in note.papers], added)
+            conn.executemany("INSERT INTO note_papers VALUES (?,?,?,?)",
+                             [(note_id, ident, p.rank, p.line) for ident, p in zip(paper_ids, note.papers)])
+        if note.references:
+            conn.executemany(
+                'INSERT INTO note_references VALUES (?,?,?,?,?,?,?,?)',
+                [(note_id, r.kind, r.text, r.target, _target_key(r.target), r.paragraph, r.start, r.end)
+                 for r in note.references])
+        if note.warnings:
+            conn.executemany("INSERT INTO parse_warnings VALUES (?,?,?)",
+                             [(note_id, w.line, w.message) for w in note.warnings])
 
     def save_problem(self, path: str, size: int, mtime_ns: int, digest: str,
                      message: str, line: int, hint: str) -> None:
