@@ -317,14 +317,20 @@ def claim_key(note_key: str, sentence: str, occurrence: int = 0) -> str:
     return digest[:16]
 
 
-_NOT_PROSE = re.compile(r"\]\([^)\n]*\)|<?https?://[^\s>)\]]+|`[^`\n]*`")
-"""Link destinations, bare URLs and code spans: their numbers and words are not what the note
-claims ("?page=2", "v1.2.3", `k=5`)."""
+_NOT_PROSE = re.compile(r"\]\([^)\n]*\)|<?https?://[^\s>)\]]+|`[^`\n]*`|<code>.*?</code>|</?[A-Za-z][^<>\n]*>")
+"""Link destinations, bare URLs, code spans and HTML tags: their numbers and words are not what
+the note claims ("?page=2", "v1.2.3", `k=5`, <code>12.0</code>)."""
+_HTML_BLOCK = re.compile(r" {0,3}<(?:[A-Za-z][\w-]*[\s/>]|/[A-Za-z]|!--)")
+"""A paragraph opening with an HTML tag is an HTML block (CommonMark): markup such as a table
+of values, not sentences."""
 
 
 def _prose(paragraph: str) -> str:
-    """The paragraph with `_NOT_PROSE` blanked out, same length so offsets hold."""
-    if "](" not in paragraph and "://" not in paragraph and "`" not in paragraph:
+    """The paragraph with `_NOT_PROSE` blanked out, same length so offsets hold; all blank for
+    an HTML block."""
+    if _HTML_BLOCK.match(paragraph):
+        return " " * len(paragraph)
+    if "](" not in paragraph and "://" not in paragraph and "`" not in paragraph and "<" not in paragraph:
         return paragraph
     return _NOT_PROSE.sub(lambda m: " " * len(m.group()), paragraph)
 

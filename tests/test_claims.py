@@ -290,3 +290,13 @@ def test_claims_command_text_and_json(capsys: pytest.CaptureFixture[str], tmp_pa
 
     assert main(["claims", "no such note at all", "--db", db]) == 1
     assert "no note titled" in capsys.readouterr().err
+
+
+def test_markup_is_not_a_claim() -> None:
+    from notesgraph.claims import claims_in_paragraph
+
+    table = "<table> <tr><td>due 7 days ago</td>\n<td><code>12.00000</code></td></tr>\n</table>"
+    assert claims_in_paragraph(table, 1) == []  # an HTML block: values, not sentences
+    assert claims_in_paragraph("The score is <code>11.5</code> and `k=5` here.", 1) == []
+    found = claims_in_paragraph("Tuning raised accuracy to <b>52.8%</b> versus 41.5%.", 1)
+    assert [q.value for q in found[0].quantities] == [52.8, 41.5]  # inline tags keep their text
