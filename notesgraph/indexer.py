@@ -179,12 +179,6 @@ def resolve_folder(folder: Path | str) -> Path:
     return path.resolve()
 
 
-def _read(state: _FileState) -> bytes:
-    """The file's bytes; a file over the size limit is refused without reading it."""
-    check_size(state.size, str(state.path))
-    return state.path.read_bytes()
-
-
 def index_folder(
     store: Store,
     folder: Path | str,
@@ -428,14 +422,11 @@ def check_folder(folder: Path | str) -> CheckReport:
     root = resolve_folder(folder)
     files, ignored = _walk(root)
     report = CheckReport(str(root), ignored=ignored)
-    for state in files:
-        path = str(state.path)
-        try:
-            note = parse_bytes(_read(state), path)
-        except (NoteParseError, OSError) as error:
-            report.problems.append(Problem.from_error(error) if isinstance(error, NoteParseError)
-                                   else Problem(path, f"cannot be read ({error.strerror})"))
+    for state, prepared in zip(files, _prepared(files, {})):  # as indexing reads and parses them
+        if prepared.problem is not None:
+            report.problems.append(prepared.problem)
             continue
+        assert prepared.note is not None
         report.notes += 1
-        report.warnings.extend(Problem(path, w.message, w.line) for w in note.warnings)
+        report.warnings.extend(Problem(str(state.path), w.message, w.line) for w in prepared.note.warnings)
     return report
