@@ -78,7 +78,7 @@ class IndexReport:
 
 @dataclass(frozen=True)
 class _FileState:
-    path: Path
+    path: str
     size: int
     mtime_ns: int
 
@@ -137,7 +137,7 @@ def _walk(folder: Path) -> tuple[list[_FileState], list[NotANote]]:
     listed with the error, never raised: one bad entry must not stop the index."""
     notes: list[_FileState] = []
     ignored: list[NotANote] = []
-    stack = [folder]
+    stack = [str(folder)]
     while stack:
         current = stack.pop()
         try:
@@ -154,18 +154,18 @@ def _walk(folder: Path) -> tuple[list[_FileState], list[NotANote]]:
                 continue
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append(Path(entry.path))
-                elif Path(entry.name).suffix.lower() in NOTE_SUFFIXES:
+                    stack.append(entry.path)
+                elif os.path.splitext(entry.name)[1].lower() in NOTE_SUFFIXES:
                     stat = entry.stat()
                     if not entry.is_file():
                         ignored.append(NotANote(entry.path, "not a regular file"))
                         continue
-                    notes.append(_FileState(Path(entry.path), stat.st_size, stat.st_mtime_ns))
+                    notes.append(_FileState(entry.path, stat.st_size, stat.st_mtime_ns))
                 else:
                     ignored.append(NotANote(entry.path, not_a_note_reason(entry.name)))
             except OSError as error:
                 ignored.append(NotANote(entry.path, f"cannot be read ({error.strerror})"))
-    notes.sort(key=lambda f: f.path)
+    notes.sort(key=lambda f: f.path.split(os.sep))  # by folder, then name (as Path orders them)
     return notes, sorted(ignored, key=lambda n: n.path)
 
 
@@ -201,10 +201,10 @@ def index_folder(
     files, ignored = _walk(root)
     report = IndexReport(str(root), ignored=ignored)
     known = store.files_under(root)
-    present = {str(f.path) for f in files}
+    present = {f.path for f in files}
     report.removed = store.remove_files(p for p in known if p not in present)
 
-    todo = [f for f in files if not _unchanged(known.get(str(f.path)), f)]
+    todo = [f for f in files if not _unchanged(known.get(f.path), f)]
     report.unchanged = len(files) - len(todo)
     prepared = _prepared(todo, known)
     batch: list[tuple[Note, str, int, int, tuple[Claim, ...]]] = []
@@ -224,8 +224,8 @@ def index_folder(
         if should_stop is not None and should_stop():
             report.stopped = True
             break
-        _store_one(store, state, next(prepared), known.get(str(state.path)), report, batch)
-        handled.append(str(state.path))
+        _store_one(store, state, next(prepared), known.get(state.path), report, batch)
+        handled.append(state.path)
         if len(batch) >= _BATCH_FILES or time.perf_counter() - flushed > _BATCH_SECONDS:
             commit()
             flushed = time.perf_counter()
@@ -260,15 +260,16 @@ class _Prepared:
     """The bytes hash as before (a touched file): only the mtime is new."""
 
 
-def _prepare(path: Path, size: int, old_digest: str) -> _Prepared:
+def _prepare(path: str, size: int, old_digest: str) -> _Prepared:
     """Read, hash, parse and extract claims: all of indexing one file but the store write.
 
     Never raises: a parser bug on one file (anything but NoteParseError) is that file's
     problem, not the end of the run."""
-    source = str(path)
+    source = path
     try:
         check_size(size, source)
-        data = path.read_bytes()
+        with open(path, "rb") as file:
+            data = file.read()
     except NoteParseError as error:
         return _Prepared(problem=Problem.from_error(error))
     except OSError as error:
@@ -303,7 +304,7 @@ def _prepared(todo: list[_FileState], known: dict[str, FileRecord]) -> Iterator[
     """`_prepare` of each file of `todo`, in order: in this process, or, for many files, in
     forked worker processes that parse ahead while this one writes (see `_forked`).
     Closing the iterator stops the workers."""
-    jobs = [(state.path, state.size, _ok_digest(known.get(str(state.path)))) for state in todo]
+    jobs = [(state.path, state.size, _ok_digest(known.get(state.path))) for state in todo]
     if len(jobs) < _PARALLEL_FROM or not _can_fork():
         for job in jobs:
             yield _prepare(*job)
@@ -311,7 +312,7 @@ def _prepared(todo: list[_FileState], known: dict[str, FileRecord]) -> Iterator[
     yield from _forked(jobs, min(4, os.cpu_count() or 1))
 
 
-def _forked(jobs: list[tuple[Path, int, str]], workers: int) -> Iterator[_Prepared]:
+def _forked(jobs: list[tuple[str, int, str]], workers: int) -> Iterator[_Prepared]:
     """`_prepare(*job)` for each job, in order, from `workers` forked processes: worker k takes
     jobs k, k + workers, ... and streams its results down a pipe, which this process reads
     in turn (the pipe's buffer bounds how far a worker runs ahead).
@@ -326,6 +327,7 @@ def _forked(jobs: list[tuple[Path, int, str]], workers: int) -> Iterator[_Prepar
     try:
         for k in range(workers):
             read_end, write_end = os.pipe()
+            _widen(write_end)
             pid = os.fork()
             if pid == 0:  # the worker
                 status = 1
@@ -366,6 +368,25 @@ def _forked(jobs: list[tuple[Path, int, str]], workers: int) -> Iterator[_Prepar
             os.waitpid(pid, 0)
 
 
+_PIPE_BYTES = 1 << 20
+
+
+def _widen(pipe: int) -> None:
+    """Let a worker run up to 1 MiB ahead (Linux; the default 64 KiB holds a few notes, so
+    workers stalled while this process wrote a batch). Where it cannot be set, workers only
+    wait more."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    for size in (_PIPE_BYTES, _PIPE_BYTES // 4):  # an unprivileged process may not exceed fs.pipe-max-size
+        try:
+            fcntl.fcntl(pipe, getattr(fcntl, "F_SETPIPE_SZ", 1031), size)
+            return
+        except OSError:
+            continue
+
+
 def _ok_digest(record: FileRecord | None) -> str:
     return record.content_hash if record is not None and record.status == "ok" else ""
 
@@ -379,7 +400,7 @@ one batch (the next run redoes it); Ctrl+C or Cancel commits the batch and stops
 def _store_one(store: Store, state: _FileState, prepared: _Prepared, record: FileRecord | None,
                report: IndexReport, batch: list[tuple[Note, str, int, int, tuple[Claim, ...]]]) -> None:
     """Queue one prepared note for the next batch write, or record its problem now."""
-    path = str(state.path)
+    path = state.path
     if prepared.problem is not None:
         if prepared.recorded:
             _record_problem(store, state, prepared.digest, prepared.problem, report)
@@ -428,5 +449,5 @@ def check_folder(folder: Path | str) -> CheckReport:
             continue
         assert prepared.note is not None
         report.notes += 1
-        report.warnings.extend(Problem(str(state.path), w.message, w.line) for w in prepared.note.warnings)
+        report.warnings.extend(Problem(state.path, w.message, w.line) for w in prepared.note.warnings)
     return report

@@ -33,6 +33,15 @@ TRICKY = [
     "k: v\nk: again",
     "",
     "description: >\n  folded\n  text",
+    "description: A tool for merging, cleaning [and] sorting {plugins}\ntitle: Programmers' Reference",
+    "a: \"[[folder/note|Shown]]\"\nb: 'it''s'\nc: \"esc \\\" aped\"\nd: ''\ne: \"yes\"",
+    "a: ends with colon:\nb: x",
+    "a: inner: colon",
+    "a: http://example.org:8080/x\nb: C# and F#\nc: tab\there",
+    "a: 'unclosed\nb: \"also",
+    "a: value # comment\nb: Ünïcode value, with comma",
+    "list:\n  - First, second\n  - \"quoted item\"\n  - 'single item'\n  - [flow]",
+    "a: non\u00a0breaking\nb: zero\u200bwidth",
 ]
 
 

@@ -19,8 +19,13 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _KEY_VALUE = re.compile(r"([A-Za-z_](?:[\w -]*[\w-])?):(?: +(.*?))? *$")
 _ITEM = re.compile(r" *- +(.*?) *$")
 _PLAIN = re.compile(r"[A-Za-z_][^:#\[\]{},\"'`|>&*!%@]*")
-"""A scalar that YAML reads as a string as written: starts with a letter, none of the
-characters that would make it something else or end it."""
+"""A scalar that YAML reads as a string as written, inside a flow list too: starts with a
+letter, none of the characters that would make it something else or end it."""
+_BLOCK_PLAIN = re.compile(r"[^\W\d](?:[^:#\t]|:(?! )|(?<! )#)*(?<!:)")
+"""The same outside a flow list (a value on its own line), where `,[]{}'"` and the other
+indicators only matter as the first character: "A tool for merging, cleaning and sorting"."""
+_QUOTED = re.compile(r"\"[^\"\\]*\"|'[^']*'")
+"""A quoted string with no escapes: the text between the quotes."""
 _BOOLS = {word: value for words, value in (("yes Yes YES true True TRUE on On ON", True),
                                             ("no No NO false False FALSE off Off OFF", False))
           for word in words.split()}
@@ -28,13 +33,18 @@ _NULLS = frozenset({"null", "Null", "NULL", "~"})
 _FAST_FAILED = object()
 
 
-def _scalar(text: str) -> Any:
-    """The value of a plain scalar, or _FAST_FAILED when only YAML can tell."""
+def _scalar(text: str, flow: bool = True) -> Any:
+    """The value of a scalar in a flow list (`flow`) or on its own, or _FAST_FAILED when only
+    YAML can tell."""
     if text in _BOOLS:
         return _BOOLS[text]
     if text in _NULLS:
         return None
-    if not _PLAIN.fullmatch(text) or text.endswith((" ", "\t")) or " #" in text:
+    if not text.isprintable():  # YAML refuses some characters, folds or reads others
+        return _FAST_FAILED
+    if not flow and _QUOTED.fullmatch(text):
+        return text[1:-1]
+    if not (_PLAIN if flow else _BLOCK_PLAIN).fullmatch(text) or text.endswith((" ", "\t")) or " #" in text:
         return _FAST_FAILED
     return text
 
@@ -56,7 +66,7 @@ def _simple(raw: str) -> Any:
         if not line.strip():
             continue
         if (item := _ITEM.fullmatch(line)) is not None and key is not None:
-            value = _scalar(item.group(1))
+            value = _scalar(item.group(1), flow=False)
             if value is _FAST_FAILED or value is None:
                 return _FAST_FAILED
             data[key].append(value)
@@ -73,7 +83,7 @@ def _simple(raw: str) -> Any:
         elif text.startswith("[") and text.endswith("]"):
             data[name] = _flow_list(text)
         else:
-            data[name] = _scalar(text)
+            data[name] = _scalar(text, flow=False)
         if data[name] is _FAST_FAILED:
             return _FAST_FAILED
     if key is not None and not data[key]:

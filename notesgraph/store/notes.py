@@ -40,6 +40,19 @@ class FileRecord:
     note_id: int | None
 
 
+def _sync_pending(conn: sqlite3.Connection) -> int:
+    """`sync_derived` inside the caller's transaction; returns how many notes."""
+    pending = "SELECT id FROM notes WHERE synced = 0"
+    count = conn.execute("INSERT INTO notes_fts (rowid, title, lede, body)"
+                         f" SELECT id, title, lede, body FROM notes WHERE id IN ({pending})").rowcount
+    conn.execute("INSERT OR IGNORE INTO inquiry_notes SELECT inquiry_id, note_id"
+                 f" FROM note_inquiries WHERE note_id IN ({pending})")
+    conn.execute("INSERT OR IGNORE INTO paper_notes SELECT paper_id, note_id"
+                 f" FROM note_papers WHERE note_id IN ({pending})")
+    conn.execute("UPDATE notes SET synced = 1 WHERE synced = 0")
+    return count
+
+
 class NoteTables(StoreConnection):
     """Notes, files, sections, references and parse warnings (migration 1)."""
 
@@ -74,11 +87,14 @@ class NoteTables(StoreConnection):
 
     def save_notes(self, saves: Sequence[tuple[Note, str, int, int, Sequence[Claim]]]) -> list[int]:
         """`save_note` for several (note, path, size, mtime_ns, claims) in one transaction (all
-        or none); returns their ids. Indexing commits files in small batches: one commit per
-        file wrote the same index pages again for every file."""
+        or none), full-text index and lookups included; returns their ids. Indexing commits
+        files in small batches: one commit per file wrote the same index pages again for
+        every file, and one full-text pass at the end ran after the parsing was done instead
+        of while the worker processes parse (see notesgraph.indexer)."""
         added: dict[tuple[str, str], int] = {}
         with self.transaction() as conn:
             ids = [self._save_in(conn, *save, added) for save in saves]
+            _sync_pending(conn)
         for (table, key), ident in added.items():
             self._id_cache.get(table, {})[key] = ident
         return ids
@@ -191,21 +207,15 @@ class NoteTables(StoreConnection):
         return len(paths)
 
     def sync_derived(self) -> int:
-        """Add notes saved since the last call to full-text search and the inquiry/paper ->
-        notes lookups, in one transaction; returns how many notes. Readers call it first, so
-        a crash before it only leaves work pending. Cheap when nothing is pending."""
+        """Add notes still pending (synced = 0) to full-text search and the inquiry/paper ->
+        notes lookups, in one transaction; returns how many notes. `save_notes` syncs its
+        notes as it writes them; this catches the ones an older notesgraph, which synced once
+        per index run, left pending when it stopped. Readers call it first; cheap when nothing
+        is pending."""
         if self.db.execute("SELECT 1 FROM notes WHERE synced = 0 LIMIT 1").fetchone() is None:
             return 0
-        pending = "SELECT id FROM notes WHERE synced = 0"
         with self.transaction() as conn:
-            count = conn.execute("INSERT INTO notes_fts (rowid, title, lede, body)"
-                                 f" SELECT id, title, lede, body FROM notes WHERE id IN ({pending})").rowcount
-            conn.execute("INSERT OR IGNORE INTO inquiry_notes SELECT inquiry_id, note_id"
-                         f" FROM note_inquiries WHERE note_id IN ({pending})")
-            conn.execute("INSERT OR IGNORE INTO paper_notes SELECT paper_id, note_id"
-                         f" FROM note_papers WHERE note_id IN ({pending})")
-            conn.execute("UPDATE notes SET synced = 1 WHERE synced = 0")
-        return count
+            return _sync_pending(conn)
 
     def prune_orphans(self) -> None:
         """Drop inquiries and papers that no note lists any more and that have no page."""
