@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from notesgraph.parsing.front_matter import _FAST_FAILED, _simple, load_front_matter
+from notesgraph.parsing import parse_text
+from notesgraph.parsing.front_matter import _FAST_FAILED, MAX_DEPTH, FrontMatterTooLarge, _simple, load_front_matter
 
 DATA = Path(__file__).resolve().parent / "data"
 _END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
@@ -81,3 +82,36 @@ def test_every_front_matter_the_tests_have_loads_as_yaml_loads_it() -> None:
         assert load_front_matter(raw) == expected, raw
         fast += _simple(raw) is not _FAST_FAILED
     assert fast > len(blocks) / 2  # the fast path is the common one
+
+
+def _alias_bomb(levels: int = 9) -> str:
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, levels):
+        prev, name = chr(96 + i), chr(97 + i)
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    last = chr(96 + levels)
+    return "\n".join(lines + [f"title: *{last}", f"tags: *{last}"])
+
+
+def test_an_alias_bomb_is_refused_before_it_expands() -> None:
+    # 350 bytes that stand for 9^9 values: turned into text it took 49 s and 2.3 GB, then MemoryError.
+    raw = _alias_bomb()
+    assert len(raw) < 400
+    with pytest.raises(FrontMatterTooLarge, match="more than 10,000 values"):
+        load_front_matter(raw)
+    note = parse_text(f"---\n{raw}\n---\n# Bomb\n\nBody.\n", "/x/bomb.md")
+    assert note.title == "Bomb" and note.lede == "Body."
+    assert any("10,000 values" in w.message and "ignored it" in w.message for w in note.warnings)
+
+
+def test_small_aliases_still_load_as_yaml_loads_them() -> None:
+    raw = "base: &b [one, two]\nother: *b\nmap: &m {k: v}\nagain: *m"
+    assert load_front_matter(raw) == _yaml(raw)
+
+
+def test_front_matter_nested_past_the_limit_is_refused() -> None:
+    deep = "k: " + "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5)
+    with pytest.raises(yaml.YAMLError):
+        load_front_matter(deep)
+    note = parse_text(f"---\n{deep}\n---\n# Deep\n", "/x/deep.md")
+    assert note.title == "Deep" and note.warnings

@@ -91,10 +91,75 @@ def _simple(raw: str) -> Any:
     return data or _FAST_FAILED  # nothing but blank lines: YAML says None
 
 
+MAX_VALUES = 10_000
+"""Values (scalars, lists and mappings, counted as if every alias were written out) a front
+matter may hold: notes have tens. A 350-byte block of nested aliases stands for 10^9 values,
+and turning that into text took minutes and gigabytes before failing."""
+MAX_DEPTH = 100
+"""Nesting a front matter may have: notes have two or three levels."""
+
+
+class FrontMatterTooLarge(yaml.YAMLError):
+    """Front matter that would expand past MAX_VALUES or nest past MAX_DEPTH."""
+
+    def __init__(self, problem: str, mark: Any) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.problem_mark = mark
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Raise FrontMatterTooLarge when the node graph, aliases expanded, is too big or deep.
+
+    Aliases share nodes, so each node's expanded size is computed once: O(nodes + edges)."""
+    size: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, children_done = stack.pop()
+        if depth > MAX_DEPTH:
+            raise FrontMatterTooLarge(f"nested deeper than {MAX_DEPTH} levels", node.start_mark)
+        if id(node) in size:
+            continue
+        children = _children(node)
+        if not children_done and children:
+            stack.append((node, depth, True))
+            stack.extend((child, depth + 1, False) for child in children if id(child) not in size)
+            continue
+        total = 1 + sum(size[id(child)] for child in children)
+        if total > MAX_VALUES:
+            raise FrontMatterTooLarge(f"holds more than {MAX_VALUES:,} values once its aliases (*name) "
+                                      "are expanded", node.start_mark)
+        size[id(node)] = total
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _load_bounded(raw: str) -> Any:
+    """yaml.safe_load with the expansion checked before any Python object is built."""
+    loader = _LOADER(raw)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        return loader.construct_document(node)
+    except RecursionError:  # PyYAML's pure-Python composer, without libyaml's depth limit
+        raise FrontMatterTooLarge(f"nested deeper than {MAX_DEPTH} levels", None) from None
+    finally:
+        loader.dispose()
+
+
 def load_front_matter(raw: str) -> Any:
     """What `yaml.safe_load(raw)` returns (raises yaml.YAMLError as it does), faster for the
-    simple blocks notes usually have. O(len(raw))."""
+    simple blocks notes usually have, and refusing (FrontMatterTooLarge, a YAMLError) a block
+    whose aliases expand past MAX_VALUES values or that nests past MAX_DEPTH. O(len(raw))."""
     fast = _simple(raw)
     if fast is not _FAST_FAILED:
         return fast
-    return yaml.load(raw, Loader=_LOADER)
+    return _load_bounded(raw)

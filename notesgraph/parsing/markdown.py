@@ -23,7 +23,7 @@ from markdown_it.token import Token
 from notesgraph.model import Inquiry, Note, PaperRef, RelatedConcept
 from notesgraph.parsing.blocks import top_level_blocks
 from notesgraph.parsing.errors import NoteParseError
-from notesgraph.parsing.front_matter import load_front_matter
+from notesgraph.parsing.front_matter import FrontMatterTooLarge, load_front_matter
 from notesgraph.parsing.excalidraw import drawing_title, is_drawing, split_drawing
 from notesgraph.parsing.obsidian_links import (
     NO_PARAGRAPH,
@@ -92,7 +92,9 @@ def _front_matter(text: str, parts: NoteParts) -> tuple[str, int]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
-        parts.warn(line, f"front matter is not valid YAML ({getattr(error, 'problem', error)}); ignored it")
+        problem = getattr(error, "problem", error)
+        parts.warn(line, f"front matter {problem}; ignored it" if isinstance(error, FrontMatterTooLarge)
+                   else f"front matter is not valid YAML ({problem}); ignored it")
         data = {}
     if not isinstance(data, dict):
         parts.warn(1, "front matter is not a set of 'key: value' lines; ignored it")
