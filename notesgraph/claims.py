@@ -34,7 +34,7 @@ from notesgraph.store import Store
 
 __all__ = [
     "NO_SOURCE", "Claim", "ClaimNotFound", "ClaimSource", "Quantity", "RunVerdict", "StoredClaim", "claim_from_row",
-    "claim_key", "claims_in_paragraph", "comparison_markers", "describe_quantity", "describe_source",
+    "claim_key", "claims_cut_short", "claims_in_paragraph", "comparison_markers", "describe_quantity", "describe_source",
     "evidence_status", "extract_claims", "is_claim", "link_source", "quantities", "stored_claim", "stored_claims",
 ]
 
@@ -193,7 +193,6 @@ def _classify(text: str, match: re.Match[str]) -> Quantity | None:
     if len(whole) == 4 and (len(fraction) in (5, 6) or (not fraction and text[end:end + 1] in ");,]")):
         return None  # an arXiv id (2309.01809) or a citation's year: (2021), (Wang et al., 2025; ...)
     value = float(whole.replace(",", "") + fraction)
-    rest = text[end:]
     before = text[max(0, start - 12):start]
     window = text[max(0, start - 6):start]
     if ("p" in window or "P" in window) and _P_BEFORE.search(window):
@@ -201,29 +200,31 @@ def _classify(text: str, match: re.Match[str]) -> Quantity | None:
         return Quantity(value, "p_value", text[op:end], op, end, "p-value")
     if _LOCATORS.search(before) or _is_list_number(text, start, end):
         return None
-    if unit_match := _PERCENT.match(rest):
-        end += unit_match.end()
+    # Patterns match at `end` in place: a copy of the rest of the text per number made a long
+    # sentence quadratic.
+    if unit_match := _PERCENT.match(text, end):
+        end = unit_match.end()
         return _with_measure(text, Quantity(value, "percent", text[start:end], start, end))
-    if unit_match := _MULTIPLIER.match(rest):
-        end += unit_match.end()
+    if unit_match := _MULTIPLIER.match(text, end):
+        end = unit_match.end()
         return _with_measure(text, Quantity(value, "multiplier", text[start:end], start, end))
-    if (unit_match := _SIZE.match(rest)) is not None:
+    if (unit_match := _SIZE.match(text, end)) is not None:
         scale = _SIZE_SCALE[unit_match.group(1) or unit_match.group(2)]
-        end += unit_match.end()
+        end = unit_match.end()
         counted = _TOKENS_AFTER.match(text, end)
         if counted:
             return Quantity(value * scale, "count", text[start:end], start, end, counted.group(1))
         return Quantity(value * scale, "parameters", text[start:end], start, end, "parameters")
-    if rest.startswith("+"):
+    if text.startswith("+", end):
         end += 1
         return Quantity(value, "count", text[start:end], start, end, _counted(text, end), at_least=True)
-    if (dash := _RANGE_DASH.match(rest)) and (upper := _NUMBER.match(text, end + dash.end())):
+    if (dash := _RANGE_DASH.match(text, end)) and (upper := _NUMBER.match(text, dash.end())):
         other = _classify(text, upper)  # "80–90%", "7–13B": the unit is written once, at the end
         if other is not None and other.unit in ("percent", "multiplier", "parameters", "points"):
             scale = other.value / float(upper.group(1).replace(",", "") + (upper.group(2) or ""))
             return Quantity(value * scale, other.unit, text[start:end], start, end, other.measure)
-    if (points := _POINTS.match(rest)) is not None:
-        end += points.end()
+    if (points := _POINTS.match(text, end)) is not None:
+        end = points.end()
         measure = points.group(1).strip() or _metric_near(text, start, end)
         return Quantity(value, "points", text[start:end], start, end, measure)
     noun = _counted(text, end)
@@ -236,12 +237,18 @@ def _classify(text: str, match: re.Match[str]) -> Quantity | None:
 
 def _is_list_number(text: str, start: int, end: int) -> bool:
     """'1.' or '2)' opening the sentence is a list marker."""
-    return not text[:start].strip() and text[end:end + 1] in (".", ")") and text[end + 1:end + 2] in (" ", "")
+    return _LEADING_SPACE.match(text).end() >= start and text[end:end + 1] in (".", ")") \
+        and text[end + 1:end + 2] in (" ", "")
+
+
+_LEADING_SPACE = re.compile(r"\s*")
+_NAME_REACH = 64
+"""How far back `_after_name` looks for the word before a number (names are shorter)."""
 
 
 def _after_name(text: str, start: int) -> bool:
     """A decimal right after a capitalised word is a version or model name ("Llama 3.1")."""
-    words = text[:start].split()
+    words = text[max(0, start - _NAME_REACH):start].split()  # not all of a long text before it
     return bool(words) and words[-1][:1].isupper() and words[-1].isalpha()
 
 
@@ -269,8 +276,9 @@ def _metric_near(text: str, start: int, end: int) -> str:
     after = _METRIC.search(text, end, min(len(text), end + 25))
     if after is not None and not re.search(r"[;,]|\d", text[end:after.start()]):
         return after.group(0)
-    clause_start = max(text.rfind(c, 0, start) for c in ";:—") + 1
-    before = [m for m in _METRIC.finditer(text, max(clause_start, start - 60), start)]
+    reach = max(0, start - 60)
+    clause_start = max(text.rfind(c, reach, start) for c in ";:—") + 1
+    before = [m for m in _METRIC.finditer(text, max(clause_start, reach), start)]
     return before[-1].group(0) if before else ""
 
 
@@ -335,6 +343,11 @@ def _prose(paragraph: str) -> str:
     return _NOT_PROSE.sub(lambda m: " " * len(m.group()), paragraph)
 
 
+MAX_SENTENCE = 2_000
+"""Characters beyond which a "sentence" is not read for claims: the longest claim in the notes
+the tests have is 942; a file that is one run-on line of numbers took minutes."""
+
+
 def claims_in_paragraph(paragraph: str, index: int, refs: Sequence[Reference] = (),
                         papers: Sequence[PaperRef] = (), note_key: str = "",
                         seen: dict[str, int] | None = None) -> list[Claim]:
@@ -346,6 +359,8 @@ def claims_in_paragraph(paragraph: str, index: int, refs: Sequence[Reference] = 
         return found  # a claim needs a number or a comparison word: most vault paragraphs have neither
     sources = None
     for start, end in sentence_spans(paragraph):
+        if end - start > MAX_SENTENCE:
+            continue  # a table or a dump run together, not a sentence someone wrote
         sentence = paragraph[start:end]
         titles = [(r.start - start, r.end - start) for r in refs if r.kind in NOTE_KINDS and start <= r.start < end]
         parts = _claim_parts(prose[start:end], start, titles)
@@ -362,18 +377,39 @@ def claims_in_paragraph(paragraph: str, index: int, refs: Sequence[Reference] = 
     return found
 
 
+MAX_CLAIM_TEXT = 500_000
+"""Characters of a note read for claims (the seed note has 17,000): past them a note is a dump,
+and its claims would cost seconds more per file for nothing a reader would use."""
+
+
 def extract_claims(note: Note) -> tuple[Claim, ...]:
-    """Every claim in the note's lede and body, in reading order, each linked to its source.
-    Uses the references the parser found; costs O(text x listed papers)."""
+    """Every claim in the note's lede and body (the first MAX_CLAIM_TEXT characters; see
+    `claims_cut_short`), in reading order, each linked to its source. Uses the references
+    the parser found; costs O(text x listed papers)."""
     by_paragraph: dict[int, list[Reference]] = {}
     for ref in note.references:
         by_paragraph.setdefault(ref.paragraph, []).append(ref)
     seen: dict[str, int] = {}
     found: list[Claim] = []
+    read = 0
     for index, paragraph in enumerate((note.lede, *note.body)):
+        read += len(paragraph)
+        if read > MAX_CLAIM_TEXT:
+            break
         found.extend(claims_in_paragraph(paragraph, index, by_paragraph.get(index, ()), note.papers,
                                          note.key, seen))
     return tuple(found)
+
+
+def claims_cut_short(note: Note) -> int:
+    """The paragraph (index into lede and body) where `extract_claims` stopped reading, or -1
+    when it read the whole note."""
+    read = 0
+    for index, paragraph in enumerate((note.lede, *note.body)):
+        read += len(paragraph)
+        if read > MAX_CLAIM_TEXT:
+            return index
+    return -1
 
 
 # -- evidence ---------------------------------------------------------------------------------

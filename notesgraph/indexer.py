@@ -11,15 +11,16 @@ import gc
 import os
 import pickle
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from pathlib import Path
 
-from notesgraph.claims import extract_claims
-from notesgraph.model import Claim, Note
+from notesgraph.claims import MAX_CLAIM_TEXT, claims_cut_short, extract_claims
+from notesgraph.model import Claim, Note, ParseWarning
 from notesgraph.parsing import NOTE_SUFFIXES, NoteParseError, content_hash, parse_bytes
 from notesgraph.parsing.decode import check_size
 from notesgraph.store import FileRecord, Store
@@ -74,6 +75,8 @@ class IndexReport:
     """Changed files handled (indexed, found unchanged by hash, or recorded as problems)."""
     left: int = 0
     """Changed files not reached because the run stopped; the next run indexes them."""
+    replacing: set[str] = field(default_factory=set, repr=False)
+    """Paths counted in `updated` (a file indexed before), as opposed to `added`."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,7 @@ def _walk(folder: Path) -> tuple[list[_FileState], list[NotANote]]:
     listed with the error, never raised: one bad entry must not stop the index."""
     notes: list[_FileState] = []
     ignored: list[NotANote] = []
+    root = os.path.realpath(folder)
     stack = [str(folder)]
     while stack:
         current = stack.pop()
@@ -153,6 +157,9 @@ def _walk(folder: Path) -> tuple[list[_FileState], list[NotANote]]:
                                         "its name is not valid UTF-8 (rename it to index it)"))
                 continue
             try:
+                if entry.is_symlink() and (reason := _link_reason(entry, root)):
+                    ignored.append(NotANote(entry.path, reason))
+                    continue
                 if entry.is_dir(follow_symlinks=False):
                     stack.append(entry.path)
                 elif os.path.splitext(entry.name)[1].lower() in NOTE_SUFFIXES:
@@ -167,6 +174,22 @@ def _walk(folder: Path) -> tuple[list[_FileState], list[NotANote]]:
                 ignored.append(NotANote(entry.path, f"cannot be read ({error.strerror})"))
     notes.sort(key=lambda f: f.path.split(os.sep))  # by folder, then name (as Path orders them)
     return notes, sorted(ignored, key=lambda n: n.path)
+
+
+def _link_reason(entry: os.DirEntry[str], root: str) -> str:
+    """Why a symbolic link is not followed, or '' for a link to a note file in the folder.
+
+    A link leading out of the notes folder would make whatever it points at (/etc/passwd, a
+    home folder) searchable and exportable; a link to a folder in it would index its notes
+    twice (they are indexed where they are)."""
+    target = os.path.realpath(entry.path)
+    if not os.path.exists(target):
+        return "a link that leads nowhere (its target is missing, or links loop)"
+    if os.path.commonpath([root, target]) != root:
+        return f"a link to {target}, outside the notes folder (not followed)"
+    if os.path.isdir(target):
+        return "a link to a folder in the notes folder (its notes are indexed where they are)"
+    return ""
 
 
 def resolve_folder(folder: Path | str) -> Path:
@@ -211,7 +234,7 @@ def index_folder(
     handled: list[str] = []  # files handled since the last commit: done once it is made
 
     def commit() -> None:
-        store.save_notes(batch)
+        _save_batch(store, batch, report)
         batch.clear()
         for path in handled:
             report.done += 1
@@ -280,7 +303,12 @@ def _prepare(path: str, size: int, old_digest: str) -> _Prepared:
         return _Prepared(digest, unchanged=True)
     try:
         note = parse_bytes(data, source)
-        return _Prepared(digest, note, extract_claims(note))
+        claims = extract_claims(note)
+        if claims_cut_short(note) >= 0:
+            note = replace(note, warnings=(*note.warnings, ParseWarning(0, (
+                f"claims were read from the first {MAX_CLAIM_TEXT:,} characters only (the note is "
+                f"longer: split it to have the rest read)"))))
+        return _Prepared(digest, note, claims)
     except NoteParseError as error:
         return _Prepared(digest, problem=Problem.from_error(error))
     except Exception as error:  # noqa: BLE001 - see the docstring
@@ -416,8 +444,38 @@ def _store_one(store: Store, state: _FileState, prepared: _Prepared, record: Fil
     report.warnings += len(prepared.note.warnings)
     if record is not None and record.status == "ok":
         report.updated += 1
+        report.replacing.add(path)
     else:
         report.added += 1
+
+
+_DATA_ERRORS = (TypeError, ValueError, OverflowError, sqlite3.IntegrityError, sqlite3.InterfaceError)
+"""What writing one note's rows can raise because of that note (a value SQLite cannot hold);
+anything else (a locked or full disk, an I/O error) is about the database and stops the run."""
+
+
+def _save_batch(store: Store, batch: list[tuple[Note, str, int, int, tuple[Claim, ...]]],
+                report: IndexReport) -> None:
+    """Write a batch in one transaction; if a note's rows cannot be written, write the batch
+    file by file so that only that file becomes a problem (the rest of the batch is saved)."""
+    try:
+        store.save_notes(batch)
+        return
+    except _DATA_ERRORS:
+        pass  # rolled back whole: find the file
+    for save in batch:
+        try:
+            store.save_notes([save])
+        except _DATA_ERRORS as error:
+            note, path, size, mtime_ns, _ = save
+            if path in report.replacing:  # counted when it was queued
+                report.updated -= 1
+            else:
+                report.added -= 1
+            problem = Problem(path, f"could not be stored ({type(error).__name__}: {str(error)[:200]})",
+                              hint="this is a bug in notesgraph; please report it with the file")
+            report.problems.append(problem)
+            store.save_problem(path, size, mtime_ns, note.content_hash, problem.message, 0, problem.hint)
 
 
 def _record_problem(store: Store, state: _FileState, digest: str, problem: Problem,

@@ -258,7 +258,7 @@ def test_what_is_not_a_note_is_listed_with_its_reason(store: Store, folder: Path
     reasons = {Path(p).name: p.reason for p in report.ignored}
     assert "canvas" in reasons["board.canvas"] and "image" in reasons["figure.png"]
     assert "data" in reasons["data.csv"]
-    assert "cannot be read" in reasons["loop-a.md"] and "cannot be read" in reasons["loop-b.md"]
+    assert "leads nowhere" in reasons["loop-a.md"] and "leads nowhere" in reasons["loop-b.md"]
     assert report.added == 3  # the notes beside them still index
 
 
@@ -289,3 +289,35 @@ def test_a_file_name_that_is_not_utf8_is_listed_and_the_rest_indexes(store: Stor
     assert report.added == 3 and not report.problems
     [entry] = [p for p in report.ignored if "UTF-8" in p.reason]
     assert entry.path.endswith("caf\ufffd.md")
+
+
+def test_links_out_of_the_notes_folder_are_not_followed(store: Store, folder: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "private"
+    write(outside, "secret.md", "# Secret\n\nNot part of the notes.\n")
+    (folder / "secret.md").symlink_to(outside / "secret.md")
+    (folder / "private").symlink_to(outside, target_is_directory=True)
+    (folder / "etc-passwd.txt").symlink_to("/etc/passwd")
+    (folder / "again.md").symlink_to(folder / "sub" / "b.md")  # inside: a note like any other
+    (folder / "sub-again").symlink_to(folder / "sub", target_is_directory=True)
+    report = index_folder(store, folder)
+    reasons = {Path(p).name: p.reason for p in report.ignored}
+    assert "outside the notes folder" in reasons["secret.md"] and "outside" in reasons["private"]
+    assert "outside" in reasons["etc-passwd.txt"] and "indexed where they are" in reasons["sub-again"]
+    assert report.added == 4 and not report.problems
+    assert store.search("secret") == [] and store.search("root") == []
+
+
+def test_a_note_that_cannot_be_stored_is_that_files_problem(store: Store, folder: Path) -> None:
+    from dataclasses import replace
+
+    from notesgraph.indexer import IndexReport, _save_batch
+    from notesgraph.parsing import parse_file
+
+    good = [(parse_file(p), str(p), 1, 1, ()) for p in sorted(folder.rglob("*.*"))]
+    broken = replace(good[0][0], lede="half a character: \ud800")  # what a parser bug could make
+    report = IndexReport(str(folder), added=4)
+    _save_batch(store, [*good, (broken, str(folder / "broken.md"), 1, 1, ())], report)
+    assert report.added == 3 and store.stats()["notes"] == 3
+    [problem] = report.problems
+    assert problem.path.endswith("broken.md") and "could not be stored" in problem.message
+    assert store.stats()["problem_files"] == 1

@@ -62,6 +62,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 def _split_line(line: str, offset: int, spans: list[tuple[int, int]]) -> None:
     start = 0
+    # Quotes opened since `start`, counted up to `counted`: kept running, so a line of many
+    # rejected boundaries ("e.g. A e.g. A ...") stays linear.
+    counted, straight, opened, closed = 0, 0, 0, 0
     for match in _BOUNDARY.finditer(line):
         punct_end = match.start(1)
         mark = line[punct_end - 1]
@@ -69,22 +72,27 @@ def _split_line(line: str, offset: int, spans: list[tuple[int, int]]) -> None:
         next_char = line[match.end()]
         if not _starts_sentence(next_char):
             continue
-        inside_quote = line.count('"', start, match.start()) % 2 == 1 or (
-            line.count("“", start, match.start()) > line.count("”", start, match.start()))
+        here = match.start()
+        straight += line.count('"', counted, here)
+        opened += line.count("“", counted, here)
+        closed += line.count("”", counted, here)
+        counted = here
+        inside_quote = straight % 2 == 1 or opened > closed
         if inside_quote and (mark in "?!" or not any(q in closers for q in "\"”")):
             continue
-        if mark == "." and _is_abbreviation(line, match.start()):
+        if mark == "." and _is_abbreviation(line, here):
             continue
-        if _is_list_marker(line, start, match.start()):
+        if _is_list_marker(line, start, here):
             continue
         _add(line, offset, start, punct_end + len(closers), spans)
-        start = match.end()
+        start = counted = match.end()
+        straight = opened = closed = 0
     _add(line, offset, start, len(line), spans)
 
 
 def _is_list_marker(line: str, start: int, period: int) -> bool:
     """A bare number before the period ('1. **Order.**') is a list marker, not a sentence."""
-    return line[start:period].strip().isdigit()
+    return period - start <= 12 and line[start:period].strip().isdigit()
 
 
 def _add(line: str, offset: int, start: int, end: int, spans: list[tuple[int, int]]) -> None:
