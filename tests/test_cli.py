@@ -145,3 +145,15 @@ def test_console_script_runs(tmp_path: Path, seed_folder: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["added"] == 2
     assert "Usage" in subprocess.run([*command, "--help"], capture_output=True, text=True).stdout.title()
+
+
+def test_escape_codes_in_a_note_do_not_reach_the_terminal(capsys, db: str, tmp_path: Path) -> None:
+    folder = tmp_path / "hostile"
+    write(folder, "evil.md", "# Evil \x1b]0;pwned\x07title\n\nClears \x1b[2J\x1b[H the screen,\x9b31m bell\x07 "
+                             "and form\x0cfeed.\n")
+    run(capsys, "index", str(folder), "--no-embed", "--db", db)
+    code, out, err = run(capsys, "show", "Evil", "--db", db)
+    assert code == 0 and "Evil title" in out and "Clears  the screen, bell and formfeed." in out
+    assert not any(ch in out + err for ch in "\x1b\x07\x0c\x9b")
+    code, out, _ = run(capsys, "show", "Evil", "--db", db, "--json")
+    assert "\x1b[2J" in json.loads(out)["lede"]  # JSON keeps the text, escaped

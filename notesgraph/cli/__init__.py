@@ -19,7 +19,7 @@ from notesgraph import __version__
 from notesgraph.cli.claims import CLAIM_COMMANDS
 from notesgraph.cli.graph import GRAPH_COMMANDS
 from notesgraph.cli.notes import NOTE_COMMANDS, cmd_app
-from notesgraph.cli.output import EXIT_FAILED, EXIT_OK, EXIT_SKIPPED, CommandTable
+from notesgraph.cli.output import EXIT_FAILED, EXIT_OK, EXIT_SKIPPED, CommandTable, terminal_safe_output
 from notesgraph.cli.runs import RUN_COMMANDS
 from notesgraph.config import default_db_path
 from notesgraph.indexer import NotesFolderError
@@ -56,18 +56,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.json = getattr(args, "json", False)
     args.db_path = getattr(args, "db", None) or default_db_path()
-    try:
-        return _run_command(args)
-    except (NotesFolderError, StoreError) as error:
-        print(f"notesgraph: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    except (NoteNotFound, AmbiguousTitle) as error:
-        print(f"notesgraph: {error}", file=sys.stderr)
-        return EXIT_SKIPPED
-    except BrokenPipeError:
-        # The reader went away (`notesgraph show X | head`): not an error worth a traceback.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
+    with terminal_safe_output():  # note text must not drive the terminal
+        try:
+            return _run_command(args)
+        except (NotesFolderError, StoreError) as error:
+            print(f"notesgraph: {error}", file=sys.stderr)
+            return EXIT_FAILED
+        except (NoteNotFound, AmbiguousTitle) as error:
+            print(f"notesgraph: {error}", file=sys.stderr)
+            return EXIT_SKIPPED
+        except BrokenPipeError:
+            # The reader went away (`notesgraph show X | head`): not an error worth a traceback.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_OK
 
 
 def _run_command(args: argparse.Namespace) -> int:

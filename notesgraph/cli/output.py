@@ -5,12 +5,14 @@ exit code."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import importlib
 import json
+import re
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TextIO
 
 EXIT_OK, EXIT_SKIPPED, EXIT_FAILED = 0, 1, 2
@@ -52,6 +54,40 @@ class ProgressBar:
         if step.done >= step.total:
             self.stream.write("\n")
         self.stream.flush()
+
+
+_CONTROLS = r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b(?:\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-_]?)|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+"""Escape sequences (CSI, OSC, two-byte) and control characters other than tab, newline and
+carriage return: text from a note must not move the cursor, retitle or recolour the terminal."""
+_UNSAFE_ON = {True: re.compile(_CONTROLS + r"|\r"), False: re.compile(_CONTROLS)}
+
+
+class TerminalSafe:
+    """A text stream that drops `_CONTROLS` from everything written (note text printed by
+    `show`, titles, file names in messages); the rest is the wrapped stream's. `keep_cr` keeps
+    carriage returns, which the progress bar on stderr redraws with."""
+
+    def __init__(self, stream: TextIO, keep_cr: bool = False) -> None:
+        self._stream = stream
+        self._unsafe = _UNSAFE_ON[not keep_cr]
+
+    def write(self, text: str) -> int:
+        self._stream.write(self._unsafe.sub("", text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def terminal_safe_output() -> Iterator[None]:
+    """While open, sys.stdout and sys.stderr are TerminalSafe (JSON is already escaped)."""
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = TerminalSafe(stdout), TerminalSafe(stderr, keep_cr=True)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
 
 
 def print_json(data: Any) -> None:
