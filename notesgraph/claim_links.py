@@ -14,6 +14,7 @@ expanded), so it needs no model. Pure functions; O(paragraph x listed papers).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -123,18 +124,32 @@ def _source_of_group(group: Sequence[Reference], papers: Sequence[PaperRef], sco
 
 @dataclass(frozen=True)
 class ParagraphSources:
-    """What a paragraph names, found once and shared by all its claims."""
+    """What a paragraph names, found once and shared by all its claims; each kind in order of
+    position, with the positions alongside so a claim finds its own by bisection."""
 
     groups: tuple[tuple[Reference, ...], ...]
     names: tuple[ShortName, ...]
     notes: tuple[Reference, ...]
+    group_starts: tuple[int, ...] = ()
+    name_starts: tuple[int, ...] = ()
+    note_starts: tuple[int, ...] = ()
+    resolved: tuple[ShortName, ...] = ()
+    """The names that resolved to a paper, and their starts."""
+    resolved_starts: tuple[int, ...] = ()
 
 
 def paragraph_sources(paragraph: str, refs: Sequence[Reference], papers: Sequence[PaperRef]) -> ParagraphSources:
     """The papers (grouped), short names and notes a paragraph names. O(paragraph x papers)."""
-    return ParagraphSources(tuple(tuple(g) for g in _paper_groups(refs, paragraph)),
-                            tuple(short_names(paragraph, papers)),
-                            tuple(r for r in refs if r.kind in NOTE_KINDS and r.target))
+    groups = tuple(tuple(g) for g in _paper_groups(refs, paragraph))
+    names = tuple(sorted(short_names(paragraph, papers), key=lambda n: n.start))
+    notes = tuple(sorted((r for r in refs if r.kind in NOTE_KINDS and r.target), key=lambda r: r.start))
+    resolved = tuple(n for n in names if n.paper)
+    return ParagraphSources(groups, names, notes, tuple(g[0].start for g in groups), tuple(n.start for n in names),
+                            tuple(r.start for r in notes), resolved, tuple(n.start for n in resolved))
+
+
+MAX_UNRESOLVED = 5
+"""Unresolved short names a claim with no source lists as the reason (the first ones)."""
 
 
 def link_source(paragraph: str, start: int, end: int, refs: Sequence[Reference],
@@ -146,28 +161,38 @@ def link_source(paragraph: str, start: int, end: int, refs: Sequence[Reference],
     cited, then a resolved short name, then a note mentioned or linked. Else in the paragraph
     before the sentence: the nearest paper, resolved short name or note. Else NO_SOURCE with
     the reason (including an unresolved short name). `found` is `paragraph_sources(...)` when
-    the caller links several sentences of one paragraph.
+    the caller links several sentences of one paragraph. O(log of what the paragraph names):
+    a paragraph of thousands of claims and links (a table) stays linear.
     """
     anchor = start if anchor is None else anchor
     found = found or paragraph_sources(paragraph, refs, papers)
-    groups, names, notes = found.groups, found.names, found.notes
-    inside = [g for g in groups if start <= g[0].start < end]
-    if inside:
-        before = [g for g in inside if g[0].start <= anchor]
-        return _source_of_group(before[-1] if before else inside[0], papers, "sentence")
-    for name in names:
-        if start <= name.start < end and name.paper:
-            return ClaimSource("short_name", name.text, name.paper, True, score=name.score, scope="sentence")
-    for ref in notes:
-        if start <= ref.start < end:
-            return ClaimSource("note", ref.text, note=ref.target, score=1.0, scope="sentence")
-    candidates: list[tuple[int, ClaimSource]] = []
-    candidates += [(g[0].start, _source_of_group(g, papers, "paragraph")) for g in groups if g[0].start < start]
-    candidates += [(n.start, ClaimSource("short_name", n.text, n.paper, True, score=n.score, scope="paragraph"))
-                   for n in names if n.start < start and n.paper]
-    candidates += [(r.start, ClaimSource("note", r.text, note=r.target, score=1.0, scope="paragraph"))
-                   for r in notes if r.start < start]
-    if candidates:
-        return max(candidates, key=lambda c: c[0])[1]
-    unresolved = [n.unresolved for n in names if not n.paper and n.start < end]
+    groups = found.groups
+    first, stop = bisect_left(found.group_starts, start), bisect_left(found.group_starts, end)
+    if first < stop:
+        before = bisect_right(found.group_starts, anchor, first, stop)
+        return _source_of_group(groups[before - 1] if before > first else groups[first], papers, "sentence")
+    inside = bisect_left(found.resolved_starts, start)
+    if inside < len(found.resolved) and found.resolved_starts[inside] < end:
+        name = found.resolved[inside]
+        return ClaimSource("short_name", name.text, name.paper, True, score=name.score, scope="sentence")
+    inside = bisect_left(found.note_starts, start)
+    if inside < len(found.notes) and found.note_starts[inside] < end:
+        ref = found.notes[inside]
+        return ClaimSource("note", ref.text, note=ref.target, score=1.0, scope="sentence")
+    nearest: list[tuple[int, int]] = []  # (start, kind rank): papers, then names, then notes win a tie
+    for rank, starts in enumerate((found.group_starts, found.resolved_starts, found.note_starts)):
+        i = bisect_left(starts, start)
+        if i:
+            nearest.append((starts[i - 1], -rank))
+    if nearest:
+        position, rank = max(nearest)
+        if rank == 0:
+            return _source_of_group(groups[bisect_left(found.group_starts, position)], papers, "paragraph")
+        if rank == -1:
+            name = found.resolved[bisect_left(found.resolved_starts, position)]
+            return ClaimSource("short_name", name.text, name.paper, True, score=name.score, scope="paragraph")
+        ref = found.notes[bisect_left(found.note_starts, position)]
+        return ClaimSource("note", ref.text, note=ref.target, score=1.0, scope="paragraph")
+    unresolved = [n.unresolved for n in found.names[:bisect_left(found.name_starts, end)][:MAX_UNRESOLVED]
+                  if not n.paper]
     return ClaimSource("none", unresolved="; ".join(unresolved) or NO_SOURCE.unresolved)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -325,9 +326,11 @@ def claim_key(note_key: str, sentence: str, occurrence: int = 0) -> str:
     return digest[:16]
 
 
-_NOT_PROSE = re.compile(r"\]\([^)\n]*\)|<?https?://[^\s>)\]]+|`[^`\n]*`|<code>.*?</code>|</?[A-Za-z][^<>\n]*>")
+_NOT_PROSE = re.compile(r"\]\([^)\n]{0,1000}\)|<?https?://[^\s>)\]]+|`[^`\n]*`|<code>.{0,500}?</code>|"
+                        r"</?[A-Za-z][^<>\n]*>")
 """Link destinations, bare URLs, code spans and HTML tags: their numbers and words are not what
-the note claims ("?page=2", "v1.2.3", `k=5`, <code>12.0</code>)."""
+the note claims ("?page=2", "v1.2.3", `k=5`, <code>12.0</code>). Lengths are bounded so that
+a line of thousands of unclosed "](" or "<code>" stays linear."""
 _HTML_BLOCK = re.compile(r" {0,3}<(?:[A-Za-z][\w-]*[\s/>]|/[A-Za-z]|!--)")
 """A paragraph opening with an HTML tag is an HTML block (CommonMark): markup such as a table
 of values, not sentences."""
@@ -358,11 +361,14 @@ def claims_in_paragraph(paragraph: str, index: int, refs: Sequence[Reference] = 
     if _DIGIT.search(prose) is None and _GUARDS.search(prose.lower()) is None:
         return found  # a claim needs a number or a comparison word: most vault paragraphs have neither
     sources = None
+    note_refs = sorted((r for r in refs if r.kind in NOTE_KINDS), key=lambda r: r.start)
+    note_starts = [r.start for r in note_refs]
     for start, end in sentence_spans(paragraph):
         if end - start > MAX_SENTENCE:
             continue  # a table or a dump run together, not a sentence someone wrote
         sentence = paragraph[start:end]
-        titles = [(r.start - start, r.end - start) for r in refs if r.kind in NOTE_KINDS and start <= r.start < end]
+        titles = [(r.start - start, r.end - start)
+                  for r in note_refs[bisect_left(note_starts, start):bisect_left(note_starts, end)]]
         parts = _claim_parts(prose[start:end], start, titles)
         if parts is None:
             continue

@@ -14,7 +14,7 @@ import signal
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 from pathlib import Path
@@ -75,8 +75,6 @@ class IndexReport:
     """Changed files handled (indexed, found unchanged by hash, or recorded as problems)."""
     left: int = 0
     """Changed files not reached because the run stopped; the next run indexes them."""
-    replacing: set[str] = field(default_factory=set, repr=False)
-    """Paths counted in `updated` (a file indexed before), as opposed to `added`."""
 
 
 @dataclass(frozen=True)
@@ -233,8 +231,10 @@ def index_folder(
     batch: list[tuple[Note, str, int, int, tuple[Claim, ...]]] = []
     handled: list[str] = []  # files handled since the last commit: done once it is made
 
+    replacing = {path for path, record in known.items() if record.status == "ok"}
+
     def commit() -> None:
-        _save_batch(store, batch, report)
+        _save_batch(store, batch, report, replacing)
         batch.clear()
         for path in handled:
             report.done += 1
@@ -444,7 +444,6 @@ def _store_one(store: Store, state: _FileState, prepared: _Prepared, record: Fil
     report.warnings += len(prepared.note.warnings)
     if record is not None and record.status == "ok":
         report.updated += 1
-        report.replacing.add(path)
     else:
         report.added += 1
 
@@ -455,9 +454,10 @@ anything else (a locked or full disk, an I/O error) is about the database and st
 
 
 def _save_batch(store: Store, batch: list[tuple[Note, str, int, int, tuple[Claim, ...]]],
-                report: IndexReport) -> None:
+                report: IndexReport, replacing: Collection[str] = ()) -> None:
     """Write a batch in one transaction; if a note's rows cannot be written, write the batch
-    file by file so that only that file becomes a problem (the rest of the batch is saved)."""
+    file by file so that only that file becomes a problem (the rest of the batch is saved).
+    `replacing`: the paths that were indexed before (counted as updated, not added)."""
     try:
         store.save_notes(batch)
         return
@@ -468,7 +468,7 @@ def _save_batch(store: Store, batch: list[tuple[Note, str, int, int, tuple[Claim
             store.save_notes([save])
         except _DATA_ERRORS as error:
             note, path, size, mtime_ns, _ = save
-            if path in report.replacing:  # counted when it was queued
+            if path in replacing:  # counted when it was queued
                 report.updated -= 1
             else:
                 report.added -= 1
