@@ -184,7 +184,7 @@ def _link_reason(entry: os.DirEntry[str], root: str) -> str:
     if not os.path.exists(target):
         return "a link that leads nowhere (its target is missing, or links loop)"
     if os.path.commonpath([root, target]) != root:
-        return f"a link to {target}, outside the notes folder (not followed)"
+        return f"a link out of the notes folder (to {target}; not followed)"
     if os.path.isdir(target):
         return "a link to a folder in the notes folder (its notes are indexed where they are)"
     return ""

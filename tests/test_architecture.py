@@ -53,3 +53,17 @@ def test_import_linter_contracts_are_kept() -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     done = subprocess.run([str(lint_imports), "--no-cache"], capture_output=True, text=True, cwd=REPO, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_command_function_is_short() -> None:
+    """A command parses, calls the core and prints: 20 lines at most (the design guide)."""
+    import ast
+
+    long = []
+    for path in (REPO / "notesgraph" / "cli").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("cmd_"):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > 20:
+                    long.append(f"{path.name}:{node.name} ({lines} lines)")
+    assert long == []

@@ -57,7 +57,7 @@ def test_index_reports_skipped_files_with_exit_1(capsys, db: str, seed_folder: P
     code, out, err = run(capsys, "index", str(seed_folder), "--no-embed", "--db", db)
     assert code == 1
     assert f"skipped {seed_folder / 'broken.txt'}:2: is not valid UTF-8" in err
-    assert "2 added" in out and "1 files skipped" in out
+    assert "2 added" in out and "1 file skipped" in out
 
 
 def test_index_missing_folder_exits_2(capsys, db: str, tmp_path: Path) -> None:
@@ -157,3 +157,29 @@ def test_escape_codes_in_a_note_do_not_reach_the_terminal(capsys, db: str, tmp_p
     assert not any(ch in out + err for ch in "\x1b\x07\x0c\x9b")
     code, out, _ = run(capsys, "show", "Evil", "--db", db, "--json")
     assert "\x1b[2J" in json.loads(out)["lede"]  # JSON keeps the text, escaped
+
+
+def test_search_snippets_read_as_text_and_an_empty_search_is_a_usage_error(capsys, db: str, tmp_path: Path) -> None:
+    folder = tmp_path / "vault"
+    write(folder, "a.md", "# Alpha\n\nSee [[Beta note|the beta]] for\nthe zebra\n\nline [docs](https://x.org/zebra).\n")
+    write(folder, "Beta note.md", "# Beta note\n\nText.\n")
+    run(capsys, "index", str(folder), "--no-embed", "--db", db)
+    code, out, _ = run(capsys, "search", "zebra", "--db", db)
+    snippet = out.splitlines()[1]
+    assert code == 0 and out.startswith("Alpha  [note:")
+    assert "[[" not in snippet and "See the beta for the [zebra]" in snippet  # one line, links as text
+    code, _, err = run(capsys, "search", "", "--db", db)
+    assert code == 2 and "nothing to search for" in err
+
+
+def test_index_summary_names_what_it_ignored_with_plurals(capsys, db: str, tmp_path: Path) -> None:
+    folder = tmp_path / "vault"
+    write(folder, "a.md", "# A\n\n---\ntitle: late front matter is a rule\n")
+    write(folder, "b.md", "---\ntags: [unclosed\n---\n# B\n")
+    write(folder, "fig.png", b"\x89PNG")
+    write(folder, "board.canvas", "{}")
+    code, out, _ = run(capsys, "index", str(folder), "--no-embed", "--db", db)
+    assert "1 warning (see" in out and "2 non-note files ignored (1 × an Obsidian canvas, 1 × an image;" in out
+    assert f"`notesgraph check {folder}` lists them" in out
+    code, out, _ = run(capsys, "check", str(folder))
+    assert f"ignored {folder / 'fig.png'}: an image (an attachment)" in out

@@ -71,7 +71,7 @@ def test_related_by_item_id_and_unknown_titles(capsys, embedded_db: str) -> None
     code, out, _ = run(capsys, "related", f"paper:{paper}", "--k", "2", "--db", embedded_db)
     assert code == 0 and f"[paper:{paper}]" in out
     code, _, err = run(capsys, "related", "zebra crossing", "--db", embedded_db)
-    assert code == 1 and "no note titled" in err
+    assert code == 1 and "no item titled" in err
     code, _, err = run(capsys, "related", "paper:999999", "--db", embedded_db)
     assert code == 1 and "has no embedding" in err
 

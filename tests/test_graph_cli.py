@@ -41,7 +41,7 @@ def test_neighbours(capsys, corpus_db: str) -> None:
     code, out, err = run(capsys, "neighbours", "instruction", "tuning", "teach", "--db", corpus_db)
     assert code == 0, err
     assert out.startswith(MAIN) and "Depth 1" in out and "Depth 2" not in out
-    assert f"note     {COT}  [-> related]" in out
+    assert f"note     {COT}  [note:" in out and "]  (-> related)" in out
     code, out, _ = run(capsys, "neighbours", MAIN, "--depth", "2", "--max-nodes", "10", "--db", corpus_db)
     assert code == 0 and "more within depth 2 not shown (raise --max-nodes)" in out
     code, out, _ = run(capsys, "neighbours", MAIN, "--depth", "2", "--kind", "note", "--json", "--db", corpus_db)
@@ -62,7 +62,7 @@ def test_neighbours_of_the_seed(capsys, seed_db: str) -> None:
 
 def test_neighbours_of_unknown_things(capsys, corpus_db: str) -> None:
     code, _, err = run(capsys, "neighbours", "no such note at all", "--db", corpus_db)
-    assert code == 1 and "no note titled" in err
+    assert code == 1 and "no item titled" in err
     code, _, err = run(capsys, "neighbours", "paper:9999", "--db", corpus_db)
     assert code == 1 and "paper:9999 is not in the graph" in err
 
@@ -71,7 +71,8 @@ def test_trace(capsys, corpus_db: str) -> None:
     code, out, err = run(capsys, "trace", "What makes a good in-context learning example", "--db", corpus_db)
     assert code == 0, err
     assert "Sources (3)" in out and MAIN in out
-    assert "Rethinking the Role of Demonstrations: What Makes In-Context Learning Work?  [cited by 2 sources" in out
+    assert "Rethinking the Role of Demonstrations: What Makes In-Context Learning Work?  [paper:" in out
+    assert "(cited by 2 sources, best rank" in out and "(cited by 1 source," in out
     code, out, _ = run(capsys, "trace", "good in-context learning example", "--json", "--db", corpus_db)
     data = json.loads(out)
     code2, out2, _ = run(capsys, "trace", data["inquiry"], "--json", "--db", corpus_db)
@@ -136,3 +137,30 @@ def test_similar_edges_come_from_the_stored_vectors(capsys, embedded_store) -> N
     assert {n["edge"] for n in data["nodes"][1:]} == {"similar"} and {n["kind"] for n in data["nodes"][1:]} == {"note"}
     code, out, _ = run(capsys, "neighbours", MAIN, "--edge", "similar", "--json", "--db", embedded_store.path)
     assert code == 0 and len(json.loads(out)["nodes"]) == 1  # without --similar there are none
+
+
+def test_any_items_title_names_it_and_listings_print_ids(capsys, corpus_db: str) -> None:
+    paper = "Training language models to follow instructions with human feedback"
+    code, out, err = run(capsys, "path", "instruction tuning teach", paper, "--db", corpus_db)
+    assert code == 0, err  # a fragment of a note's title, a paper's whole title
+    assert out.startswith(f"{MAIN} [note:") and f"{paper} [paper:" in out
+    code, out, _ = run(capsys, "show", paper, "--db", corpus_db)
+    assert code == 0 and out.startswith(f"{paper}  [paper:") and "Listed by" in out and "[note:" in out
+    code, out, _ = run(capsys, "show", "What makes a good in-context learning example", "--db", corpus_db)
+    assert code == 0 and "[inquiry:" in out.splitlines()[0] and "Source notes (3)" in out
+    inquiry = out.splitlines()[0].rsplit("[", 1)[1].rstrip("]")
+    code, out, _ = run(capsys, "trace", inquiry, "--db", corpus_db)
+    assert code == 0 and all("[note:" in line for line in out.splitlines() if line.strip()[:4].rstrip(".").isdigit())
+
+
+def test_near_misses_of_any_length_get_suggestions(capsys, corpus_db: str) -> None:
+    code, _, err = run(capsys, "show", "grammer", "--db", corpus_db)
+    assert code == 1 and "did you mean: Can models pass tests while missing the actual grammar? [note:" in err
+    code, _, err = run(capsys, "neighbours", "instrction tuning tech", "--db", corpus_db)
+    assert code == 1 and f"did you mean: {MAIN} [note:" in err
+
+
+def test_an_empty_index_says_so(capsys, tmp_path: Path) -> None:
+    for command in (["show", "anything"], ["neighbours", "instruction tuning teach"], ["related", "x"]):
+        code, _, err = run(capsys, *command, "--db", str(tmp_path / "empty.db"))
+        assert code == 1 and "the index is empty: run `notesgraph index DIR`" in err, command

@@ -23,7 +23,7 @@ from notesgraph.cli.output import EXIT_FAILED, EXIT_OK, EXIT_SKIPPED, CommandTab
 from notesgraph.cli.runs import RUN_COMMANDS
 from notesgraph.config import default_db_path
 from notesgraph.indexer import NotesFolderError
-from notesgraph.lookup import AmbiguousTitle, NoteNotFound
+from notesgraph.lookup import AmbiguousTitle, IndexEmpty, NoteNotFound
 from notesgraph.store import Store, StoreError
 
 __all__ = ["COMMANDS", "NO_STORE", "build_parser", "main"]
@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (NotesFolderError, StoreError) as error:
             print(f"notesgraph: {error}", file=sys.stderr)
             return EXIT_FAILED
-        except (NoteNotFound, AmbiguousTitle) as error:
+        except (NoteNotFound, AmbiguousTitle, IndexEmpty) as error:
             print(f"notesgraph: {error}", file=sys.stderr)
             return EXIT_SKIPPED
         except BrokenPipeError:

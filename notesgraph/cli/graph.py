@@ -10,7 +10,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from notesgraph.cli.output import EXIT_OK, EXIT_SKIPPED, CommandTable, print_json, print_section, user_errors
+from notesgraph.cli.output import (EXIT_OK, EXIT_SKIPPED, CommandTable, plural, print_json, print_section,
+                                   user_errors)
 from notesgraph.kinds import EDGE_KINDS, elide
 from notesgraph.lookup import find_inquiry_item, find_item
 from notesgraph.model import ITEM_KINDS
@@ -60,7 +61,7 @@ def _neighbourhood_json(graph: Any, item: str, hood: Any) -> dict[str, Any]:
 def _print_neighbourhood(graph: Any, item: str, hood: Any) -> None:
     label = lambda node: graph.nodes[node].get("label", node)  # noqa: E731
     more = hood.describe_left_out()
-    print(f"{label(item)}  ({item}) · depth {hood.depth} · {len(hood.hits) - 1} neighbours"
+    print(f"{label(item)}  [{item}] · depth {hood.depth} · {plural(len(hood.hits) - 1, 'neighbour')}"
           + (f" · {more} (raise --max-nodes)" if more else ""))
     for depth in range(1, hood.depth + 1):
         hits = [h for h in hood.hits if h.depth == depth]
@@ -69,7 +70,7 @@ def _print_neighbourhood(graph: Any, item: str, hood: Any) -> None:
         for h in hits:
             arrow = "->" if h.outgoing else "<-"
             via = f" via {elide(label(h.parent), 40)}" if depth > 1 and h.parent else ""
-            print(f"  {graph.nodes[h.node]['kind']:<8} {elide(label(h.node), 90)}  [{arrow} {h.edge}{via}]")
+            print(f"  {graph.nodes[h.node]['kind']:<8} {elide(label(h.node), 90)}  [{h.node}]  ({arrow} {h.edge}{via})")
 
 
 @_graph_errors
@@ -80,14 +81,14 @@ def cmd_trace(args: argparse.Namespace, store: Store) -> int:
     if args.json:
         print_json(asdict(result))
         return EXIT_OK
-    print(f"{result.text}  ({result.inquiry})")
+    print(f"{result.text}  [{result.inquiry}]")
     print(f"\nSources ({len(result.sources)})")
     for i, source in enumerate(result.sources, 1):
-        print(f"  {i:>3}. {source.title}  (its inquiry #{source.position})")
+        print(f"  {i:>3}. {source.title}  [{source.node}]  (its inquiry #{source.position})")
         for paper in source.papers:
-            print(f"         rank {paper.rank}: {paper.title}")
-    print_section("Papers behind it", [f"{p.title}  [cited by {p.cited_by} source{'s' if p.cited_by > 1 else ''},"
-                                       f" best rank {p.best_rank}]" for p in result.papers])
+            print(f"         rank {paper.rank}: {paper.title}  [{paper.node}]")
+    print_section("Papers behind it", [f"{p.title}  [{p.node}]  (cited by {plural(p.cited_by, 'source')},"
+                                       f" best rank {p.best_rank})" for p in result.papers])
     return EXIT_OK
 
 
@@ -104,7 +105,7 @@ def cmd_path(args: argparse.Namespace, store: Store) -> int:
              "attrs": s.attrs, "text": explain_step(graph, s)} for s in steps]})
         return EXIT_OK
     label = lambda node: graph.nodes[node].get("label", node)  # noqa: E731
-    print(f"{label(start)}  ->  {label(end)}: {len(steps)} step{'s' if len(steps) != 1 else ''}")
+    print(f"{label(start)} [{start}]  ->  {label(end)} [{end}]: {plural(len(steps), 'step')}")
     for i, step in enumerate(steps, 1):
         print(f"  {i}. {explain_step(graph, step)}")
     return EXIT_OK

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -27,6 +28,7 @@ from notesgraph.cli.output import (
     CommandTable,
     ProgressBar,
     no_arguments,
+    plural,
     print_json,
     print_section,
     user_errors,
@@ -34,7 +36,8 @@ from notesgraph.cli.output import (
 from notesgraph.config import bundled_notes_folder
 from notesgraph.embeddings import MODEL_ENV
 from notesgraph.indexer import CheckReport, IndexReport, check_folder, index_folder
-from notesgraph.lookup import find_item, find_note_id
+from notesgraph.lookup import NoteNotFound, find_item, find_note_id
+from notesgraph.model import split_item_id
 from notesgraph.passages import EMBEDDED_KINDS
 from notesgraph.store import Store
 
@@ -42,18 +45,27 @@ from notesgraph.store import Store
 def _print_problems(problems: Sequence[Any]) -> None:
     for problem in problems:
         print(f"skipped {problem.describe()}", file=sys.stderr)
+    sys.stderr.flush()  # before the summary, whatever buffering stdout has
 
 
 def _index_summary(report: IndexReport) -> str:
     parts = [f"indexed {report.folder}: {report.added} added, {report.updated} updated, "
              f"{report.unchanged} unchanged, {report.removed} removed"]
     if report.warnings:
-        parts.append(f"{report.warnings} warnings (see `notesgraph show TITLE`)")
+        parts.append(f"{plural(report.warnings, 'warning')} (see `notesgraph show TITLE`)")
     if report.problems:
-        parts.append(f"{len(report.problems)} files skipped")
+        parts.append(f"{plural(len(report.problems), 'file')} skipped (listed above)")
     if report.ignored:
-        parts.append(f"{len(report.ignored)} non-note files ignored")
+        parts.append(f"{plural(len(report.ignored), 'non-note file')} ignored ({_ignored_kinds(report.ignored)};"
+                     f" `notesgraph check {report.folder}` lists them)")
     return "; ".join(parts) + f" in {report.seconds:.2f} s"
+
+
+def _ignored_kinds(ignored: Sequence[Any]) -> str:
+    """'3 images, 1 a link ...': how many of each reason, most common first."""
+    reasons = Counter(entry.reason.split(" (")[0] for entry in ignored)
+    return ", ".join(f"{count} × {reason}" for reason, count in reasons.most_common(4)) + \
+        (", …" if len(reasons) > 4 else "")
 
 
 def _run_index(store: Store, folder: Path, quiet: bool = False) -> IndexReport:
@@ -167,27 +179,57 @@ def cmd_stats(args: argparse.Namespace, store: Store) -> int:
 
 
 def cmd_show(args: argparse.Namespace, store: Store) -> int:
-    note = store.note(find_note_id(store, " ".join(args.title)))
+    kind, ident = split_item_id(find_item(store, " ".join(args.title)))
+    item = _item_details(store, kind, ident)
     if args.json:
-        print_json(note)
+        print_json(item)
+    elif kind == "note":
+        _print_note(item)
     else:
-        _print_note(note)
+        _print_item(kind, item)
     return EXIT_OK
 
 
+def _item_details(store: Store, kind: str, ident: str) -> dict[str, Any]:
+    """What `show` prints of an item: a note whole; an inquiry, paper or concept stub with the
+    notes that list it. A typed id that names nothing is NoteNotFound."""
+    read = {"note": lambda: store.note(int(ident)), "inquiry": lambda: store.inquiry(int(ident)),
+            "paper": lambda: store.paper(int(ident)), "concept": lambda: store.concept(ident)}
+    try:
+        return {"kind": kind, **read[kind]()}
+    except (KeyError, ValueError):
+        raise NoteNotFound(f"{kind}:{ident}", [], "item with the id") from None
+
+
+def _print_item(kind: str, item: dict[str, Any]) -> None:
+    if kind == "inquiry":
+        print(f"{item['text']}  [inquiry:{item['id']}]")
+        print_section("Source notes", [f"{n['title']}  [note:{n['id']}]  (its inquiry #{n['position']})"
+                                       for n in item["notes"]])
+    elif kind == "paper":
+        print(f"{item['title']}  [paper:{item['id']}]")
+        print_section("Listed by", [f"{n['title']}  [note:{n['id']}]  (rank {n['rank']})" for n in item["notes"]])
+    else:
+        print(f"{item['title']}  [concept:{item['key']}]  (stub: no note yet)")
+        if item["description"]:
+            print(f"\n{item['description']}")
+        print_section("Listed by", [f"{n['title']}  [note:{n['id']}]  (relation: {n['annotation'] or '-'})"
+                                    for n in item["listed_by"]])
+
+
 def _print_note(note: dict[str, Any]) -> None:
-    print(note["title"])
+    print(f"{note['title']}  [note:{note['id']}]")
     print(f"{note['path']} · {note['format']}" + (f" · tags: {', '.join(note['tags'])}" if note["tags"] else ""))
     for paragraph in note["paragraphs"]:
         print(f"\n{paragraph}")
-    print_section("Inquiry lines", [f"{q['text']}" + (f"  [{q['notes']} notes]" if q["notes"] > 1 else "")
-                                    for q in note["inquiries"]])
+    print_section("Inquiry lines", [f"{q['text']}  [inquiry:{q['id']}]" + (
+        f"  (shared by {q['notes']} notes)" if q["notes"] > 1 else "") for q in note["inquiries"]])
     print_section("Related concepts", [
-        f"{c['title']}  {'-> note' if c['note_id'] else '(stub: no note yet)'}\n"
-        + (f"       {c['description']}\n" if c["description"] else "")
+        f"{c['title']}  " + (f"[note:{c['note_id']}]" if c["note_id"] else f"[concept:{c['key']}] (stub: no note yet)")
+        + "\n" + (f"       {c['description']}\n" if c["description"] else "")
         + f"       relation: {c['annotation'] or '-'}" for c in note["concepts"]])
-    print_section("Related papers", [f"{p['title']}" + (f"  [{p['notes']} notes]" if p["notes"] > 1 else "")
-                                     for p in note["papers"]])
+    print_section("Related papers", [f"{p['title']}  [paper:{p['id']}]" + (
+        f"  (listed by {p['notes']} notes)" if p["notes"] > 1 else "") for p in note["papers"]])
     print_section("References in the text", [
         f"{r['kind']}: {r['text']}" + (f" -> {r['target']}" if r["target"] and r["target"] != r["text"] else "")
         for r in note["references"]])
@@ -197,14 +239,17 @@ def _print_note(note: dict[str, Any]) -> None:
 def cmd_search(args: argparse.Namespace, store: Store) -> int:
     if args.semantic or args.hybrid:
         return cmd_semantic_search(args, store)
-    hits = store.search(" ".join(args.text), limit=args.limit)
+    text = " ".join(args.text)
+    if not text.strip():
+        print("notesgraph: nothing to search for: give some words (notesgraph search WORDS)", file=sys.stderr)
+        return EXIT_FAILED
+    hits = store.search(text, limit=args.limit)
     if args.json:
         print_json(hits)
     elif not hits:
-        print("no notes match", file=sys.stderr)
-    else:
-        for hit in hits:
-            print(f"{hit['title']}\n    {hit['snippet']}")
+        print(f"no notes match {text!r}", file=sys.stderr)
+    for hit in [] if args.json else hits:
+        print(f"{hit['title']}  [note:{hit['id']}]\n    {hit['snippet']}")
     return EXIT_OK if hits else EXIT_SKIPPED
 
 
@@ -218,6 +263,8 @@ def cmd_check(args: argparse.Namespace, store: Store | None) -> int:
             print(f"error   {problem.describe()}")
         for warning in report.warnings:
             print(f"warning {warning.describe()}")
+        for entry in report.ignored:
+            print(f"ignored {entry.path}: {entry.reason}")
         print(f"checked {report.folder}: {report.notes} notes parse, {len(report.problems)} files "
               f"would be skipped, {len(report.warnings)} warnings, {len(report.ignored)} non-note files ignored")
     return EXIT_SKIPPED if report.problems else EXIT_OK
@@ -260,19 +307,19 @@ def cmd_related(args: argparse.Namespace, store: Store) -> int:
 
     item = find_item(store, " ".join(args.title))
     matches = Similarity(store).related(item, kinds=args.kind, k=args.k, min_score=args.min_score,
-                                        exclude_linked=args.exclude_linked)
+                                        exclude_linked=not args.include_linked)
     title = store.item_labels([item]).get(item, item)
     if args.json:
         print_json({"item": item, "title": title, "related": [asdict(m) for m in matches]})
         return EXIT_OK if matches else EXIT_SKIPPED
     print(f"Related to {title}  [{item}]")
     if not matches:
-        print("nothing related found (try another --kind, a lower --min-score, or no --exclude-linked)",
+        print("nothing related found (try another --kind, a lower --min-score, or --include-linked)",
               file=sys.stderr)
     for i, match in enumerate(matches, 1):
-        print(f"  {i:>3}. {match.score:.3f}  {match.kind:<8} {match.title}")
-        print(f"         why: {match.why.query_part}: {elide(match.why.query_text, 90)}")
-        print(f"          ~   {match.why.match_part}: {elide(match.why.match_text, 90)}")
+        print(f"  {i:>3}. {match.score:.3f}  {match.kind:<8} {match.title}  [{match.item}]")
+        print(f"         why: its {match.why.query_part}: {elide(match.why.query_text, 85)}")
+        print(f"         matches {match.why.match_part}: {elide(match.why.match_text, 85)}")
     return EXIT_OK if matches else EXIT_SKIPPED
 
 
@@ -351,8 +398,9 @@ def _related_arguments(parser: argparse.ArgumentParser) -> None:
     _kind_argument(parser)
     parser.add_argument("--k", type=int, default=10, help="how many to show (default 10)")
     parser.add_argument("--min-score", type=float, default=None, help="leave out anything below this cosine")
-    parser.add_argument("--exclude-linked", action="store_true",
-                        help="leave out what is already linked to it (concepts, papers, inquiries, links)")
+    parser.add_argument("--include-linked", action="store_true",
+                        help="also show what is already linked to it (left out by default, as in the app)")
+    parser.add_argument("--exclude-linked", action="store_true", help=argparse.SUPPRESS)  # the default now
 
 
 def _folder_optional(parser: argparse.ArgumentParser) -> None:

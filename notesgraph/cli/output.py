@@ -90,6 +90,11 @@ def terminal_safe_output() -> Iterator[None]:
         sys.stdout, sys.stderr = stdout, stderr
 
 
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """'1 warning', '3 warnings' ('1 inquiry', '2 inquiries' with `nouns`)."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
     sys.stdout.write("\n")

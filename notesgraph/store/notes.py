@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,19 @@ from notesgraph.store.connection import StoreConnection, _now
 def _target_key(target: str) -> str:
     """The normalised name a reference's target is looked up by (its last path part)."""
     return normalise_title(target.rstrip("/").rsplit("/", 1)[-1]) if target else ""
+
+
+_WIKI_LINK = re.compile(r"!?\[\[(?:[^\]|\n]*\|)?([^\]\n]*)\]\]")
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
+
+
+def readable_snippet(snippet: str) -> str:
+    """A search snippet as a reader sees the text: links as their shown text ("[[a|b]]" -> "b",
+    "[t](url)" -> "t"), white space collapsed to single spaces (no line breaks mid-snippet),
+    and the matched words in [brackets] (marked \\x02 ... \\x03 by the query)."""
+    text = _MARKDOWN_LINK.sub(r"\1", _WIKI_LINK.sub(r"\1", snippet))
+    text = " ".join(text.replace("[[", "").replace("]]", "").split())  # and a link the snippet cut
+    return text.replace("\x02", "[").replace("\x03", "]")
 
 
 PAGE_ITEMS: dict[str, tuple[str, str]] = {"inquiry": ("inquiries", "text"), "paper": ("papers", "title")}
@@ -271,6 +285,13 @@ class NoteTables(StoreConnection):
             " WHERE x.paper_id = ? ORDER BY np.rank, n.title COLLATE NOCASE", [paper_id])
         return rows[0]
 
+    def concept_stubs(self) -> list[dict[str, Any]]:
+        """key and title of every concept no note's title or file name resolves (a stub)."""
+        return self.rows("SELECT concept_key AS key, min(title) AS title FROM note_concepts"
+                         " WHERE concept_key NOT IN (SELECT key FROM notes)"
+                         " AND concept_key NOT IN (SELECT stem_key FROM notes)"
+                         " GROUP BY concept_key ORDER BY title COLLATE NOCASE")
+
     def concept(self, key: str) -> dict[str, Any]:
         """An unresolved concept (a stub): its title, descriptions and the notes listing it."""
         rows = self.rows(
@@ -330,11 +351,14 @@ class NoteTables(StoreConnection):
         if not quoted.strip():
             return []
         self.sync_derived()
-        return self.rows(
-            "SELECT n.id, n.title, n.path, snippet(notes_fts, -1, '[', ']', '…', 16) AS snippet,"
+        hits = self.rows(
+            "SELECT n.id, n.title, n.path, snippet(notes_fts, -1, '\x02', '\x03', '…', 16) AS snippet,"
             " bm25(notes_fts, 10.0, 3.0, 1.0) AS score FROM notes_fts"
             " JOIN notes n ON n.id = notes_fts.rowid WHERE notes_fts MATCH ?"
             " ORDER BY score LIMIT ?", [quoted, limit])
+        for hit in hits:
+            hit["snippet"] = readable_snippet(hit["snippet"])
+        return hits
 
     def problems(self, folder: Path | None = None) -> list[dict[str, Any]]:
         """Files that could not be indexed, with message, line and hint."""
