@@ -230,3 +230,53 @@ def test_a_schema_4_database_migrates_keeping_notes_claims_and_runs(tmp_path: Pa
         store.save_note(note, "/x/copy/seed.txt", 1, 1)  # and now titles may repeat
         assert store.stats()["notes"] == counts["notes"] + 1
         assert fts_ok(store) and store.db.execute("PRAGMA foreign_key_check").fetchone() is None
+
+
+# -- consistency under a concurrent writer ------------------------------------------------------
+
+def _linked_note(title: str, question: str):
+    text = f"{title}\nLede of {title}.\nInquiring lines that use this note as a source 1\nx\n- {question}\n"
+    return parse_text(text, f"/x/{title}.txt")
+
+
+def _write_between_reads(reader: Store, writer: Store, before: str, write) -> None:
+    """Make `writer` commit `write(writer)` just before `reader` runs its first statement that
+    mentions `before`: a writer landing between a reader's SELECTs, on cue, every time."""
+    state = {"done": False}
+
+    def trace(sql: str) -> None:
+        if not state["done"] and before in sql and sql.lstrip().upper().startswith("SELECT"):
+            state["done"] = True
+            write(writer)
+
+    reader.db.conn.set_trace_callback(trace)
+
+
+def test_graph_rows_see_one_state_while_another_connection_writes(tmp_path: Path) -> None:
+    db = tmp_path / "shared.db"
+    with Store(db) as reader, Store(db) as writer:
+        reader.save_note(_linked_note("A", "Question one?"), "/x/a.txt", 1, 1)
+        _write_between_reads(reader, writer, "FROM note_inquiries",
+                             lambda w: w.save_note(_linked_note("B", "Question two?"), "/x/b.txt", 1, 1))
+        rows = reader.graph_rows()
+        reader.db.conn.set_trace_callback(None)
+        notes = {row[0] for row in rows.notes}
+        inquiries = {row[0] for row in rows.inquiries}
+        assert {n for n, _, _ in rows.note_inquiries} <= notes
+        assert {i for _, i, _ in rows.note_inquiries} <= inquiries
+        assert len(notes) == 1  # the state before B was written, whole
+        assert len(reader.graph_rows().notes) == 2  # and the next read sees B
+
+
+def test_note_and_stats_see_one_state_while_another_connection_writes(tmp_path: Path) -> None:
+    db = tmp_path / "shared.db"
+    with Store(db) as reader, Store(db) as writer:
+        a = reader.save_note(_linked_note("A", "Question one?"), "/x/a.txt", 1, 1)
+        _write_between_reads(reader, writer, "FROM note_inquiries",
+                             lambda w: w.save_note(_linked_note("A", "Question two?"), "/x/a.txt", 1, 2))
+        note = reader.note(a)
+        assert note["lede"] == "Lede of A." and [q["text"] for q in note["inquiries"]] == ["Question one?"]
+        _write_between_reads(reader, writer, "FROM papers",
+                             lambda w: w.save_note(_linked_note("C", "Question three?"), "/x/c.txt", 1, 1))
+        stats = reader.stats()
+        assert (stats["notes"], stats["files"]) == (1, 1)

@@ -85,6 +85,27 @@ class StoreConnection:
             raise
         conn.execute("COMMIT")
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one state of the database, whatever other connections commit
+        meanwhile: a deferred read transaction (WAL: it blocks no writer; it only keeps the
+        pages it reads until it ends). Several SELECTs that build one view (the graph, a note,
+        the counts) need it, or a write landing between them mixes two states. Inside one,
+        write nothing (call sync_derived before). Joins a transaction already open."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN DEFERRED")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        if conn.in_transaction:
+            conn.execute("COMMIT")  # a read transaction: ending it costs nothing
+
     # -- schema -----------------------------------------------------------------------------
 
     def _migrate(self) -> None:

@@ -250,6 +250,10 @@ class NoteTables(StoreConnection):
     def inquiry(self, inquiry_id: int) -> dict[str, Any]:
         """One inquiry with the notes that are its sources (id, title, position)."""
         self.sync_derived()
+        with self.snapshot():
+            return self._inquiry_rows(inquiry_id)
+
+    def _inquiry_rows(self, inquiry_id: int) -> dict[str, Any]:
         rows = self.rows("SELECT id, text FROM inquiries WHERE id = ?", [inquiry_id])
         if not rows:
             raise KeyError(inquiry_id)
@@ -262,6 +266,10 @@ class NoteTables(StoreConnection):
     def paper(self, paper_id: int) -> dict[str, Any]:
         """One paper with the notes that list it and the rank each gives it."""
         self.sync_derived()
+        with self.snapshot():
+            return self._paper_rows(paper_id)
+
+    def _paper_rows(self, paper_id: int) -> dict[str, Any]:
         rows = self.rows("SELECT id, title FROM papers WHERE id = ?", [paper_id])
         if not rows:
             raise KeyError(paper_id)
@@ -291,6 +299,10 @@ class NoteTables(StoreConnection):
         (an unresolved stub). Papers carry how many notes list them.
         """
         self.sync_derived()
+        with self.snapshot():  # its rows as of one state, not half of a re-index
+            return self._note_rows(note_id)
+
+    def _note_rows(self, note_id: int) -> dict[str, Any]:
         rows = self.rows("SELECT * FROM notes WHERE id = ?", [note_id])
         if not rows:
             raise KeyError(note_id)
@@ -347,6 +359,10 @@ class NoteTables(StoreConnection):
     def stats(self) -> dict[str, int]:
         """Counts of everything indexed (notes, inquiries, papers, concepts, stubs, ...)."""
         self.sync_derived()
+        with self.snapshot():  # counts of one state: notes and files agree
+            return self._counts()
+
+    def _counts(self) -> dict[str, int]:
         one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
         return {
             "notes": one("SELECT count(*) FROM notes"),
