@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from conftest import SEED
+from conftest import REPO, SEED
 from notesgraph.claims import extract_claims
 from notesgraph.parsing import parse_file, parse_text
 from notesgraph.store import MIGRATIONS, Store, StoreError
@@ -280,3 +283,35 @@ def test_note_and_stats_see_one_state_while_another_connection_writes(tmp_path: 
                              lambda w: w.save_note(_linked_note("C", "Question three?"), "/x/c.txt", 1, 1))
         stats = reader.stats()
         assert (stats["notes"], stats["files"]) == (1, 1)
+
+
+OPENER = """
+import sys, time
+from pathlib import Path
+from notesgraph.store import Store
+folder, start, rounds = Path(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+for i in range(rounds):
+    while time.time() < start + i * 0.4:  # every opener starts round i at the same moment
+        time.sleep(0.0005)
+    try:
+        with Store(folder / f"fresh-{i}.db") as store:
+            store.stats()
+    except Exception as error:
+        print(f"round {i}: {type(error).__name__}: {error}", flush=True)
+"""
+
+
+def test_processes_opening_one_fresh_database_at_once_all_succeed(tmp_path: Path) -> None:
+    """Four processes open the same new database at the same moment, ten times over: one
+    migrates, the others wait for it and find nothing left to do (no 'already exists')."""
+    rounds, start = 10, time.time() + 3  # time to import notesgraph first
+    openers = [subprocess.Popen([sys.executable, "-c", OPENER, str(tmp_path), str(start), str(rounds)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+               for _ in range(4)]
+    outputs = [opener.communicate(timeout=120) for opener in openers]
+    assert all(opener.returncode == 0 for opener in openers), outputs
+    assert [out for out, _ in outputs] == [""] * 4, outputs
+    for i in range(rounds):
+        with Store(tmp_path / f"fresh-{i}.db") as store:
+            assert store.db.execute("SELECT count(*) FROM migrations").fetchone()[0] == len(MIGRATIONS)
+            assert store.integrity_check() == "ok"

@@ -34,6 +34,31 @@ def _id_filter(column: str, values: Iterable[Any] | None, keyword: str = "WHERE"
     return f"{keyword} {column} IN ({','.join('?' * len(values)) or 'NULL'})", values
 
 
+_MIGRATIONS_TABLE = ("CREATE TABLE IF NOT EXISTS migrations "
+                     "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The SQL statements of `script`, one at a time; sqlite3.complete_statement says where
+    each ends (a trigger's inner semicolons and quoted ones included)."""
+    current = ""
+    for piece in script.split(";"):
+        current += piece + ";"
+        if sqlite3.complete_statement(current):
+            if current.strip().strip(";").strip():
+                yield current
+            current = ""
+
+
+def _open_error(path: str, error: Exception) -> str:
+    """What to tell the user when `path` cannot be opened. Deleting the database is advice for
+    a damaged file only, never for one that another notesgraph is busy writing."""
+    if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+        return (f"cannot open the database {path}: {error} (another notesgraph is writing to it; "
+                "try again when it is done)")
+    return f"cannot open the database {path}: {error} (delete it to start a fresh index, or pass --db PATH)"
+
+
 class _Script:
     """Collects a migration's DDL, to run it in one executescript."""
 
@@ -53,16 +78,15 @@ class StoreConnection:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 5000")  # first: switching to WAL may wait too
             conn.execute("PRAGMA foreign_keys = ON")
             if self.path != ":memory:":
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA busy_timeout = 5000")
             self.db = sqlite_utils.Database(conn)
             self._migrate()
         except (sqlite3.DatabaseError, OSError) as error:
-            raise StoreError(f"cannot open the database {self.path}: {error} "
-                             "(delete it to start a fresh index, or pass --db PATH)") from None
+            raise StoreError(_open_error(self.path, error)) from None
 
     def __enter__(self) -> Self:
         return self
@@ -109,35 +133,22 @@ class StoreConnection:
     # -- schema -----------------------------------------------------------------------------
 
     def _migrate(self) -> None:
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS migrations "
-            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
-        applied = self.schema_version()
-        if applied > len(MIGRATIONS):
-            raise StoreError(f"the database {self.path} has schema version {applied}, newer than this "
-                             f"notesgraph ({len(MIGRATIONS)}); upgrade notesgraph or use another --db")
-        done = {row[0] for row in self.db.execute("SELECT version FROM migrations")}
-        # By number, not by the highest: a missing one is still applied.
-        pending = [(v, name, m) for v, (name, m) in enumerate(MIGRATIONS, start=1) if v not in done]
-        if not pending:
+        """Apply the migrations this database lacks. Another process may be opening the same
+        new database at this moment: the pending ones are read again under the write lock
+        (BEGIN IMMEDIATE waits up to the busy timeout for it) and only what is still pending is
+        applied, so one opener migrates and the others find nothing left to do. An up-to-date
+        database is read without taking the lock (two small queries)."""
+        if not self._pending():
             return
-        script = _Script()
-        for _, _, migrate in pending:
-            migrate(script)
         conn = self.db.conn
         # Foreign keys off while migrating: a migration that rebuilds a table (SQLite's way to
         # change a constraint) must not cascade the old table's drop. Checked before the commit.
-        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction: set it first
         try:
-            # All pending migrations in one transaction and one executescript (sqlite-utils would
-            # split the DDL statement by statement in Python, and a commit each cost as much
-            # again: together most of the time a new database took to open).
-            conn.executescript("BEGIN IMMEDIATE;\n" + "\n".join(script.parts))
-            if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
-                raise StoreError(f"migrating {self.path} left rows pointing nowhere")
-            conn.executemany("INSERT INTO migrations VALUES (?, ?, ?)",
-                             [(version, name, _now()) for version, name, _ in pending])
+            conn.execute("BEGIN IMMEDIATE")
+            pending = self._pending()
+            if pending:
+                self._apply(pending)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -146,7 +157,35 @@ class StoreConnection:
         finally:
             conn.execute("PRAGMA foreign_keys = ON")
 
+    def _pending(self) -> list[tuple[int, str, Any]]:
+        """(version, name, migration) of each migration not applied yet, by number (not by the
+        highest: a missing one is still applied); raises StoreError for a newer schema."""
+        exists = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'")
+        done = ({row[0] for row in self.db.execute("SELECT version FROM migrations")}
+                if exists.fetchone() else set())
+        if max(done, default=0) > len(MIGRATIONS):
+            raise StoreError(f"the database {self.path} has schema version {max(done)}, newer than this "
+                             f"notesgraph ({len(MIGRATIONS)}); upgrade notesgraph or use another --db")
+        return [(v, name, m) for v, (name, m) in enumerate(MIGRATIONS, start=1) if v not in done]
+
+    def _apply(self, pending: list[tuple[int, str, Any]]) -> None:
+        """Run `pending` inside the open write transaction. Statement by statement: Python's
+        executescript would commit the transaction (and so the lock) first. One transaction
+        for all of them (a commit each cost as much again as the DDL)."""
+        conn = self.db.conn
+        conn.execute(_MIGRATIONS_TABLE)
+        script = _Script()
+        for _, _, migrate in pending:
+            migrate(script)
+        for statement in _statements("\n".join(script.parts)):
+            conn.execute(statement)
+        if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+            raise StoreError(f"migrating {self.path} left rows pointing nowhere")
+        conn.executemany("INSERT INTO migrations VALUES (?, ?, ?)",
+                         [(version, name, _now()) for version, name, _ in pending])
+
     def schema_version(self) -> int:
+        """The highest migration applied (0 for a database without any)."""
         row = self.db.execute("SELECT max(version) FROM migrations").fetchone()
         return row[0] or 0
 
