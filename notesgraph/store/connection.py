@@ -7,6 +7,7 @@ claims, runs); the shared helpers for timestamps and `IN (...)` filters live her
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -50,6 +51,26 @@ def _statements(script: str) -> Iterator[str]:
             current = ""
 
 
+BUSY_SECONDS = 5.0
+"""How long a connection waits for another's write lock before giving up ('database is locked')."""
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Put the database in WAL mode (readers never wait for the writer). Switching needs the
+    file to itself, and when two openers of a new database both try, SQLite answers 'locked' at
+    once instead of waiting (each would wait for the other): so retry, for as long as the busy
+    timeout. Once one has switched, the file stays in WAL and this is a cheap no-op."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
 def _open_error(path: str, error: Exception) -> str:
     """What to tell the user when `path` cannot be opened. Deleting the database is advice for
     a damaged file only, never for one that another notesgraph is busy writing."""
@@ -78,10 +99,10 @@ class StoreConnection:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout = 5000")  # first: switching to WAL may wait too
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
             conn.execute("PRAGMA foreign_keys = ON")
             if self.path != ":memory:":
-                conn.execute("PRAGMA journal_mode = WAL")
+                _use_wal(conn)
                 conn.execute("PRAGMA synchronous = NORMAL")
             self.db = sqlite_utils.Database(conn)
             self._migrate()
