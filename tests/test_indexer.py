@@ -289,3 +289,35 @@ def test_a_file_name_that_is_not_utf8_is_listed_and_the_rest_indexes(store: Stor
     assert report.added == 3 and not report.problems
     [entry] = [p for p in report.ignored if "UTF-8" in p.reason]
     assert entry.path.endswith("caf\ufffd.md")
+
+
+def _make_unreadable(path: Path) -> None:
+    """Turn `path` into a note file that cannot be read: no read permission; as root, who may
+    read anything, a link to /proc/self/mem (a regular file whose first page no process can
+    read: EIO)."""
+    if path.exists() or path.is_symlink():
+        path.unlink()
+    if os.geteuid() != 0:
+        path.write_text("Secret?\nCannot be read.\n", encoding="utf-8")
+        path.chmod(0)
+    else:
+        path.symlink_to("/proc/self/mem")
+
+
+def test_an_unreadable_file_is_a_problem_file_in_stats_and_retried_every_run(store: Store, folder: Path) -> None:
+    index_folder(store, folder)
+    _make_unreadable(folder / "locked.md")
+    _make_unreadable(folder / "a.txt")  # indexed before: its note stays until it reads again
+    report = index_folder(store, folder)
+    assert sorted(Path(p.path).name for p in report.problems) == ["a.txt", "locked.md"]
+    assert all("cannot be read" in p.message for p in report.problems)
+    stats = store.stats()
+    assert (stats["problem_files"], stats["notes"]) == (2, 3)
+    assert {Path(p["path"]).name for p in store.problems()} == {"a.txt", "locked.md"}
+    again = index_folder(store, folder)  # unchanged size and time, yet tried again
+    assert len(again.problems) == 2 and store.stats()["problem_files"] == 2
+    (folder / "a.txt").unlink()
+    write(folder, "a.txt", small_note("Note A?", "Readable again."))
+    fixed = index_folder(store, folder)
+    assert [Path(p.path).name for p in fixed.problems] == ["locked.md"]
+    assert store.stats()["problem_files"] == 1 and store.search("readable again")

@@ -183,14 +183,20 @@ class NoteTables(StoreConnection):
                              [(note_id, w.line, w.message) for w in note.warnings])
 
     def save_problem(self, path: str, size: int, mtime_ns: int, digest: str,
-                     message: str, line: int, hint: str) -> None:
-        """Record a file that could not be indexed; any note it held before is removed."""
+                     message: str, line: int, hint: str, keep_note: bool = False) -> None:
+        """Record a file that could not be indexed (status 'error': `problems` lists it, `stats`
+        counts it, the indexer tries it again on every run). Any note it held before is
+        removed, unless `keep_note` (a file that could not be read: its content is unknown)."""
         with self.transaction() as conn:
-            conn.execute("DELETE FROM notes WHERE id = (SELECT note_id FROM files WHERE path = ?)", [path])
+            kept = conn.execute("SELECT note_id FROM files WHERE path = ?", [path]).fetchone()
+            kept = kept[0] if kept else None
+            if not keep_note and kept is not None:
+                conn.execute("DELETE FROM notes WHERE id = ?", [kept])
+                kept = None
             conn.execute(
                 "INSERT OR REPLACE INTO files (path, size, mtime_ns, content_hash, status, note_id,"
-                " message, line, hint, indexed_at) VALUES (?,?,?,?,'error',NULL,?,?,?,?)",
-                [path, size, mtime_ns, digest, message, line, hint, _now()])
+                " message, line, hint, indexed_at) VALUES (?,?,?,?,'error',?,?,?,?,?)",
+                [path, size, mtime_ns, digest, kept, message, line, hint, _now()])
 
     def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
         """Remember a new mtime for a file whose content did not change."""
