@@ -315,3 +315,30 @@ def test_processes_opening_one_fresh_database_at_once_all_succeed(tmp_path: Path
         with Store(tmp_path / f"fresh-{i}.db") as store:
             assert store.db.execute("SELECT count(*) FROM migrations").fetchone()[0] == len(MIGRATIONS)
             assert store.integrity_check() == "ok"
+
+
+def _leave_pending(store: Store, count: int) -> None:
+    """What an older notesgraph left: `count` notes written, not yet in full-text search."""
+    store.db.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
+        " INSERT INTO notes (key, stem_key, title, lede, body, path, content_hash, format, tags, metadata,"
+        " indexed_at) SELECT 'old ' || i, 'old ' || i, 'Old note ' || i || '?', 'A pending lede.',"
+        " 'Body of an old note.', '/x/old-' || i || '.txt', 'h', 'plaintext', '[]', '{}', 'then' FROM n",
+        [count])
+
+
+def test_a_long_pending_sync_holds_the_write_lock_in_short_transactions(store: Store) -> None:
+    from notesgraph.store.notes import SYNC_CHUNK
+
+    pending = lambda: store.db.execute("SELECT count(*) FROM notes WHERE synced = 0").fetchone()[0]  # noqa: E731
+    _leave_pending(store, 2 * SYNC_CHUNK + 7)
+    store.save_note(parse_text("Fresh note?\nA fresh lede.\n", "/x/fresh.txt"), "/x/fresh.txt", 1, 1)
+    assert pending() == 2 * SYNC_CHUNK + 7  # a batch write syncs its own notes, not every old one
+    assert store.db.execute("SELECT synced FROM notes WHERE path = '/x/fresh.txt'").fetchone()[0] == 1
+    commits: list[str] = []
+    store.db.conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    assert store.sync_derived() == 2 * SYNC_CHUNK + 7
+    store.db.conn.set_trace_callback(None)
+    assert len(commits) == 3  # one short transaction per chunk: writers in between wait little
+    assert pending() == 0 and len(store.search("pending lede", limit=5000)) == 2 * SYNC_CHUNK + 7
+    assert fts_ok(store)
