@@ -16,9 +16,14 @@ from __future__ import annotations
 import heapq
 import html
 import json
+import os
 import re
-from collections.abc import Iterable, Sequence
+import secrets
+import shutil
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any, TextIO
 
 import networkx as nx
@@ -379,55 +384,113 @@ def html_page(graph: nx.MultiDiGraph, selection: Selection) -> str:
     page = page.replace("<head>", head, 1)
     page = page.replace("<body>", "<body>\n" + header, 1)
     page = page.replace("</body>", _SCRIPT + "</body>", 1)
-    if _remote_reference(page):
-        raise RuntimeError(f"the pyvis template gained a remote resource ({_remote_reference(page)}); "
-                           "export.py must strip it")
+    remote = _remote_reference(page)
+    if remote:
+        raise RuntimeError(f"the pyvis template gained a remote resource ({remote}); export.py must strip it")
     return page
 
 
+_LOADS = frozenset({"src", "href", "srcset", "data", "poster", "action", "formaction", "background",
+                    "xlink:href", "manifest", "ping"})
+"""Attributes through which a tag loads or sends to a URL."""
+_REMOTE = ("http:", "https:", "//")
+
+
+class _RemoteTags(HTMLParser):
+    """Finds the first tag of a page with an attribute that points off the machine. Reads the
+    page's markup only: a script's body (vis-network, and the notes as JSON data with <, >
+    and & escaped) is opaque text to the parser, so a note that says `src=https://...` is
+    not a tag and is not found."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.found = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if not self.found and name in _LOADS and (value or "").strip().lower().startswith(_REMOTE):
+                self.found = f"<{tag} {name}={value!r}>"
+
+    handle_startendtag = handle_starttag
+
+
 def _remote_reference(page: str) -> str:
-    """The first src= or href= that points off the machine (http:, https: or //), else ''.
-    A lower-cased copy and str.find: a case-insensitive regex took 1.4 s on a 10 MB page."""
-    lower = page.lower()
-    for attribute in ("src", "href"):
-        at = lower.find(attribute)
-        while at != -1:
-            rest = lower[at + len(attribute):at + len(attribute) + 16].lstrip()
-            if rest.startswith("="):
-                value = rest[1:].lstrip().lstrip("\"'")
-                if value.startswith(("http:", "https:", "//")):
-                    return page[at:at + 80]
-            at = lower.find(attribute, at + 1)
-    return ""
+    """The first tag whose src=, href= (or another loading attribute) points off the machine
+    (http:, https: or //), else ''. O(page); the scripts' bodies are skipped whole."""
+    finder = _RemoteTags()
+    finder.feed(page)
+    finder.close()
+    return finder.found
 
 
 # -- GEXF, GraphML, JSON ----------------------------------------------------------------------
 
 
-def export_graph(graph: nx.MultiDiGraph, selection: Selection, viz: bool = False) -> nx.MultiDiGraph:
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""Characters XML 1.0 cannot hold, not even as a character reference: the C0 controls but tab,
+newline and carriage return (ESC, FF, VT ... come from terminal logs and PDF text), lone
+surrogates, U+FFFE and U+FFFF."""
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+class _XmlText:
+    """Makes a value XML 1.0 can hold: each character it cannot becomes visible text (ESC is
+    written as \\x1b), so nothing vanishes silently and two ids that differ only there stay
+    two ids. Remembers which texts it changed, for one warning. One regex search per string."""
+
+    def __init__(self) -> None:
+        self.changed: set[str] = set()
+
+    def __call__(self, value: Any) -> Any:
+        if not isinstance(value, str) or _NOT_XML.search(value) is None:
+            return value
+        self.changed.add(value)
+        return _NOT_XML.sub(_escape_char, value)
+
+    def warnings(self, fmt: str) -> list[str]:
+        if not self.changed:
+            return []
+        count = len(self.changed)
+        return [f"{count:,} text{'s' if count != 1 else ''} (titles, ids, descriptions) held characters "
+                f"XML 1.0 cannot hold (control characters such as ESC, form feed, vertical tab); the "
+                f"{fmt.upper()} file has them as \\xNN escapes (the json format keeps them as they are)"]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def export_graph(graph: nx.MultiDiGraph, selection: Selection, viz: bool = False,
+                 text: Callable[[Any], Any] = _same) -> nx.MultiDiGraph:
     """A copy of the selection with every attribute, `kind` on each edge and plain values only
-    (what GEXF/GraphML writers accept). With `viz`, GEXF colours and sizes by kind."""
-    out = nx.MultiDiGraph(name=selection.title, left_out=selection.left_out_text())
+    (what GEXF/GraphML writers accept), each id and value passed through `text` (an _XmlText
+    for the XML formats). With `viz`, GEXF colours and sizes by kind."""
+    out = nx.MultiDiGraph(name=text(selection.title), left_out=selection.left_out_text())
     for node in selection.nodes:
-        attrs = {k: v for k, v in graph.nodes[node].items() if isinstance(v, (str, int, float, bool))}
+        attrs = {k: text(v) for k, v in graph.nodes[node].items() if isinstance(v, (str, int, float, bool))}
         if viz:
             colour = kind_style(attrs.get("kind", "")).colour.lstrip("#")
             r, g, b = (int(colour[i:i + 2], 16) for i in (0, 2, 4))
             attrs["viz"] = {"color": {"r": r, "g": g, "b": b, "a": 1.0},
                             "size": 10.0 if attrs.get("kind") == "note" else 6.0}
-        out.add_node(node, **attrs)
+        out.add_node(text(node), **attrs)
     for number, (u, v, kind) in enumerate(selection.edges):
-        attrs = {k: val for k, val in graph._succ[u][v][kind].items() if isinstance(val, (str, int, float, bool))}
+        attrs = {k: text(val) for k, val in graph._succ[u][v][kind].items()
+                 if isinstance(val, (str, int, float, bool))}
         attrs["kind"] = kind
         attrs["strength"] = round(edge_strength(kind, graph._succ[u][v][kind]), 4)
         attrs["eid"] = f"e{number}"
-        out.add_edge(u, v, key=kind, **attrs)
+        out.add_edge(text(u), text(v), key=kind, **attrs)
     return out
 
 
-def write_export(graph: nx.MultiDiGraph, selection: Selection, fmt: str, stream: TextIO | Any) -> None:
-    """Write the selection as `fmt` (html, gexf, graphml or json) to a text stream. Raises
-    ValueError for an unknown format."""
+def write_export(graph: nx.MultiDiGraph, selection: Selection, fmt: str, stream: TextIO | Any) -> list[str]:
+    """Write the selection as `fmt` (html, gexf, graphml or json) to a text stream; returns
+    warnings for the user (each said once). Raises ValueError for an unknown format."""
     if fmt == "html":
         stream.write(html_page(graph, selection))
     elif fmt == "json":
@@ -435,12 +498,36 @@ def write_export(graph: nx.MultiDiGraph, selection: Selection, fmt: str, stream:
         json.dump(data, stream, ensure_ascii=False, indent=1)
         stream.write("\n")
     elif fmt in ("gexf", "graphml"):
-        out = export_graph(graph, selection, viz=fmt == "gexf")
+        xml_text = _XmlText()
+        out = export_graph(graph, selection, viz=fmt == "gexf", text=xml_text)
         if fmt == "gexf":
             lines = nx.generate_gexf(out)
         else:
             lines = nx.generate_graphml(out, edge_id_from_attribute="eid")
         for line in lines:
             stream.write(line + "\n")
+        return xml_text.warnings(fmt)
     else:
         raise ValueError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
+    return []
+
+
+def write_export_file(graph: nx.MultiDiGraph, selection: Selection, fmt: str, target: Path | str) -> list[str]:
+    """`write_export` to the file `target`, whole or not at all: into a temporary file in the
+    same folder, renamed over `target` only once complete, so a failed export (an error, a
+    full disk, Ctrl+C) leaves the file that was there as it was. Through a symlink, the file it
+    names is replaced. Returns the warnings. Costs one rename."""
+    final = Path(os.path.realpath(target))
+    temporary = final.with_name(f".{final.name}.{secrets.token_hex(4)}.tmp")
+    # os.open with 0o666: the umask applies, as it does for open(); mkstemp would give 0o600.
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with open(descriptor, "w", encoding="utf-8", newline="\n") as stream:
+            warnings = write_export(graph, selection, fmt, stream)
+        if final.exists():
+            shutil.copymode(final, temporary)  # a re-export keeps the file's permissions
+        os.replace(temporary, final)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return warnings

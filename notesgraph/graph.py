@@ -469,6 +469,12 @@ def refresh_graph(graph: KnowledgeGraph, store: Store) -> GraphChange:
     """
     started = time.perf_counter()
     store.sync_derived()
+    with store.snapshot():  # versions and rows of one state, whatever an index writes meanwhile
+        return _refresh(graph, store, started)
+
+
+def _refresh(graph: KnowledgeGraph, store: Store, started: float) -> GraphChange:
+    """`refresh_graph`'s reads and changes, inside the caller's snapshot."""
     current = store.note_versions()
     known = {note_of_node(graph, node): attrs["content_hash"] for node, attrs in graph._node.items()
              if attrs.get("kind") == "note" or "page" in attrs}

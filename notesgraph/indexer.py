@@ -276,9 +276,10 @@ class _Prepared:
     note: Note | None = None
     claims: tuple[Claim, ...] = ()
     problem: Problem | None = None
-    recorded: bool = True
-    """A problem is recorded in the store (retried when the file changes); an unreadable file's
-    is only reported (retried on every run)."""
+    keeps_note: bool = False
+    """The file could not be read: its content is unknown, not bad (a permission, a sync
+    client's placeholder may be fixed by the next run), so the note it held stays. Every
+    problem is recorded (`stats` counts it) and tried again on every run."""
     unchanged: bool = False
     """The bytes hash as before (a touched file): only the mtime is new."""
 
@@ -297,7 +298,7 @@ def _prepare(path: str, size: int, old_digest: str) -> _Prepared:
         return _Prepared(problem=Problem.from_error(error))
     except OSError as error:
         return _Prepared(problem=Problem(source, f"cannot be read ({error.strerror})",
-                                         hint="check the file's permissions"), recorded=False)
+                                         hint="check the file's permissions"), keeps_note=True)
     digest = content_hash(data)
     if digest == old_digest:
         return _Prepared(digest, unchanged=True)
@@ -430,10 +431,7 @@ def _store_one(store: Store, state: _FileState, prepared: _Prepared, record: Fil
     """Queue one prepared note for the next batch write, or record its problem now."""
     path = state.path
     if prepared.problem is not None:
-        if prepared.recorded:
-            _record_problem(store, state, prepared.digest, prepared.problem, report)
-        else:
-            report.problems.append(prepared.problem)
+        _record_problem(store, state, prepared, report)
         return
     if prepared.unchanged:
         store.touch_file(path, state.size, state.mtime_ns)
@@ -442,7 +440,7 @@ def _store_one(store: Store, state: _FileState, prepared: _Prepared, record: Fil
     assert prepared.note is not None
     batch.append((prepared.note, path, state.size, state.mtime_ns, prepared.claims))
     report.warnings += len(prepared.note.warnings)
-    if record is not None and record.status == "ok":
+    if record is not None and record.note_id is not None:  # an unreadable file's note, too
         report.updated += 1
     else:
         report.added += 1
@@ -478,11 +476,12 @@ def _save_batch(store: Store, batch: list[tuple[Note, str, int, int, tuple[Claim
             store.save_problem(path, size, mtime_ns, note.content_hash, problem.message, 0, problem.hint)
 
 
-def _record_problem(store: Store, state: _FileState, digest: str, problem: Problem,
-                    report: IndexReport) -> None:
+def _record_problem(store: Store, state: _FileState, prepared: _Prepared, report: IndexReport) -> None:
+    problem = prepared.problem
+    assert problem is not None
     report.problems.append(problem)
-    store.save_problem(problem.path, state.size, state.mtime_ns, digest, problem.message,
-                       problem.line, problem.hint)
+    store.save_problem(problem.path, state.size, state.mtime_ns, prepared.digest, problem.message,
+                       problem.line, problem.hint, keep_note=prepared.keeps_note)
 
 
 @dataclass

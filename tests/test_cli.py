@@ -101,8 +101,12 @@ def test_stats(capsys, db: str, seed_folder: Path) -> None:
     code, out, _ = run(capsys, "stats", "--db", db, "--json")
     stats = json.loads(out)
     assert code == 0 and stats["notes"] == 2 and stats["inquiries"] == 122 and stats["papers"] == 8
+    assert stats["resolved_concept_links"] + stats["stub_concept_links"] == stats["concept_links"]  # parts add up
     code, out, _ = run(capsys, "stats", "--db", db)
     assert "2 notes, 122 inquiries" in out
+    assert (f"{stats['concept_links']} concept links ({stats['resolved_concept_links']} to notes, "
+            f"{stats['stub_concept_links']} to {stats['unresolved_stubs']} stubs") in out
+    assert "0 warnings, 0 problem files" in out
 
 
 def test_check_writes_nothing(capsys, tmp_path: Path, seed_folder: Path) -> None:

@@ -239,3 +239,14 @@ def test_hostile_titles_show_as_text_in_chromium(browser: Chromium, hostile, tmp
     assert browser.evaluate("document.querySelector('#ng-header h1').textContent") == f"{SCRIPT_TITLE} — depth 1"
     assert browser.evaluate("document.querySelectorAll('img, svg, b, i, u').length") == 0
     assert_offline(browser)
+
+
+def test_the_offline_check_reads_tags_not_the_data_in_scripts() -> None:
+    from notesgraph.export import _remote_reference
+
+    assert _remote_reference('<link rel="stylesheet" href="https://cdn.example.org/a.css">')
+    assert _remote_reference("<SCRIPT SRC=//cdn.example.org/a.js></SCRIPT>")
+    assert _remote_reference('<img src=" HTTP://example.org/x.png"/>')
+    data = '<script>var nodes = [{"title": "src=https://example.org \\u003cimg src=http://x\\u003e"}];</script>'
+    assert _remote_reference(f"<p>src=https://example.org/fig.png is text</p>{data}") == ""
+    assert _remote_reference('<img src="fig.png"><a href="#top">top</a>') == ""

@@ -4,12 +4,14 @@ against the store's own SQL answers on the bundled notes and the seed note."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import networkx as nx
 import pytest
 
-from conftest import NOTES, SEED, write
+from conftest import NOTES, REPO, SEED, write
 from notesgraph.graph import (
     EDGE_KINDS,
     ItemNotInGraph,
@@ -25,6 +27,9 @@ from notesgraph.graph_queries import NoPath, explain_step, neighbourhood, path, 
 from notesgraph.indexer import index_folder
 from notesgraph.lookup import find_inquiry_id, find_note_id
 from notesgraph.store import Store
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from make_corpus import write_corpus  # noqa: E402
 
 MAIN = "Does instruction tuning teach task understanding or output format?"
 COT = "Why do chain-of-thought examples fail across different conditions?"
@@ -62,6 +67,27 @@ def assert_rankings_consistent(graph: KnowledgeGraph) -> None:
 
 
 # -- building ---------------------------------------------------------------------------------
+
+
+def test_the_graph_builds_while_notesgraph_index_writes(tmp_path: Path) -> None:
+    """A real `notesgraph index` commits batches while the graph is read again and again:
+    every read is one state (link rows name only notes and items the same read has)."""
+    corpus, db = tmp_path / "corpus", tmp_path / "busy.db"
+    write_corpus(600, corpus, seed=7)
+    Store(db).close()  # migrated before the race starts
+    index = subprocess.Popen([sys.executable, "-m", "notesgraph", "--db", str(db), "index", str(corpus),
+                              "--no-embed"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                             cwd=REPO)
+    reads = 0
+    with Store(db) as store:
+        while index.poll() is None or reads < 3:
+            rows = store.graph_rows()
+            notes, inquiries = {r[0] for r in rows.notes}, {r[0] for r in rows.inquiries}
+            assert {r[0] for r in rows.note_inquiries} <= notes and {r[1] for r in rows.note_inquiries} <= inquiries
+            assert {r[0] for r in rows.references} | {r[0] for r in rows.note_concepts} <= notes
+            build_graph(store)  # the KeyError in _add_rows came from here
+            reads += 1
+    assert index.wait(timeout=120) == 0, index.stderr.read()
 
 
 def test_the_bundled_graph_matches_the_store(corpus) -> None:

@@ -164,3 +164,66 @@ def test_an_empty_index_says_so(capsys, tmp_path: Path) -> None:
     for command in (["show", "anything"], ["neighbours", "instruction tuning teach"], ["related", "x"]):
         code, _, err = run(capsys, *command, "--db", str(tmp_path / "empty.db"))
         assert code == 1 and "the index is empty: run `notesgraph index DIR`" in err, command
+
+
+# -- exports of ordinary text that looks like markup or is not XML ---------------------------------
+
+URL_NOTE = ("Where do the figures come from?\nThe slides used src=https://example.org/fig.png and "
+            "href=//cdn.example.org/a.css, and <img src='http://example.org/x.png'> as text.\nBody.\n")
+CONTROL_NOTE = ("Escape\x1b sequences in titles?\nA lede with a form feed\x0c and a vertical tab\x0b.\n"
+                "Body.\nRelated concepts in this collection 1\n-\nStub\x1b concept\nIts\x0c description.\nwhy\n")
+
+
+def _db_of(tmp_path: Path, capsys: pytest.CaptureFixture[str], **notes: str) -> str:
+    for name, text in notes.items():
+        write(tmp_path / "notes", f"{name}.txt", text)
+    db = str(tmp_path / "notes.db")
+    assert main(["index", str(tmp_path / "notes"), "--db", db, "--no-embed", "--json"]) == 0
+    capsys.readouterr()
+    return db
+
+
+def test_a_note_naming_remote_urls_exports_as_html(capsys, tmp_path: Path) -> None:
+    db = _db_of(tmp_path, capsys, urls=URL_NOTE)
+    target = tmp_path / "graph.html"
+    target.write_text("the previous export", encoding="utf-8")
+    code, out, err = run(capsys, "export", "-o", str(target), "--db", db)
+    assert code == 0 and "Traceback" not in err, err
+    page = target.read_text(encoding="utf-8")
+    assert "src=https://example.org/fig.png" in page  # the note's text, as data
+    assert "\\u003cimg src=\\u0027http://example.org/x.png\\u0027\\u003e" in page  # never a tag
+    assert 'src="http' not in page and "default-src 'none'" in page
+
+
+def test_a_failed_export_leaves_the_old_file_whole(capsys, tmp_path: Path) -> None:
+    from notesgraph.export import select_all, write_export_file
+    from notesgraph.graph import build_graph
+    from notesgraph.store import Store
+
+    db = _db_of(tmp_path, capsys, urls=URL_NOTE)
+    target = tmp_path / "out" / "graph.gexf"
+    target.parent.mkdir()
+    target.write_text("the previous export", encoding="utf-8")
+    with Store(db) as store:
+        graph = build_graph(store)
+    with pytest.raises(ValueError, match="unknown export format"):
+        write_export_file(graph, select_all(graph), "pdf", target)
+    assert target.read_text(encoding="utf-8") == "the previous export"
+    assert [p.name for p in target.parent.iterdir()] == ["graph.gexf"]  # no temporary file left
+    write_export_file(graph, select_all(graph), "gexf", target)
+    assert nx.read_gexf(target).number_of_nodes() == graph.number_of_nodes()
+
+
+def test_control_characters_export_as_xml_networkx_reads_back(capsys, tmp_path: Path) -> None:
+    db = _db_of(tmp_path, capsys, control=CONTROL_NOTE)
+    for fmt, read in (("gexf", nx.read_gexf), ("graphml", nx.read_graphml)):
+        target = tmp_path / f"graph.{fmt}"
+        code, out, err = run(capsys, "export", "--format", fmt, "-o", str(target), "--db", db)
+        assert code == 0, err
+        back = read(target)
+        labels = {data.get("label", "") for _, data in back.nodes(data=True)}
+        assert "Escape\\x1b sequences in titles?" in labels  # shown escaped, not dropped silently
+        assert err.count("warning") == 1 and "XML" in err  # said once
+    code, out, err = run(capsys, "export", "--format", "json", "-o", str(tmp_path / "g.json"), "--db", db)
+    assert code == 0 and err == ""  # JSON holds every character: nothing to say
+    assert any("\x1b" in n.get("label", "") for n in json.loads((tmp_path / "g.json").read_text())["nodes"])

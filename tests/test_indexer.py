@@ -321,3 +321,54 @@ def test_a_note_that_cannot_be_stored_is_that_files_problem(store: Store, folder
     [problem] = report.problems
     assert problem.path.endswith("broken.md") and "could not be stored" in problem.message
     assert store.stats()["problem_files"] == 1
+
+
+@pytest.fixture
+def make_unreadable():
+    """Turn a path into a note file in the folder that cannot be read: no read permission; as
+    root, who may read anything, /proc/self/mem bound over it (a regular file whose first page
+    no process can read: EIO). A symlink would not do: links out of the folder are not followed."""
+    mounted: list[Path] = []
+
+    def make(path: Path) -> None:
+        if path.exists() or path.is_symlink():
+            path.unlink()
+        path.write_text("Secret?\nCannot be read.\n", encoding="utf-8")
+        if os.geteuid() != 0:
+            path.chmod(0)
+            return
+        done = subprocess.run(["mount", "--bind", "/proc/self/mem", str(path)], capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"as root, a file can only be made unreadable with a bind mount: {done.stderr.strip()}")
+        mounted.append(path)
+
+    def remove(path: Path) -> None:
+        if path in mounted:
+            mounted.remove(path)
+            subprocess.run(["umount", str(path)], check=True)
+        path.unlink()
+
+    make.remove = remove  # type: ignore[attr-defined]
+    yield make
+    for path in mounted:
+        subprocess.run(["umount", str(path)], check=False)
+
+
+def test_an_unreadable_file_is_a_problem_file_in_stats_and_retried_every_run(store: Store, folder: Path,
+                                                                           make_unreadable) -> None:
+    index_folder(store, folder)
+    make_unreadable(folder / "locked.md")
+    make_unreadable(folder / "a.txt")  # indexed before: its note stays until it reads again
+    report = index_folder(store, folder)
+    assert sorted(Path(p.path).name for p in report.problems) == ["a.txt", "locked.md"]
+    assert all("cannot be read" in p.message for p in report.problems)
+    stats = store.stats()
+    assert (stats["problem_files"], stats["notes"]) == (2, 3)
+    assert {Path(p["path"]).name for p in store.problems()} == {"a.txt", "locked.md"}
+    again = index_folder(store, folder)  # unchanged size and time, yet tried again
+    assert len(again.problems) == 2 and store.stats()["problem_files"] == 2
+    make_unreadable.remove(folder / "a.txt")
+    write(folder, "a.txt", small_note("Note A?", "Readable again."))
+    fixed = index_folder(store, folder)
+    assert [Path(p.path).name for p in fixed.problems] == ["locked.md"]
+    assert store.stats()["problem_files"] == 1 and store.search("readable again")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from conftest import SEED
+from conftest import REPO, SEED
 from notesgraph.claims import extract_claims
 from notesgraph.parsing import parse_file, parse_text
 from notesgraph.store import MIGRATIONS, Store, StoreError
@@ -230,3 +233,112 @@ def test_a_schema_4_database_migrates_keeping_notes_claims_and_runs(tmp_path: Pa
         store.save_note(note, "/x/copy/seed.txt", 1, 1)  # and now titles may repeat
         assert store.stats()["notes"] == counts["notes"] + 1
         assert fts_ok(store) and store.db.execute("PRAGMA foreign_key_check").fetchone() is None
+
+
+# -- consistency under a concurrent writer ------------------------------------------------------
+
+def _linked_note(title: str, question: str):
+    text = f"{title}\nLede of {title}.\nInquiring lines that use this note as a source 1\nx\n- {question}\n"
+    return parse_text(text, f"/x/{title}.txt")
+
+
+def _write_between_reads(reader: Store, writer: Store, before: str, write) -> None:
+    """Make `writer` commit `write(writer)` just before `reader` runs its first statement that
+    mentions `before`: a writer landing between a reader's SELECTs, on cue, every time."""
+    state = {"done": False}
+
+    def trace(sql: str) -> None:
+        if not state["done"] and before in sql and sql.lstrip().upper().startswith("SELECT"):
+            state["done"] = True
+            write(writer)
+
+    reader.db.conn.set_trace_callback(trace)
+
+
+def test_graph_rows_see_one_state_while_another_connection_writes(tmp_path: Path) -> None:
+    db = tmp_path / "shared.db"
+    with Store(db) as reader, Store(db) as writer:
+        reader.save_note(_linked_note("A", "Question one?"), "/x/a.txt", 1, 1)
+        _write_between_reads(reader, writer, "FROM note_inquiries",
+                             lambda w: w.save_note(_linked_note("B", "Question two?"), "/x/b.txt", 1, 1))
+        rows = reader.graph_rows()
+        reader.db.conn.set_trace_callback(None)
+        notes = {row[0] for row in rows.notes}
+        inquiries = {row[0] for row in rows.inquiries}
+        assert {n for n, _, _ in rows.note_inquiries} <= notes
+        assert {i for _, i, _ in rows.note_inquiries} <= inquiries
+        assert len(notes) == 1  # the state before B was written, whole
+        assert len(reader.graph_rows().notes) == 2  # and the next read sees B
+
+
+def test_note_and_stats_see_one_state_while_another_connection_writes(tmp_path: Path) -> None:
+    db = tmp_path / "shared.db"
+    with Store(db) as reader, Store(db) as writer:
+        a = reader.save_note(_linked_note("A", "Question one?"), "/x/a.txt", 1, 1)
+        _write_between_reads(reader, writer, "FROM note_inquiries",
+                             lambda w: w.save_note(_linked_note("A", "Question two?"), "/x/a.txt", 1, 2))
+        note = reader.note(a)
+        assert note["lede"] == "Lede of A." and [q["text"] for q in note["inquiries"]] == ["Question one?"]
+        _write_between_reads(reader, writer, "FROM papers",
+                             lambda w: w.save_note(_linked_note("C", "Question three?"), "/x/c.txt", 1, 1))
+        stats = reader.stats()
+        assert (stats["notes"], stats["files"]) == (1, 1)
+
+
+OPENER = """
+import sys, time
+from pathlib import Path
+from notesgraph.store import Store
+folder, start, rounds = Path(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+for i in range(rounds):
+    while time.time() < start + i * 0.4:  # every opener starts round i at the same moment
+        time.sleep(0.0005)
+    try:
+        with Store(folder / f"fresh-{i}.db") as store:
+            store.stats()
+    except Exception as error:
+        print(f"round {i}: {type(error).__name__}: {error}", flush=True)
+"""
+
+
+def test_processes_opening_one_fresh_database_at_once_all_succeed(tmp_path: Path) -> None:
+    """Four processes open the same new database at the same moment, ten times over: one
+    migrates, the others wait for it and find nothing left to do (no 'already exists')."""
+    rounds, start = 10, time.time() + 3  # time to import notesgraph first
+    openers = [subprocess.Popen([sys.executable, "-c", OPENER, str(tmp_path), str(start), str(rounds)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+               for _ in range(4)]
+    outputs = [opener.communicate(timeout=120) for opener in openers]
+    assert all(opener.returncode == 0 for opener in openers), outputs
+    assert [out for out, _ in outputs] == [""] * 4, outputs
+    for i in range(rounds):
+        with Store(tmp_path / f"fresh-{i}.db") as store:
+            assert store.db.execute("SELECT count(*) FROM migrations").fetchone()[0] == len(MIGRATIONS)
+            assert store.integrity_check() == "ok"
+
+
+def _leave_pending(store: Store, count: int) -> None:
+    """What an older notesgraph left: `count` notes written, not yet in full-text search."""
+    store.db.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
+        " INSERT INTO notes (key, stem_key, title, lede, body, path, content_hash, format, tags, metadata,"
+        " indexed_at) SELECT 'old ' || i, 'old ' || i, 'Old note ' || i || '?', 'A pending lede.',"
+        " 'Body of an old note.', '/x/old-' || i || '.txt', 'h', 'plaintext', '[]', '{}', 'then' FROM n",
+        [count])
+
+
+def test_a_long_pending_sync_holds_the_write_lock_in_short_transactions(store: Store) -> None:
+    from notesgraph.store.notes import SYNC_CHUNK
+
+    pending = lambda: store.db.execute("SELECT count(*) FROM notes WHERE synced = 0").fetchone()[0]  # noqa: E731
+    _leave_pending(store, 2 * SYNC_CHUNK + 7)
+    store.save_note(parse_text("Fresh note?\nA fresh lede.\n", "/x/fresh.txt"), "/x/fresh.txt", 1, 1)
+    assert pending() == 2 * SYNC_CHUNK + 7  # a batch write syncs its own notes, not every old one
+    assert store.db.execute("SELECT synced FROM notes WHERE path = '/x/fresh.txt'").fetchone()[0] == 1
+    commits: list[str] = []
+    store.db.conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    assert store.sync_derived() == 2 * SYNC_CHUNK + 7
+    store.db.conn.set_trace_callback(None)
+    assert len(commits) == 3  # one short transaction per chunk: writers in between wait little
+    assert pending() == 0 and len(store.search("pending lede", limit=5000)) == 2 * SYNC_CHUNK + 7
+    assert fts_ok(store)

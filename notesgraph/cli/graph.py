@@ -113,7 +113,7 @@ def cmd_path(args: argparse.Namespace, store: Store) -> int:
 
 @_graph_errors
 def cmd_export(args: argparse.Namespace, store: Store) -> int:
-    from notesgraph.export import select_export, write_export
+    from notesgraph.export import select_export, write_export, write_export_file
 
     started = time.perf_counter()
     graph = _knowledge_graph(store, args)
@@ -121,18 +121,25 @@ def cmd_export(args: argparse.Namespace, store: Store) -> int:
     selection = select_export(graph, args.format, around, args.depth, args.edge, args.max_nodes, args.max_edges)
     target = args.output or f"notesgraph.{args.format}"
     if target == "-":
-        write_export(graph, selection, args.format, sys.stdout)
+        _warn(write_export(graph, selection, args.format, sys.stdout))
         return EXIT_OK
-    with open(target, "w", encoding="utf-8", newline="\n") as stream:
-        write_export(graph, selection, args.format, stream)
-    _print_export_summary(args, target, selection, time.perf_counter() - started)
+    warnings = write_export_file(graph, selection, args.format, target)  # whole, or the old file stays
+    _print_export_summary(args, target, selection, time.perf_counter() - started, warnings)
     return EXIT_OK
 
 
-def _print_export_summary(args: argparse.Namespace, target: str, selection: Any, seconds: float) -> None:
+def _warn(warnings: list[str]) -> None:
+    """Warnings go to stderr, once each: stdout may be the export itself (-o -) or JSON."""
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def _print_export_summary(args: argparse.Namespace, target: str, selection: Any, seconds: float,
+                          warnings: list[str]) -> None:
+    _warn(warnings)
     summary = {"file": str(Path(target).resolve()), "format": args.format, "nodes": len(selection.nodes),
                "edges": len(selection.edges), "left_out_nodes": selection.left_out_nodes,
-               "left_out_edges": selection.left_out_edges, "seconds": round(seconds, 3)}
+               "left_out_edges": selection.left_out_edges, "seconds": round(seconds, 3), "warnings": warnings}
     if args.json:
         print_json(summary)
         return

@@ -162,11 +162,12 @@ def cmd_summary(args: argparse.Namespace, store: Store, folder: Path | None = No
 
 
 def _stats_text(stats: dict[str, int]) -> str:
-    return (f"{stats['notes']} notes, {stats['inquiries']} inquiries ({stats['shared_inquiries']} shared), "
-            f"{stats['papers']} papers ({stats['shared_papers']} shared), {stats['concept_links']} concept "
-            f"links ({stats['resolved_concept_links']} resolved, {stats['unresolved_stubs']} unresolved "
-            f"stubs), {stats['references']} in-body references, {stats['warnings']} warnings, "
-            f"{stats['problem_files']} problem files")
+    return (f"{plural(stats['notes'], 'note')}, {plural(stats['inquiries'], 'inquiry', 'inquiries')} "
+            f"({stats['shared_inquiries']} shared), {plural(stats['papers'], 'paper')} ({stats['shared_papers']} "
+            f"shared), {plural(stats['concept_links'], 'concept link')} ({stats['resolved_concept_links']} to notes, "
+            f"{stats['stub_concept_links']} to {plural(stats['unresolved_stubs'], 'stub')}: concepts with no note "
+            f"yet), {plural(stats['references'], 'in-body reference')}, {plural(stats['warnings'], 'warning')}, "
+            f"{plural(stats['problem_files'], 'problem file')}")
 
 
 def cmd_stats(args: argparse.Namespace, store: Store) -> int:

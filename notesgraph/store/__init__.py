@@ -63,8 +63,10 @@ class Store(NoteTables, VectorTables, ClaimTables, RunTables):
 
     def graph_rows(self, note_ids: Iterable[int] | None = None) -> GraphRows:
         """The rows the knowledge graph is built from: every note, or only `note_ids` with the
-        inquiries and papers they list (and the runs testing their claims). Eight queries,
-        O(rows); ~1.4 s for the 1.2M inquiry links of 10k generated notes."""
+        inquiries and papers they list (and the runs testing their claims). Nine queries in one
+        read transaction (a snapshot: an index writing meanwhile cannot mix two states, which
+        left link rows naming notes the notes rows lacked); O(rows), ~1.4 s for the 1.2M
+        inquiry links of 10k generated notes."""
         ids = None if note_ids is None else sorted({int(i) for i in note_ids})
         if ids is None:
             where, also, params = "", "", {}
@@ -73,32 +75,33 @@ class Store(NoteTables, VectorTables, ClaimTables, RunTables):
             also = " AND note_id IN (SELECT value FROM json_each(:ids))"
             params = {"ids": json.dumps(ids)}
         run = lambda sql: self.db.execute(sql, params).fetchall()  # noqa: E731
-        return GraphRows(
-            notes=run("SELECT id, key, stem_key, title, lede, path, format, content_hash,"
-                      " coalesce(json_extract(metadata, '$.page_kind'), 'note') FROM notes"
-                      + where.replace("note_id", "id") + " ORDER BY id"),
-            inquiries=run("SELECT id, text FROM inquiries" + (
-                f" WHERE id IN (SELECT inquiry_id FROM note_inquiries{where})"
-                f" OR key IN ({PAGE_KEYS.format(kind='inquiry')}{also.replace('note_id', 'id')})"
-                if where else "") + " ORDER BY id"),
-            papers=run("SELECT id, key, title FROM papers" + (
-                f" WHERE id IN (SELECT paper_id FROM note_papers{where})"
-                f" OR key IN ({PAGE_KEYS.format(kind='paper')}{also.replace('note_id', 'id')})"
-                if where else "") + " ORDER BY id"),
-            note_inquiries=run(f"SELECT note_id, inquiry_id, position FROM note_inquiries{where}"),
-            note_papers=run(f"SELECT note_id, paper_id, rank FROM note_papers{where}"),
-            note_concepts=run("SELECT note_id, concept_key, title, description, annotation, position"
-                              f" FROM note_concepts{where} ORDER BY note_id, position"),
-            references=run(
-                "SELECT note_id, kind, text, target, target_key, paragraph, start, \"end\""
-                " FROM note_references WHERE target != ''"
-                f" AND kind IN ('quoted_title', 'wiki_link', 'md_link', 'embed', 'mention'){also}"
-                " ORDER BY note_id, paragraph, start"),
-            claims=run("SELECT c.id, c.note_id, c.position, c.text, p.id FROM claims c"
-                       " LEFT JOIN papers p ON c.paper_key != '' AND p.key = c.paper_key"
-                       + where.replace("note_id", "c.note_id") + " ORDER BY c.note_id, c.position"),
-            runs=self.run_graph_rows(ids),
-        )
+        with self.snapshot():  # one state: an index writing meanwhile must not mix in
+            return GraphRows(
+                notes=run("SELECT id, key, stem_key, title, lede, path, format, content_hash,"
+                          " coalesce(json_extract(metadata, '$.page_kind'), 'note') FROM notes"
+                          + where.replace("note_id", "id") + " ORDER BY id"),
+                inquiries=run("SELECT id, text FROM inquiries" + (
+                    f" WHERE id IN (SELECT inquiry_id FROM note_inquiries{where})"
+                    f" OR key IN ({PAGE_KEYS.format(kind='inquiry')}{also.replace('note_id', 'id')})"
+                    if where else "") + " ORDER BY id"),
+                papers=run("SELECT id, key, title FROM papers" + (
+                    f" WHERE id IN (SELECT paper_id FROM note_papers{where})"
+                    f" OR key IN ({PAGE_KEYS.format(kind='paper')}{also.replace('note_id', 'id')})"
+                    if where else "") + " ORDER BY id"),
+                note_inquiries=run(f"SELECT note_id, inquiry_id, position FROM note_inquiries{where}"),
+                note_papers=run(f"SELECT note_id, paper_id, rank FROM note_papers{where}"),
+                note_concepts=run("SELECT note_id, concept_key, title, description, annotation, position"
+                                  f" FROM note_concepts{where} ORDER BY note_id, position"),
+                references=run(
+                    "SELECT note_id, kind, text, target, target_key, paragraph, start, \"end\""
+                    " FROM note_references WHERE target != ''"
+                    f" AND kind IN ('quoted_title', 'wiki_link', 'md_link', 'embed', 'mention'){also}"
+                    " ORDER BY note_id, paragraph, start"),
+                claims=run("SELECT c.id, c.note_id, c.position, c.text, p.id FROM claims c"
+                           " LEFT JOIN papers p ON c.paper_key != '' AND p.key = c.paper_key"
+                           + where.replace("note_id", "c.note_id") + " ORDER BY c.note_id, c.position"),
+                runs=self.run_graph_rows(ids),
+            )
 
     def note_versions(self) -> dict[int, str]:
         """note id -> content hash of every note: what a graph refresh compares. One query."""

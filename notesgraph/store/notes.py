@@ -37,6 +37,10 @@ def readable_snippet(snippet: str) -> str:
     return text.replace("\x02", "[").replace("\x03", "]")
 
 
+_NAMED = "SELECT key FROM notes UNION SELECT stem_key FROM notes"
+"""The keys a concept resolves to a note by: a note's title or its file's name."""
+
+
 PAGE_ITEMS: dict[str, tuple[str, str]] = {"inquiry": ("inquiries", "text"), "paper": ("papers", "title")}
 """Page kinds (the parser's metadata["page_kind"]) that are an item's own page: (table, text column)."""
 PAGE_KEYS = "SELECT key FROM notes WHERE json_extract(metadata, '$.page_kind') = '{kind}'"
@@ -54,17 +58,29 @@ class FileRecord:
     note_id: int | None
 
 
-def _sync_pending(conn: sqlite3.Connection) -> int:
-    """`sync_derived` inside the caller's transaction; returns how many notes."""
-    pending = "SELECT id FROM notes WHERE synced = 0"
-    count = conn.execute("INSERT INTO notes_fts (rowid, title, lede, body)"
-                         f" SELECT id, title, lede, body FROM notes WHERE id IN ({pending})").rowcount
+SYNC_CHUNK = 500
+"""Pending notes `sync_derived` adds to full-text search per transaction: ~0.1-0.5 s of holding
+the write lock each, well inside another writer's busy timeout (5 s). One transaction for the
+10k notes an older notesgraph may have left pending held it past that."""
+
+
+def _sync_notes(conn: sqlite3.Connection, ids: Sequence[int]) -> int:
+    """Add the pending notes among `ids` to full-text search and the inquiry/paper -> notes
+    lookups, inside the caller's transaction; returns how many notes. O(their text)."""
+    chosen = "SELECT value FROM json_each(?)"
+    param = [json.dumps(list(ids))]
+    count = conn.execute("INSERT INTO notes_fts (rowid, title, lede, body) SELECT id, title, lede, body"
+                         f" FROM notes WHERE synced = 0 AND id IN ({chosen})", param).rowcount
     conn.execute("INSERT OR IGNORE INTO inquiry_notes SELECT inquiry_id, note_id"
-                 f" FROM note_inquiries WHERE note_id IN ({pending})")
+                 f" FROM note_inquiries WHERE note_id IN ({chosen})", param)
     conn.execute("INSERT OR IGNORE INTO paper_notes SELECT paper_id, note_id"
-                 f" FROM note_papers WHERE note_id IN ({pending})")
-    conn.execute("UPDATE notes SET synced = 1 WHERE synced = 0")
+                 f" FROM note_papers WHERE note_id IN ({chosen})", param)
+    conn.execute(f"UPDATE notes SET synced = 1 WHERE synced = 0 AND id IN ({chosen})", param)
     return count
+
+
+def _pending_ids(conn: sqlite3.Connection, limit: int) -> list[int]:
+    return [row[0] for row in conn.execute("SELECT id FROM notes WHERE synced = 0 ORDER BY id LIMIT ?", [limit])]
 
 
 class NoteTables(StoreConnection):
@@ -108,7 +124,7 @@ class NoteTables(StoreConnection):
         added: dict[tuple[str, str], int] = {}
         with self.transaction() as conn:
             ids = [self._save_in(conn, *save, added) for save in saves]
-            _sync_pending(conn)
+            _sync_notes(conn, ids)  # its own notes only: old pending ones go in sync_derived's chunks
         for (table, key), ident in added.items():
             self._id_cache.get(table, {})[key] = ident
         return ids
@@ -197,14 +213,20 @@ class NoteTables(StoreConnection):
                              [(note_id, w.line, w.message) for w in note.warnings])
 
     def save_problem(self, path: str, size: int, mtime_ns: int, digest: str,
-                     message: str, line: int, hint: str) -> None:
-        """Record a file that could not be indexed; any note it held before is removed."""
+                     message: str, line: int, hint: str, keep_note: bool = False) -> None:
+        """Record a file that could not be indexed (status 'error': `problems` lists it, `stats`
+        counts it, the indexer tries it again on every run). Any note it held before is
+        removed, unless `keep_note` (a file that could not be read: its content is unknown)."""
         with self.transaction() as conn:
-            conn.execute("DELETE FROM notes WHERE id = (SELECT note_id FROM files WHERE path = ?)", [path])
+            kept = conn.execute("SELECT note_id FROM files WHERE path = ?", [path]).fetchone()
+            kept = kept[0] if kept else None
+            if not keep_note and kept is not None:
+                conn.execute("DELETE FROM notes WHERE id = ?", [kept])
+                kept = None
             conn.execute(
                 "INSERT OR REPLACE INTO files (path, size, mtime_ns, content_hash, status, note_id,"
-                " message, line, hint, indexed_at) VALUES (?,?,?,?,'error',NULL,?,?,?,?)",
-                [path, size, mtime_ns, digest, message, line, hint, _now()])
+                " message, line, hint, indexed_at) VALUES (?,?,?,?,'error',?,?,?,?,?)",
+                [path, size, mtime_ns, digest, kept, message, line, hint, _now()])
 
     def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
         """Remember a new mtime for a file whose content did not change."""
@@ -222,14 +244,15 @@ class NoteTables(StoreConnection):
 
     def sync_derived(self) -> int:
         """Add notes still pending (synced = 0) to full-text search and the inquiry/paper ->
-        notes lookups, in one transaction; returns how many notes. `save_notes` syncs its
-        notes as it writes them; this catches the ones an older notesgraph, which synced once
-        per index run, left pending when it stopped. Readers call it first; cheap when nothing
-        is pending."""
-        if self.db.execute("SELECT 1 FROM notes WHERE synced = 0 LIMIT 1").fetchone() is None:
-            return 0
-        with self.transaction() as conn:
-            return _sync_pending(conn)
+        notes lookups, SYNC_CHUNK notes per transaction (another writer never waits long);
+        returns how many notes. `save_notes` syncs its notes as it writes them; this catches
+        the ones an older notesgraph, which synced once per index run, left pending when it
+        stopped. Readers call it first; one indexed query when nothing is pending."""
+        done = 0
+        while self.db.execute("SELECT 1 FROM notes WHERE synced = 0 LIMIT 1").fetchone() is not None:
+            with self.transaction() as conn:
+                done += _sync_notes(conn, _pending_ids(conn, SYNC_CHUNK))
+        return done
 
     def prune_orphans(self) -> None:
         """Drop inquiries and papers that no note lists any more and that have no page."""
@@ -264,6 +287,10 @@ class NoteTables(StoreConnection):
     def inquiry(self, inquiry_id: int) -> dict[str, Any]:
         """One inquiry with the notes that are its sources (id, title, position)."""
         self.sync_derived()
+        with self.snapshot():
+            return self._inquiry_rows(inquiry_id)
+
+    def _inquiry_rows(self, inquiry_id: int) -> dict[str, Any]:
         rows = self.rows("SELECT id, text FROM inquiries WHERE id = ?", [inquiry_id])
         if not rows:
             raise KeyError(inquiry_id)
@@ -276,6 +303,10 @@ class NoteTables(StoreConnection):
     def paper(self, paper_id: int) -> dict[str, Any]:
         """One paper with the notes that list it and the rank each gives it."""
         self.sync_derived()
+        with self.snapshot():
+            return self._paper_rows(paper_id)
+
+    def _paper_rows(self, paper_id: int) -> dict[str, Any]:
         rows = self.rows("SELECT id, title FROM papers WHERE id = ?", [paper_id])
         if not rows:
             raise KeyError(paper_id)
@@ -288,9 +319,7 @@ class NoteTables(StoreConnection):
     def concept_stubs(self) -> list[dict[str, Any]]:
         """key and title of every concept no note's title or file name resolves (a stub)."""
         return self.rows("SELECT concept_key AS key, min(title) AS title FROM note_concepts"
-                         " WHERE concept_key NOT IN (SELECT key FROM notes)"
-                         " AND concept_key NOT IN (SELECT stem_key FROM notes)"
-                         " GROUP BY concept_key ORDER BY title COLLATE NOCASE")
+                         f" WHERE concept_key NOT IN ({_NAMED}) GROUP BY concept_key ORDER BY title COLLATE NOCASE")
 
     def concept(self, key: str) -> dict[str, Any]:
         """An unresolved concept (a stub): its title, descriptions and the notes listing it."""
@@ -312,6 +341,10 @@ class NoteTables(StoreConnection):
         (an unresolved stub). Papers carry how many notes list them.
         """
         self.sync_derived()
+        with self.snapshot():  # its rows as of one state, not half of a re-index
+            return self._note_rows(note_id)
+
+    def _note_rows(self, note_id: int) -> dict[str, Any]:
         rows = self.rows("SELECT * FROM notes WHERE id = ?", [note_id])
         if not rows:
             raise KeyError(note_id)
@@ -371,6 +404,10 @@ class NoteTables(StoreConnection):
     def stats(self) -> dict[str, int]:
         """Counts of everything indexed (notes, inquiries, papers, concepts, stubs, ...)."""
         self.sync_derived()
+        with self.snapshot():  # counts of one state: notes and files agree
+            return self._counts()
+
+    def _counts(self) -> dict[str, int]:
         one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
         return {
             "notes": one("SELECT count(*) FROM notes"),
@@ -381,10 +418,10 @@ class NoteTables(StoreConnection):
             "shared_papers": one("SELECT count(*) FROM (SELECT paper_id FROM paper_notes"
                                  " GROUP BY paper_id HAVING count(*) > 1)"),
             "concept_links": one("SELECT count(*) FROM note_concepts"),
-            "resolved_concept_links": one("SELECT count(*) FROM note_concepts c"
-                                          " WHERE c.concept_key IN (SELECT key FROM notes)"),
+            "resolved_concept_links": one(f"SELECT count(*) FROM note_concepts WHERE concept_key IN ({_NAMED})"),
+            "stub_concept_links": one(f"SELECT count(*) FROM note_concepts WHERE concept_key NOT IN ({_NAMED})"),
             "unresolved_stubs": one("SELECT count(DISTINCT concept_key) FROM note_concepts"
-                                    " WHERE concept_key NOT IN (SELECT key FROM notes)"),
+                                    f" WHERE concept_key NOT IN ({_NAMED})"),
             "references": one("SELECT count(*) FROM note_references"),
             "warnings": one("SELECT count(*) FROM parse_warnings"),
             "files": one("SELECT count(*) FROM files"),

@@ -118,7 +118,7 @@ def _node_tooltip(attrs: dict[str, Any]) -> str:
 def export_html(graph: Any, centre: str | None, directory: Path) -> Path:
     """Write the offline graph page (whole graph, or the centre's depth-3 neighbourhood when
     the graph is large) and return its path."""
-    from notesgraph.export import html_page, select_all, select_around
+    from notesgraph.export import select_all, select_around, write_export_file
     from notesgraph.graph_queries import neighbourhood as graph_neighbourhood
 
     if centre is not None and graph.number_of_nodes() > FULL_EXPORT_UP_TO:
@@ -127,7 +127,7 @@ def export_html(graph: Any, centre: str | None, directory: Path) -> Path:
         selection = select_all(graph)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "notesgraph-graph.html"
-    path.write_text(html_page(graph, selection), encoding="utf-8")
+    write_export_file(graph, selection, "html", path)  # whole, or the previous page stays
     return path
 
 
