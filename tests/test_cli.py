@@ -37,10 +37,15 @@ def seed_folder(tmp_path: Path) -> Path:
 def test_every_command_has_help_and_is_in_the_readme() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     parser = build_parser()
+    rows = {line.split("`")[1].split()[1]: line.split("` | ", 1)[1] for line in readme.splitlines()
+            if line.startswith("| `notesgraph ") and not line.startswith("| `notesgraph search --")}
     for name, (help_text, _, _) in COMMANDS.items():
         assert len(help_text) > 20
-        assert f"notesgraph {name}" in readme, f"README does not document `notesgraph {name}`"
+        assert name in rows, f"README does not document `notesgraph {name}`"
+        # `--help` and the README say the same thing (the README may say more after it)
+        assert rows[name].startswith(help_text.replace("|", "\\|")), (name, help_text, rows[name][:120])
     assert "--json" in parser.format_help()
+    assert "With no command: open the desktop app" in " ".join(parser.format_help().split())
 
 
 def test_index_bundled_notes_then_nothing_changes(capsys, db: str) -> None:

@@ -43,8 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print machine-readable JSON")
     parser = argparse.ArgumentParser(
         prog="notesgraph", parents=[common],
-        description="Turn a folder of research notes into one living graph. "
-                    "With no command: index the bundled notes and summarise them.")
+        description="Turn a folder of research notes into one living graph. With no command: open the "
+                    "desktop app on the last folder opened, else the bundled notes/ (without a display: "
+                    "a text summary).")
     parser.add_argument("--version", action="version", version=f"notesgraph {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (help_text, _, add_arguments) in COMMANDS.items():

@@ -55,7 +55,7 @@ def _claims_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 CLAIM_COMMANDS: CommandTable = {
-    "claims": ("the quantitative claims of a note (or of every note) with their values, paper and status",
+    "claims": ("the quantitative claims of a note (or of every note) with their values, source and status",
                cmd_claims, _claims_arguments),
 }
 """Merged into notesgraph.cli.COMMANDS."""

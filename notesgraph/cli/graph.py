@@ -200,11 +200,10 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 GRAPH_COMMANDS: CommandTable = {
-    "neighbours": ("the notes, concepts, inquiries and papers within N steps of a note, nearest and "
-                   "strongest first", cmd_neighbours, _neighbours_arguments),
+    "neighbours": ("everything within N steps of an item, nearest and strongest first", cmd_neighbours, _neighbours_arguments),
     "trace": ("an inquiry traced back to every note that is a source for it, with their papers",
               cmd_trace, _trace_arguments),
-    "path": ("the shortest explained path between two notes (or any two items)", cmd_path, _path_arguments),
+    "path": ("the shortest explained path between two items", cmd_path, _path_arguments),
     "export": ("export the knowledge graph: an offline HTML page, GEXF, GraphML or node-link JSON",
                cmd_export, _export_arguments),
 }

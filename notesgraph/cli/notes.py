@@ -438,19 +438,19 @@ def _app_arguments(parser: argparse.ArgumentParser) -> None:
 
 NOTE_COMMANDS: CommandTable = {
     "app": ("open the desktop app on a notes folder (what plain `notesgraph` does)", cmd_app, _app_arguments),
-    "summary": ("index a notes folder (default: the bundled notes/) and print a text summary",
+    "summary": ("index a notes folder (default: the bundled `notes/`) and print a text summary",
                 cmd_summary, _folder_optional),
-    "index": ("index a notes folder (default: the bundled notes/), re-reading only what changed",
+    "index": ("index a notes folder (default: the bundled `notes/`), then embed what is new or changed",
               cmd_index, _index_arguments),
-    "show": ("show one note with its sections, references and warnings", cmd_show, _title_argument),
-    "search": ("full-text search over note titles, ledes and bodies; --semantic by meaning, --hybrid both",
+    "show": ("one note, inquiry, paper or concept stub, with the ids of everything linked to it", cmd_show, _title_argument),
+    "search": ("full-text search over titles, ledes and bodies, with snippets; --semantic by meaning, --hybrid both",
                cmd_search, _search_arguments),
-    "stats": ("counts of everything in the index", cmd_stats, no_arguments),
-    "related": ("the notes, inquiries, papers and concepts closest in meaning to a note, with why",
+    "stats": ("counts of everything in the index, each part named", cmd_stats, no_arguments),
+    "related": ("the items closest in meaning to an item, each with why (already linked ones left out)",
                 cmd_related, _related_arguments),
     "papers": ("a note's listed papers in its order beside our cosine ranking, with the rank correlation",
                cmd_papers, _title_argument),
-    "check": ("report every problem in a notes folder without writing anything",
+    "check": ("report every problem, warning and ignored file in a notes folder without writing anything",
               cmd_check, _folder_required),
 }
 """Merged into notesgraph.cli.COMMANDS, in this order."""

@@ -254,7 +254,7 @@ def _runs_arguments(parser: argparse.ArgumentParser) -> None:
 RUN_COMMANDS: CommandTable = {
     "experiments": ("the experiments that can be run, with their conditions, parameters and the claims they test",
                     cmd_experiments, no_arguments),
-    "run": ("run an experiment in its own process (--quick: reduced setting) and show results and verdicts",
+    "run": ("run an experiment in its own process and show its results and verdicts",
             cmd_run, _run_arguments),
     "runs": ("the history of runs; `runs show|cancel|resume ID` to inspect, stop or continue one",
              cmd_runs, _runs_arguments),
