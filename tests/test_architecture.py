@@ -14,7 +14,8 @@ CORE = ["notesgraph", "notesgraph.model", "notesgraph.parsing", "notesgraph.stor
         "notesgraph.indexer", "notesgraph.lookup", "notesgraph.config", "notesgraph.cli",
         "notesgraph.passages", "notesgraph.embeddings", "notesgraph.vectorindex", "notesgraph.similarity",
         "notesgraph.cli.runs", "notesgraph.cli.output", "notesgraph.experiments", "notesgraph.experiments.spec",
-        "notesgraph.experiments.registry", "notesgraph.experiments.verdicts", "notesgraph.experiments.runner"]
+        "notesgraph.experiments.registry", "notesgraph.experiments.verdicts", "notesgraph.experiments.runner",
+        "notesgraph.system_libs"]
 
 PROBE = """
 import sys

@@ -8,7 +8,6 @@ embedding loads torch (6-12 s); commands that do not need them should not pay fo
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import threading
@@ -40,6 +39,7 @@ from notesgraph.lookup import NoteNotFound, find_item, find_note_id
 from notesgraph.model import split_item_id
 from notesgraph.passages import EMBEDDED_KINDS
 from notesgraph.store import Store
+from notesgraph.system_libs import window_problem
 
 
 def _print_problems(problems: Sequence[Any]) -> None:
@@ -121,20 +121,19 @@ def cmd_index(args: argparse.Namespace, store: Store) -> int:
     return EXIT_SKIPPED if report.problems or report.stopped else EXIT_OK
 
 
-def _display_available() -> bool:
-    """Whether a window can be shown (on Linux: an X or Wayland display, or a Qt platform)."""
-    if not sys.platform.startswith("linux"):
-        return True
-    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
-
-
 def cmd_app(args: argparse.Namespace, store: Store | None) -> int:
-    """Open the desktop app (no command does this too); without a display, print the summary."""
+    """Open the desktop app (no command does this too). When no window can open (no display,
+    one that does not answer, Qt's libraries missing), say why and print the summary instead."""
     folder = Path(args.folder) if getattr(args, "folder", None) else None
     screenshot = getattr(args, "screenshot", None)
-    if not _display_available() and screenshot is None:
-        print("notesgraph: no display found, so here is a text summary instead "
-              "(run it on a desktop, or set QT_QPA_PLATFORM=offscreen with --screenshot)", file=sys.stderr)
+    problem = window_problem()
+    if problem is not None:
+        print(f"notesgraph: {problem}", file=sys.stderr)
+        if screenshot is not None:  # a picture was asked for: a summary is no answer
+            print("notesgraph: no screenshot (set QT_QPA_PLATFORM=offscreen to take one without a display)",
+                  file=sys.stderr)
+            return EXIT_FAILED
+        print("notesgraph: so here is a text summary instead (run it on a desktop)", file=sys.stderr)
         with Store(args.db_path) as opened:
             return cmd_summary(args, opened, folder)
     from notesgraph.ui.app import run_app  # Qt is imported only when the app starts (the one upward import)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from notesgraph.experiments.spec import ClaimTest, ExperimentError, ExperimentSpec, Parameter, nearest
+from notesgraph.experiments.spec import ClaimTest, ExperimentError, ExperimentSpec, OnlyWhen, Parameter, nearest
 
 __all__ = ["INSTRUCTION_TUNING", "PROMPT_SENSITIVITY", "RANDOM_BASELINE", "SPECS", "default_experiment", "experiment",
            "experiments", "experiments_for_claim", "implementation", "specs_for_claim"]
@@ -106,6 +106,13 @@ INSTRUCTION_TUNING = ExperimentSpec(
         Parameter("max_source_length", 1024, 16, 8192, "hf_seq2seq: tokens of a prompt"),
     ),
     seeds=(0, 1, 2),
+    only_when=(
+        OnlyWhen(("family", "train_tasks", "held_out_tasks", "held_out_instances", "threads"), "backend", "synthetic"),
+        OnlyWhen(("pretrain_steps", "pretrain_lr", "pretrain_demos", "tune_epochs", "tune_lr"), "family", "reader"),
+        OnlyWhen(("head_epochs", "head_lr", "head_hidden"), "family", "minilm"),
+        OnlyWhen(("model_dir", "superni_dir", "instances", "epochs", "lr", "max_tasks", "max_source_length"),
+                 "backend", "hf_seq2seq"),
+    ),
     claims=(
         ClaimTest(
             name="tuned_vs_random",
@@ -188,6 +195,11 @@ PROMPT_SENSITIVITY = ExperimentSpec(
         Parameter("rte_dir", "", "", "", "hf_masked_lm: a local GLUE RTE folder (train.tsv, dev.tsv)"),
     ),
     seeds=(0, 1, 2, 3),
+    only_when=(  # hf_masked_lm runs M1 only, on the model given: no base model, no M1 tuning
+        OnlyWhen(("secondary_design", "train_pairs", "m1_n", "m1_epochs", "m1_lr", "pretrain_steps", "pretrain_lr",
+                  "batch_size", "train_tasks", "held_out_tasks", "pretrain_demos", "threads"), "backend", "synthetic"),
+        OnlyWhen(("model_dir", "rte_dir"), "backend", "hf_masked_lm"),
+    ),
     claims=(
         ClaimTest(name="instructive_vs_irrelevant",
                   pattern=r"(learn(ed)? (about )?as (quickly|fast)|irrelevant template did as well|"

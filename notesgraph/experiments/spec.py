@@ -16,8 +16,8 @@ from typing import Literal
 
 ParameterValue = int | float | str
 
-__all__ = ["ClaimTest", "ExperimentError", "ExperimentSpec", "Parameter", "ParameterValue", "Progress",
-           "Result", "ClaimVerdict", "nearest"]
+__all__ = ["ClaimTest", "ExperimentError", "ExperimentSpec", "OnlyWhen", "Parameter", "ParameterValue",
+           "Progress", "Result", "ClaimVerdict", "nearest"]
 
 
 class ExperimentError(ValueError):
@@ -88,6 +88,16 @@ class ClaimTest:
 
 
 @dataclass(frozen=True)
+class OnlyWhen:
+    """`parameters` matter only when parameter `when` is `equals` (the head_* ones only with
+    family=minilm): the run dialog hides them otherwise; the CLI and the runner take them as ever."""
+
+    parameters: tuple[str, ...]
+    when: str
+    equals: str
+
+
+@dataclass(frozen=True)
 class ExperimentSpec:
     """An experiment as data (what lm-evaluation-harness calls a task config).
 
@@ -105,6 +115,8 @@ class ExperimentSpec:
     parameters: tuple[Parameter, ...]
     seeds: tuple[int, ...]
     claims: tuple[ClaimTest, ...] = ()
+    only_when: tuple[OnlyWhen, ...] = ()
+    """parameters that apply under one value of another (a backend, a model family)"""
     estimate_seconds: float = 0.0
     quick_seconds: float = 0.0
     notes: str = ""
@@ -116,6 +128,13 @@ class ExperimentSpec:
         raise ExperimentError(f"{self.name} has no parameter {name!r}"
                               + _did_you_mean(name, [p.name for p in self.parameters])
                               + f" (parameters: {', '.join(p.name for p in self.parameters)})")
+
+    def applies(self, name: str, values: Mapping[str, ParameterValue]) -> bool:
+        """Whether parameter `name` matters with these values: each OnlyWhen naming it holds,
+        and the parameter it depends on applies too (head_lr needs family=minilm, and family
+        needs backend=synthetic). Costs one pass over `only_when` per level."""
+        return all(str(values.get(rule.when)) == rule.equals and self.applies(rule.when, values)
+                   for rule in self.only_when if name in rule.parameters)
 
     def resolve(self, overrides: Mapping[str, str | ParameterValue] | None = None,
                 quick: bool = False) -> dict[str, ParameterValue]:

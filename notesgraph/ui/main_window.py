@@ -39,16 +39,16 @@ from notesgraph.ui import graph_bridge
 from notesgraph.ui.navigator import Navigator
 from notesgraph.ui.neighbourhood_view import NeighbourhoodView
 from notesgraph.ui.reader import Reader
+from notesgraph.ui.window_history import DEFAULT_CAP, HistoryMixin
 from notesgraph.ui.window_runs import RunsMixin
 from notesgraph.ui.workers import Task, start
 
 FILTER_KINDS = ("note", "concept", "inquiry", "paper", "claim", "run")
-DEFAULT_CAP = 60
 WATCHED_FILES_UP_TO = 2000
 """Beyond this many note files only folders are watched (inotify watches are limited)."""
 
 
-class MainWindow(RunsMixin, QMainWindow):
+class MainWindow(HistoryMixin, RunsMixin, QMainWindow):
     def __init__(self, db_path: Path, folder: Path, settings: QSettings | None = None,
                  embed: bool = True) -> None:
         super().__init__()
@@ -104,6 +104,9 @@ class MainWindow(RunsMixin, QMainWindow):
                                       "or stop embedding after the current batch")
         self.cancel_button.clicked.connect(self.cancel_tasks)
         self.statusBar().addPermanentWidget(self.cancel_button)
+        self.editor_action: QAction | None = None
+        self.editor_button = QToolButton(visible=False)
+        self.statusBar().addPermanentWidget(self.editor_button)
         self.run_progress = QProgressBar(maximumWidth=220, visible=False, format="run %v/%m")
         self.statusBar().addPermanentWidget(self.run_progress)
         self.watched_runs: dict[int, str] = {}
@@ -182,6 +185,7 @@ class MainWindow(RunsMixin, QMainWindow):
         if state is not None:
             self.restoreState(state)
         self.problems_dock.hide()
+        self.restore_history()
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
         for task in self.tasks:
@@ -189,8 +193,7 @@ class MainWindow(RunsMixin, QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("folder", str(self.folder))
-        self.settings.setValue("history", self.history[-50:])
-        self.settings.setValue("current", self.current or "")
+        self.save_history()
         super().closeEvent(event)
 
     # -- indexing ----------------------------------------------------------------------------
@@ -278,7 +281,8 @@ class MainWindow(RunsMixin, QMainWindow):
                 f"(kept); F5 indexes the other {report.left}", 20000)
         self._show_problems(report)
         self.navigator.refresh()
-        if self.current is None or not graph_bridge.has_item(self.graph, self.current):
+        self.prune_history()
+        if self.current is None:
             remembered = str(self.settings.value("current", "") or "")
             first = remembered if graph_bridge.has_item(self.graph, remembered) else graph_bridge.hub(self.graph)
             if first:
@@ -400,31 +404,10 @@ class MainWindow(RunsMixin, QMainWindow):
         self.settings.setValue("folder", str(self.folder))
         self.setWindowTitle(f"notesgraph — {self.folder}")
         self.history, self.position = [], -1
+        self.editor_button.hide()
         self.reindex()
 
     # -- walking -----------------------------------------------------------------------------
-
-    @property
-    def current(self) -> str | None:
-        return self.history[self.position] if 0 <= self.position < len(self.history) else None
-
-    def walk(self, item: str) -> None:
-        """Make `item` the centre of the view, recording it in the history. Items the graph
-        does not hold (a run that tests no stored claim; a claim while the graph is being
-        built) open in the reader."""
-        item = graph_bridge.shown_item(self.graph, item)
-        if item.startswith(("claim:", "run:")) and not graph_bridge.has_item(self.graph, item):
-            self.open_item(item)
-            return
-        if self.graph is None or not graph_bridge.has_item(self.graph, item):
-            self.statusBar().showMessage(f"{item} is not in the graph", 5000)
-            return
-        if item != self.current:
-            del self.history[self.position + 1:]
-            self.history.append(item)
-            self.position = len(self.history) - 1
-            self.cap = DEFAULT_CAP
-        self.redraw()
 
     def _view_walk(self, item: str) -> None:
         """A click on a node walks there; a run (a leaf with nothing around it but its claim)
@@ -444,16 +427,6 @@ class MainWindow(RunsMixin, QMainWindow):
     def walk_and_open(self, item: str) -> None:
         self.walk(item)
         self.open_item(item)
-
-    def back(self) -> None:
-        if self.position > 0:
-            self.position -= 1
-            self.redraw()
-
-    def forward(self) -> None:
-        if self.position < len(self.history) - 1:
-            self.position += 1
-            self.redraw()
 
     def show_more(self) -> None:
         self.cap *= 2
@@ -538,7 +511,8 @@ class MainWindow(RunsMixin, QMainWindow):
         return page + reader_html.similar_html(similar, self.exclude_linked.isChecked())
 
     def create_stub_note(self, title: str) -> None:
-        """Write a Markdown note for an unresolved concept, index it, and open it."""
+        """Write a Markdown note for an unresolved concept, index it and offer to edit it; the
+        reader stays where it was (the page is refreshed in place)."""
         try:
             concept = self.store.concept(graph_bridge.concept_key(title))
         except KeyError:  # a stub named only by a link or mention has no listing to copy
@@ -551,7 +525,19 @@ class MainWindow(RunsMixin, QMainWindow):
             QMessageBox.warning(self, "notesgraph", f"Could not write the note into {self.folder}:\n{error}")
             return
         self.statusBar().showMessage(f"Created {path.name}", 5000)
+        self.offer_editor(path)
         self.reindex()
+
+    def offer_editor(self, path: Path) -> None:
+        """A status-bar button "Open NAME in editor" for a note just written: the system's
+        application for the file (QDesktopServices), so the new note's lede can be written."""
+        action = QAction(f"Open {path.name} in editor", self)
+        action.setData(str(path))
+        action.setToolTip(str(path))
+        action.triggered.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
+        self.editor_action = action
+        self.editor_button.setDefaultAction(action)
+        self.editor_button.show()
 
     def open_in_graph(self) -> None:
         """The full graph (or this neighbourhood at depth 3) as the offline HTML page."""

@@ -8,6 +8,7 @@ to the new one so the eye can follow.
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 
@@ -46,6 +47,8 @@ _DASH = Qt.PenStyle.DashLine
 NODE_RADIUS = 14.0
 CENTRE_RADIUS = 24.0
 LABEL_CHARS = 34
+TOOLTIP_WIDTH = 420
+"""Pixels a hover text may take before it wraps (a plain-text tooltip is one line, however long)."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,15 @@ def shape_path(shape: str, radius: float) -> QPainterPath:
     return path
 
 
+def wrapped_tooltip(text: str) -> str:
+    """`text` as a rich-text tooltip that wraps at TOOLTIP_WIDTH pixels (a one-cell table of that
+    width when the text is longer than a line; short texts stay narrow). Blank lines are kept."""
+    body = html.escape(text).replace("\n", "<br>")
+    if len(text) <= 60:
+        return f"<qt>{body}</qt>"
+    return f'<qt><table width="{TOOLTIP_WIDTH}"><tr><td>{body}</td></tr></table></qt>'
+
+
 class NodeItem(QGraphicsPathItem):
     """One node: its kind's shape and colour, an elided label, the full text on hover."""
 
@@ -103,7 +115,7 @@ class NodeItem(QGraphicsPathItem):
         self.node = node
         self.setBrush(QBrush(QColor(style.colour)))
         self.setPen(QPen(QColor(style.colour).darker(140), 3 if node.centre else 1.5))
-        self.setToolTip(node.tooltip or f"{style.label}: {node.label}")
+        self.setToolTip(wrapped_tooltip(node.tooltip or f"{style.label}: {node.label}"))
         self.setCursor(_HAND)
         self.setFlag(_SELECTABLE, True)
         self.setZValue(3 if node.centre else 2)
@@ -157,7 +169,7 @@ class EdgeItem(QGraphicsLineItem):
             pen.setStyle(_DASH)
         self.setPen(pen)
         self.setZValue(1)
-        self.setToolTip(edge.tooltip or edge.kind.replace("_", " "))
+        self.setToolTip(wrapped_tooltip(edge.tooltip or edge.kind.replace("_", " ")))
         self.setAcceptHoverEvents(True)
         source.edges.append(self)
         target.edges.append(self)

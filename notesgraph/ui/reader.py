@@ -6,7 +6,7 @@ brings (http/https only) open in the system browser; nothing else is followed.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
@@ -36,11 +36,35 @@ class Reader(QTextBrowser):
         self.document().setDefaultStyleSheet(STYLE)
         self.anchorClicked.connect(self._follow)
         self.current_item = ""
+        self._kept_scroll: int | None = None
+        """where a refreshed page should stay, until the reader scrolls (see show_page)"""
+        self.verticalScrollBar().rangeChanged.connect(self._keep_place)
+        self.verticalScrollBar().actionTriggered.connect(lambda _: setattr(self, "_kept_scroll", None))
         self.setPlaceholderText("Click the centre of the graph, or pick an item on the left, to read it here.")
 
     def show_page(self, item: str, page_html: str) -> None:
+        """Show `page_html` for `item`; the same item shown again (refreshed after a re-index,
+        Create note, new similarities) keeps its scroll position, another starts at the top."""
+        bar = self.verticalScrollBar()
+        scroll = bar.value() if item == self.current_item else 0
+        if item == self.current_item and self._kept_scroll is not None:
+            scroll = self._kept_scroll  # a refresh before the last one settled
         self.current_item = item
         self.setHtml(page_html)
+        self._kept_scroll = scroll or None
+        bar.setValue(scroll)
+        if scroll:  # layout settles within a few event-loop turns; then scrolling is the reader's
+            QTimer.singleShot(1000, self, lambda kept=self._kept_scroll: self._settled(kept))
+
+    def _settled(self, kept: int | None) -> None:
+        if self._kept_scroll == kept:
+            self._kept_scroll = None
+
+    def _keep_place(self, _low: int, high: int) -> None:
+        """The scroll range grows as the new page is laid out (lazily, after setHtml): hold the
+        kept position until layout settles or the reader scrolls themselves."""
+        if self._kept_scroll is not None:
+            self.verticalScrollBar().setValue(min(self._kept_scroll, high))
 
     def _follow(self, url: QUrl) -> None:
         kind, target = parse_href(url.toString(QUrl.ComponentFormattingOption.FullyEncoded))

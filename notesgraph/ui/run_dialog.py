@@ -6,14 +6,20 @@ rather than failing later); the window starts it through the same core functions
 
 Parameters are numbers today (a spin box with the spec's range) and may be strings soon (a
 combo box when the spec lists `choices`, else a line edit): the editor is picked from the
-parameter's value type, so both kinds work without changes here.
+parameter's value type, so both kinds work without changes here. Numbers keep every digit
+typed (5e-05 stays 5e-05, not the 4 decimals of a plain QDoubleSpinBox), each parameter shows
+its spec help, parameters that do not apply to the chosen backend or family are hidden, and a
+run estimated over ten minutes asks before it starts.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -21,8 +27,10 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QRadioButton,
     QSpinBox,
     QVBoxLayout,
@@ -32,6 +40,10 @@ from PySide6.QtWidgets import (
 from notesgraph.experiments.spec import ExperimentError, ExperimentSpec, Parameter, ParameterValue
 
 _INT_LIMIT = 2**31 - 1  # QSpinBox holds a C int
+CONFIRM_OVER_SECONDS = 600
+"""A run estimated longer than this asks "Start it?" first."""
+_NUMBER_PREFIX = re.compile(r"[+-]?(\d+\.?\d*|\.\d*)?([eE][+-]?\d*)?")
+"""What a number may look like while it is being typed ("5e-", "0.")."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,52 @@ class RunChoice:
     quick: bool
     parameters: dict[str, ParameterValue]
     seeds: list[int]
+
+
+class NumberBox(QDoubleSpinBox):
+    """A spin box for real numbers that keeps the value typed: shown in the shortest form
+    (0.6, 0.0003, 5e-05), scientific notation accepted, and stepped by factors of two on a
+    range spanning three or more decades (a learning rate), where +0.01 would be meaningless."""
+
+    def __init__(self, low: float, high: float) -> None:
+        super().__init__()
+        self.setDecimals(20)  # QDoubleSpinBox rounds to these decimals: 5e-05 needs 5
+        self.setRange(low, high)
+        self._log_steps = low > 0 and high / low >= 1000
+        self.setSingleStep(0.1 if high - low > 1 else 0.01)
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt API
+        return f"{value:.12g}"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802 - Qt API
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int) -> object:  # noqa: D102 - Qt API
+        try:
+            number = float(text)
+        except ValueError:
+            intermediate = _NUMBER_PREFIX.fullmatch(text.strip()) is not None
+            return (QValidator.State.Intermediate if intermediate else QValidator.State.Invalid), text, pos
+        inside = self.minimum() <= number <= self.maximum()
+        return (QValidator.State.Acceptable if inside else QValidator.State.Intermediate), text, pos
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802 - Qt API
+        if self._log_steps:
+            self.setValue(self.value() * 2.0 ** steps)
+        else:
+            super().stepBy(steps)
+
+
+def duration_text(seconds: float) -> str:
+    """"about 40 s", "about 52 min", "about 2.5 h": the estimate in a unit a person plans with."""
+    if seconds < 90:
+        return f"about {seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"about {seconds / 60:.0f} min"
+    return f"about {seconds / 3600:.1f} h"
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -80,11 +138,7 @@ def parameter_editor(parameter: Parameter, value: ParameterValue) -> QWidget:
         spin.setRange(max(int(parameter.low), -_INT_LIMIT), min(int(parameter.high), _INT_LIMIT))
         spin.setValue(int(value))
         return spin
-    double = QDoubleSpinBox()
-    low, high = float(parameter.low), float(parameter.high)
-    double.setDecimals(4)
-    double.setRange(low, high)
-    double.setSingleStep(0.1 if high - low > 1 else 0.01)
+    double = NumberBox(float(parameter.low), float(parameter.high))
     double.setValue(float(value))
     return double
 
@@ -115,6 +169,7 @@ class RunDialog(QDialog):
         self.setWindowTitle("Run replication")
         self.specs = {spec.name: spec for spec in specs}
         self.editors: dict[str, QWidget] = {}
+        self.confirmation: QMessageBox | None = None
         claim = QLabel(claim_text, wordWrap=True)
         claim.setStyleSheet("QLabel { background-color: #fff1b8; padding: 4px; }")
         self.experiment = QComboBox()
@@ -165,7 +220,8 @@ class RunDialog(QDialog):
         return self.specs[self.experiment.currentData()]
 
     def _fill(self) -> None:
-        """Editors for the chosen experiment, showing the quick or default values."""
+        """Editors for the chosen experiment, showing the quick or default values, each with
+        its help; those that do not apply to the chosen backend or family hidden."""
         spec, quick = self.spec, self.quick.isChecked()
         while self.parameters.rowCount():
             self.parameters.removeRow(0)
@@ -176,13 +232,31 @@ class RunDialog(QDialog):
             editor.setToolTip(parameter.help)
             if isinstance(editor, QLineEdit):
                 editor.textChanged.connect(lambda _: self._check())
+            if isinstance(editor, QComboBox):  # a backend or family: what applies changes
+                editor.currentTextChanged.connect(lambda _: self._show_applicable())
             self.editors[parameter.name] = editor
-            self.parameters.addRow(parameter.name, editor)
+            self.parameters.addRow(parameter.name, _with_help(editor, parameter.help))
         self.seeds.setText(", ".join(map(str, spec.seeds)))
-        seconds = spec.quick_seconds if quick else spec.estimate_seconds
-        self.estimate.setText(f"<small>about {seconds:g} s on 2 cores with the default values</small>"
+        seconds = self.estimated_seconds()
+        self.estimate.setText(f"<small>{duration_text(seconds)} on 2 cores with the default values</small>"
                               if seconds else "")
+        self._show_applicable()
         self._check()
+
+    def _show_applicable(self) -> None:
+        """Show the rows of parameters that matter with the values chosen now (a row per
+        parameter, in spec order: a handful of lookups)."""
+        values = {name: editor_value(editor) for name, editor in self.editors.items()}
+        for row, name in enumerate(self.editors):
+            self.parameters.setRowVisible(row, self.spec.applies(name, values))
+
+    def shown_parameters(self) -> list[str]:
+        """The parameters whose rows are shown (those that apply)."""
+        return [name for row, name in enumerate(self.editors) if self.parameters.isRowVisible(row)]
+
+    def estimated_seconds(self) -> float:
+        """The spec's estimate for the chosen setting (quick or full), at the default values."""
+        return self.spec.quick_seconds if self.quick.isChecked() else self.spec.estimate_seconds
 
     def _check(self) -> RunChoice | None:
         """The choice, or None with the problem shown and Start disabled."""
@@ -203,8 +277,35 @@ class RunDialog(QDialog):
         return self._check()
 
     def accept(self) -> None:  # noqa: D102 - QDialog API
-        if self._check() is not None:
+        if self._check() is None:
+            return
+        seconds = self.estimated_seconds()
+        if seconds <= CONFIRM_OVER_SECONDS:
             super().accept()
+            return
+        # Window-modal and not exec(): the event loop keeps running (runs' progress, tests).
+        self.confirmation = QMessageBox(
+            QMessageBox.Icon.Question, "Start a long run?",
+            f"This run is estimated at {duration_text(seconds)} on 2 cores. Start it?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        yes = self.confirmation.button(QMessageBox.StandardButton.Yes)
+        self.confirmation.buttonClicked.connect(lambda button: button is yes and QDialog.accept(self))
+        self.confirmation.open()
 
 
-__all__ = ["RunChoice", "RunDialog", "editor_value", "parameter_editor", "parse_seeds"]
+def _with_help(editor: QWidget, help_text: str) -> QWidget:
+    """`editor` with its parameter's help beside it, small and grey, wrapped."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    editor.setMinimumWidth(150)  # the help texts line up
+    layout.addWidget(editor, 0)
+    note = QLabel(f"<small>{html.escape(help_text)}</small>", wordWrap=True)
+    note.setStyleSheet("QLabel { color: #666666; }")
+    note.setMinimumWidth(260)
+    layout.addWidget(note, 1)
+    return row
+
+
+__all__ = ["CONFIRM_OVER_SECONDS", "NumberBox", "RunChoice", "RunDialog", "duration_text", "editor_value",
+           "parameter_editor", "parse_seeds"]
