@@ -162,7 +162,7 @@ def test_escape_codes_in_a_note_do_not_reach_the_terminal(capsys, db: str, tmp_p
                              "and form\x0cfeed.\n")
     run(capsys, "index", str(folder), "--no-embed", "--db", db)
     code, out, err = run(capsys, "show", "Evil", "--db", db)
-    assert code == 0 and "Evil title" in out and "Clears  the screen, bell and formfeed." in out
+    assert code == 0 and "Evil title" in out and "Clears  the screen, bell and form" in out
     assert not any(ch in out + err for ch in "\x1b\x07\x0c\x9b")
     code, out, _ = run(capsys, "show", "Evil", "--db", db, "--json")
     assert "\x1b[2J" in json.loads(out)["lede"]  # JSON keeps the text, escaped
@@ -192,3 +192,15 @@ def test_index_summary_names_what_it_ignored_with_plurals(capsys, db: str, tmp_p
     assert f"`notesgraph check {folder}` lists them" in out
     code, out, _ = run(capsys, "check", str(folder))
     assert f"ignored {folder / 'fig.png'}: an image (an attachment)" in out
+
+
+def test_long_titles_wrap_to_the_terminal_width(capsys, db: str, seed_folder: Path, monkeypatch) -> None:
+    run(capsys, "index", str(seed_folder), "--no-embed", "--db", db)
+    _, whole, _ = run(capsys, "show", "output format", "--db", db)  # not a terminal: lines kept whole
+    assert max(len(line) for line in whole.splitlines()) > 200
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = run(capsys, "show", "output format", "--db", db)
+    assert code == 0 and max(len(line) for line in out.splitlines() if str(seed_folder) not in line) <= 80
+    assert "       [inquiry:" in out or "?  [inquiry:" in out  # an item's later lines under its text
+    code, out, _ = run(capsys, "neighbours", "output format", "--db", db)
+    assert all(len(line) <= 80 or "[" in line[60:] for line in out.splitlines())

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from notesgraph.cli.output import (EXIT_OK, EXIT_SKIPPED, CommandTable, plural, print_json, print_section,
+from notesgraph.cli.output import (EXIT_OK, EXIT_SKIPPED, CommandTable, plural, print_json, print_section, terminal_width,
                                    user_errors)
 from notesgraph.kinds import EDGE_KINDS, elide
 from notesgraph.lookup import find_inquiry_item, find_item
@@ -70,7 +70,9 @@ def _print_neighbourhood(graph: Any, item: str, hood: Any) -> None:
         for h in hits:
             arrow = "->" if h.outgoing else "<-"
             via = f" via {elide(label(h.parent), 40)}" if depth > 1 and h.parent else ""
-            print(f"  {graph.nodes[h.node]['kind']:<8} {elide(label(h.node), 90)}  [{h.node}]  ({arrow} {h.edge}{via})")
+            tail = f"  [{h.node}]  ({arrow} {h.edge}{via})"
+            room = max(30, terminal_width() - 11 - len(tail))  # the title gives way, never the id
+            print(f"  {graph.nodes[h.node]['kind']:<8} {elide(label(h.node), room)}{tail}")
 
 
 @_graph_errors

@@ -29,6 +29,7 @@ from notesgraph.cli.output import (
     no_arguments,
     plural,
     print_json,
+    wrapped,
     print_section,
     user_errors,
 )
@@ -221,7 +222,7 @@ def _print_note(note: dict[str, Any]) -> None:
     print(f"{note['title']}  [note:{note['id']}]")
     print(f"{note['path']} · {note['format']}" + (f" · tags: {', '.join(note['tags'])}" if note["tags"] else ""))
     for paragraph in note["paragraphs"]:
-        print(f"\n{paragraph}")
+        print(f"\n{wrapped(paragraph, 0)}")
     print_section("Inquiry lines", [f"{q['text']}  [inquiry:{q['id']}]" + (
         f"  (shared by {q['notes']} notes)" if q["notes"] > 1 else "") for q in note["inquiries"]])
     print_section("Related concepts", [

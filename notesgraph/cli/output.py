@@ -9,8 +9,11 @@ import contextlib
 import functools
 import importlib
 import json
+import os
 import re
+import shutil
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TextIO
@@ -100,13 +103,41 @@ def print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
+UNLIMITED = 10_000
+
+
+def terminal_width() -> int:
+    """Columns to lay text out in: $COLUMNS, else the terminal's; never under 60. Output that
+    goes to a file or a pipe is not wrapped or cut (UNLIMITED): scripts and grep see whole lines."""
+    if os.environ.get("COLUMNS", "").isdigit():
+        return max(60, int(os.environ["COLUMNS"]))
+    if not sys.stdout.isatty():
+        return UNLIMITED
+    return max(60, shutil.get_terminal_size((100, 24)).columns)
+
+
+def wrapped(text: str, indent: int, first: str = "") -> str:
+    """`first` then `text` wrapped to the terminal width, later lines indented by `indent`;
+    each line of `text` wraps on its own (keeping its leading spaces)."""
+    width = terminal_width()
+    lines = []
+    for number, line in enumerate(text.split("\n")):
+        lead = first if number == 0 else ""
+        body = line.lstrip(" ")
+        start = lead + line[:len(line) - len(body)]
+        lines.append(textwrap.fill(body, width, initial_indent=start, subsequent_indent=" " * max(indent, len(start)),
+                                   break_on_hyphens=False, break_long_words=False) if body else start)
+    return "\n".join(lines)
+
+
 def print_section(heading: str, items: Sequence[str]) -> None:
-    """A numbered list under a heading with its count; nothing when there are no items."""
+    """A numbered list under a heading with its count, each item wrapped to the terminal width
+    under its own start; nothing when there are no items."""
     if not items:
         return
     print(f"\n{heading} ({len(items)})")
     for i, item in enumerate(items, 1):
-        print(f"  {i:>3}. {item}")
+        print(wrapped(item, 7, f"  {i:>3}. "))
 
 
 def no_arguments(parser: argparse.ArgumentParser) -> None:
