@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from notesgraph.cli.output import (EXIT_OK, EXIT_SKIPPED, CommandTable, plural, print_json, print_section, terminal_width,
-                                   user_errors)
+                                   user_errors, wrapped)
 from notesgraph.kinds import EDGE_KINDS, elide
 from notesgraph.lookup import find_inquiry_item, find_item
 from notesgraph.model import ITEM_KINDS
@@ -61,8 +61,8 @@ def _neighbourhood_json(graph: Any, item: str, hood: Any) -> dict[str, Any]:
 def _print_neighbourhood(graph: Any, item: str, hood: Any) -> None:
     label = lambda node: graph.nodes[node].get("label", node)  # noqa: E731
     more = hood.describe_left_out()
-    print(f"{label(item)}  [{item}] · depth {hood.depth} · {plural(len(hood.hits) - 1, 'neighbour')}"
-          + (f" · {more} (raise --max-nodes)" if more else ""))
+    print(wrapped(f"{label(item)}  [{item}] · depth {hood.depth} · {plural(len(hood.hits) - 1, 'neighbour')}"
+                  + (f" · {more} (raise --max-nodes)" if more else ""), 2))
     for depth in range(1, hood.depth + 1):
         hits = [h for h in hood.hits if h.depth == depth]
         if hits:
