@@ -35,11 +35,12 @@ from notesgraph.store import Store
 
 __all__ = [
     "NO_SOURCE", "Claim", "ClaimNotFound", "ClaimSource", "Quantity", "RunVerdict", "StoredClaim", "claim_from_row",
-    "claim_key", "claims_cut_short", "claims_in_paragraph", "comparison_markers", "describe_quantity", "describe_source",
-    "evidence_status", "extract_claims", "is_claim", "link_source", "quantities", "stored_claim", "stored_claims",
+    "claim_key", "claims_cut_short", "claims_in_paragraph", "comparison_markers", "describe_quantity",
+    "describe_source", "evidence_status", "experiment_statuses", "extract_claims", "is_claim", "link_source",
+    "quantities", "stored_claim", "stored_claims",
 ]
 
-EvidenceStatus = Literal["untested", "consistent", "inconsistent", "inconclusive", "stale"]
+EvidenceStatus = Literal["untested", "consistent", "inconsistent", "inconclusive", "stale", "mixed"]
 
 
 # -- detection ------------------------------------------------------------------------------
@@ -423,17 +424,37 @@ def claims_cut_short(note: Note) -> int:
 @dataclass(frozen=True)
 class RunVerdict:
     """The outcome of one finished replication run of a claim (from notesgraph.experiments'
-    runs): its primary verdict, when it finished, and the note's content hash it checked."""
+    runs): its primary verdict, when it finished, the note's content hash it checked, and the
+    experiment that ran."""
 
     claim_key: str
     verdict: Literal["consistent", "inconsistent", "inconclusive"]
     finished_at: str
     note_hash: str
+    experiment: str = ""
+
+
+def experiment_statuses(runs: Sequence[RunVerdict], note_hash: str) -> dict[str, EvidenceStatus]:
+    """Each experiment's say on a claim: the verdict of its latest finished run, or "stale"
+    when the note's text changed since that run. By experiment name. O(runs).
+
+    >>> experiment_statuses([RunVerdict("k", "consistent", "1", "h", "a"), RunVerdict("k", "inconsistent", "2", "h", "a"),
+    ...                      RunVerdict("k", "consistent", "1", "old", "b")], "h")
+    {'a': 'inconsistent', 'b': 'stale'}
+    """
+    latest: dict[str, RunVerdict] = {}
+    for run in runs:
+        if run.experiment not in latest or run.finished_at > latest[run.experiment].finished_at:
+            latest[run.experiment] = run
+    return {name: ("stale" if run.note_hash != note_hash else run.verdict) for name, run in sorted(latest.items())}
 
 
 def evidence_status(runs: Sequence[RunVerdict], note_hash: str) -> EvidenceStatus:
-    """A claim's evidence status: "untested" with no finished run, else the verdict of the
-    latest one, or "stale" when the note's text changed since that run.
+    """A claim's one evidence status over every experiment that tested it: "untested" with no
+    finished run; the verdict they agree on (each experiment's latest run counts once, so a
+    claim no longer shows whichever run finished last); "mixed" when they disagree; "stale"
+    when every verdict is from an older version of the note (a stale verdict does not count
+    against a current one).
 
     This is the hook the experiment runner plugs into (`stored_claims` feeds it the verdicts of
     the runs linked to the claim). O(runs).
@@ -442,11 +463,16 @@ def evidence_status(runs: Sequence[RunVerdict], note_hash: str) -> EvidenceStatu
     'untested'
     >>> evidence_status([RunVerdict("k", "consistent", "2026-01-02", "old")], "new")
     'stale'
+    >>> evidence_status([RunVerdict("k", "consistent", "2", "h", "a"), RunVerdict("k", "inconsistent", "1", "h", "b")], "h")
+    'mixed'
     """
-    if not runs:
+    statuses = experiment_statuses(runs, note_hash)
+    if not statuses:
         return "untested"
-    latest = max(runs, key=lambda run: run.finished_at)
-    return "stale" if latest.note_hash != note_hash else latest.verdict
+    current = {status for status in statuses.values() if status != "stale"}
+    if not current:
+        return "stale"
+    return current.pop() if len(current) == 1 else "mixed"
 
 
 # -- stored claims ----------------------------------------------------------------------------
@@ -469,6 +495,9 @@ class StoredClaim:
     source_note_id: int | None
     status: EvidenceStatus
     replications: tuple[str, ...] = ()
+    statuses: tuple[tuple[str, EvidenceStatus], ...] = ()
+    """(experiment, its latest verdict or "stale") for each experiment with a finished run:
+    what `status` summarises."""
 
     @property
     def item(self) -> str:
@@ -492,13 +521,26 @@ def stored_claims(store: Store, note_ids: Iterable[int] | None = None) -> list[S
     found = []
     for row in store.claim_rows(note_ids):
         tested = runs.get(row["key"], [])
-        finished = [(quick, RunVerdict(row["key"], verdict, at, digest))  # type: ignore[arg-type]
-                    for _, verdict, at, digest, quick in tested if verdict]
-        verdicts = [run for quick, run in finished if not quick] or [run for _, run in finished]
+        verdicts = _counted_verdicts(row["key"], tested)
         found.append(StoredClaim(row["id"], row["note_id"], row["note_title"], claim_from_row(row), row["paper_id"],
                                  row["source_note_id"], evidence_status(verdicts, row["note_hash"]),
-                                 tuple(dict.fromkeys(experiment for experiment, *_ in tested))))
+                                 tuple(dict.fromkeys(experiment for experiment, *_ in tested)),
+                                 tuple(experiment_statuses(verdicts, row["note_hash"]).items())))
     return found
+
+
+def _counted_verdicts(key: str, tested: Sequence[tuple[str, str, str, str, bool]]) -> list[RunVerdict]:
+    """The finished runs that speak for each experiment: its full runs, or its `--quick` ones
+    while it has no finished full run."""
+    by_experiment: dict[str, list[tuple[bool, RunVerdict]]] = {}
+    for experiment, verdict, at, digest, quick in tested:
+        if verdict:
+            by_experiment.setdefault(experiment, []).append(
+                (quick, RunVerdict(key, verdict, at, digest, experiment)))  # type: ignore[arg-type]
+    counted: list[RunVerdict] = []
+    for finished in by_experiment.values():
+        counted += [run for quick, run in finished if not quick] or [run for _, run in finished]
+    return counted
 
 
 class ClaimNotFound(LookupError):

@@ -255,12 +255,21 @@ def claim_html(stored: Any, experiments: Iterable[Any] = (), runs: Iterable[RunD
               + f"<br><small>{html.escape(spec.description)}</small>" for spec in experiments]
     return (f"<h1>Claim</h1><p style=\"background-color:{CLAIM_BACKGROUND}\">{html.escape(claim.text)}</p>"
             f"<p><small>in {_link(item_href('note', stored.note_id), stored.note_title, 'note')}"
-            f" · evidence: <b>{html.escape(stored.status)}</b></small></p>{_stale_verdict(stored.status)}{markers}"
+            f" · evidence: <b>{html.escape(stored.status)}</b>{_each_experiment(stored)}</small></p>"
+            f"{_stale_verdict(stored.status)}{markers}"
             + _section("Values", values)
             + f"<h3>Source</h3><p>{paper}</p>"
             + (_section("Replications", launch) or "<h3>Replications</h3><p><small>No experiment tests "
                "this claim yet.</small></p>")
             + "".join(_run_html(run) for run in runs))
+
+
+def _each_experiment(stored: Any) -> str:
+    """Each experiment's verdict when more than one tested the claim (what "mixed" or an
+    agreement summarises)."""
+    if len(getattr(stored, "statuses", ())) < 2:
+        return ""
+    return " (" + "; ".join(f"{html.escape(name)}: {html.escape(status)}" for name, status in stored.statuses) + ")"
 
 
 def _stale_verdict(status: str) -> str:

@@ -211,6 +211,34 @@ def test_evidence_status_is_untested_until_a_run_then_its_verdict_or_stale() -> 
     assert evidence_status(runs, "h2") == "stale"
 
 
+def test_a_claim_tested_by_two_experiments_shows_both_and_their_agreement_or_mixed(store: Store,
+                                                                                tmp_path: Path, capsys) -> None:
+    write(tmp_path / "notes", "seed.txt", SEED.read_text(encoding="utf-8"))
+    index_folder(store, tmp_path / "notes")
+    claim = next(c for c in stored_claims(store) if "42.6%" in c.claim.text)
+    note_hash = store.db.execute("SELECT content_hash FROM notes WHERE id = ?", [claim.note_id]).fetchone()[0]
+
+    def finished(experiment: str, verdict: str, quick: bool = False) -> None:  # as a worker records a run
+        run = store.insert_run(experiment, "1", {}, [0], quick, lambda i: str(tmp_path / f"run{i}"),
+                               [(claim.claim.key, "t", note_hash)])
+        store.finish_run(run, "done", [("t", "c", verdict, "why", True)])
+
+    finished("random_baseline", "consistent")
+    finished("instruction_tuning", "inconsistent")
+    finished("random_baseline", "consistent")  # a later run of the first experiment does not hide the second
+    again = next(c for c in stored_claims(store) if c.id == claim.id)
+    assert again.status == "mixed"
+    assert dict(again.statuses) == {"instruction_tuning": "inconsistent", "random_baseline": "consistent"}
+    finished("instruction_tuning", "consistent")  # its latest run now agrees
+    again = next(c for c in stored_claims(store) if c.id == claim.id)
+    assert again.status == "consistent" and len(again.statuses) == 2
+    finished("instruction_tuning", "inconsistent", quick=True)  # a quick run does not outvote a full one
+    assert next(c for c in stored_claims(store) if c.id == claim.id).status == "consistent"
+    assert main(["claims", "output format", "--db", store.path]) == 0
+    out = capsys.readouterr().out
+    assert "status: consistent (instruction_tuning: consistent; random_baseline: consistent)" in out
+
+
 # -- the store -----------------------------------------------------------------------------------
 
 def test_claims_are_stored_with_the_note_and_replaced_on_reindex(tmp_path: Path, store: Store) -> None:

@@ -29,7 +29,7 @@ def cmd_claims(args: argparse.Namespace, store: Store) -> int:
 def _claim_json(stored: StoredClaim) -> dict[str, Any]:
     return {"id": stored.id, "item": stored.item, "note_id": stored.note_id, "note": stored.note_title,
             **asdict(stored.claim), "paper_id": stored.paper_id, "source_note_id": stored.source_note_id,
-            "replications": list(stored.replications), "status": stored.status}
+            "replications": list(stored.replications), "status": stored.status, "statuses": dict(stored.statuses)}
 
 
 def _print_claims(found: list[StoredClaim]) -> None:
@@ -47,7 +47,14 @@ def _print_claims(found: list[StoredClaim]) -> None:
         if claim.markers:
             print(f"       comparison: {', '.join(claim.markers)}")
         print(f"       {describe_source(claim.source)}")
-        print(f"       replications: {', '.join(stored.replications) or 'none yet'} · status: {stored.status}")
+        print(f"       replications: {', '.join(stored.replications) or 'none yet'} · status: {_status(stored)}")
+
+
+def _status(stored: StoredClaim) -> str:
+    """The claim's one status, with each experiment's say when more than one has spoken."""
+    if len(stored.statuses) < 2:
+        return stored.status
+    return f"{stored.status} ({'; '.join(f'{name}: {status}' for name, status in stored.statuses)})"
 
 
 def _claims_arguments(parser: argparse.ArgumentParser) -> None:

@@ -150,7 +150,7 @@ class Navigator(QWidget):
         from notesgraph.claims import stored_claims
         from notesgraph.experiments.runner import list_runs
 
-        badge = {"untested": "○", "consistent": "✔", "inconsistent": "✘", "inconclusive": "?", "stale": "⟳"}
+        badge = {"untested": "○", "consistent": "✔", "inconsistent": "✘", "inconclusive": "?", "stale": "⟳", "mixed": "≠"}
         self.lists["claim"].fill([(c.item, "claim", f"{badge.get(c.status, '·')} {c.status} · {c.claim.text}", 0)
                                   for c in stored_claims(self.store)])
         self.lists["run"].fill([(item_id("run", r.id), "run",
