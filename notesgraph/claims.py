@@ -444,7 +444,7 @@ def experiment_statuses(runs: Sequence[RunVerdict], note_hash: str) -> dict[str,
     """
     latest: dict[str, RunVerdict] = {}
     for run in runs:
-        if run.experiment not in latest or run.finished_at > latest[run.experiment].finished_at:
+        if run.experiment not in latest or run.finished_at >= latest[run.experiment].finished_at:  # ties: the later run
             latest[run.experiment] = run
     return {name: ("stale" if run.note_hash != note_hash else run.verdict) for name, run in sorted(latest.items())}
 
