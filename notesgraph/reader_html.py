@@ -45,8 +45,9 @@ def replicate_href(experiment: str, claim_id: int) -> str:
 
 def parse_href(href: str) -> tuple[str, str]:
     """('item', 'note:12'), ('create', 'Title'), ('run', 'name:quick:claim'), ('cancel', run id),
-    ('replicate', 'name:claim') or ('external', url) for a clicked link."""
-    for scheme in ("item", "create", "run", "cancel", "replicate"):
+    ('replicate', 'name:claim'), ('expand', a folded part's key), ('view', an image's path),
+    ('report', run id) or ('external', url) for a clicked link."""
+    for scheme in ("item", "create", "run", "cancel", "replicate", "expand", "view", "report"):
         if href.startswith(scheme + ":"):
             return scheme, unquote(href[len(scheme) + 1:])
     return "external", href
