@@ -59,8 +59,8 @@ class ClaimPanel(QWidget):
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
-        self.testable = QCheckBox("Testable: only claims an experiment can test")
-        self.testable.setToolTip("Hide the claims no registered experiment tests (see `notesgraph experiments`)")
+        self.testable = QCheckBox("Testable only")
+        self.testable.setToolTip("Show only the claims an experiment can test (see `notesgraph experiments`)")
         self.testable.toggled.connect(lambda _: self.refresh())
         self.list = ItemList(model=GroupedModel())
         self.list.setUniformItemSizes(False)
@@ -73,7 +73,9 @@ class ClaimPanel(QWidget):
         layout.addWidget(self.testable)
         layout.addWidget(self.list, 1)
         self.claims = 0
-        """How many claims the list shows (headers not counted)."""
+        """How many claims the store holds (shown or not)."""
+        self.testable_claims = 0
+        """How many of them an experiment can test."""
 
     def refresh(self) -> None:
         """Reload from the store: a header per note, then its claims in text order."""
@@ -81,21 +83,37 @@ class ClaimPanel(QWidget):
 
         rows: list[tuple[str, str, str, int]] = []
         tips: dict[str, str] = {}
-        for group in claims_by_note(self.store, testable_only=self.testable.isChecked()):
-            rows.append((item_id("note", group.note_id), HEADER, group.title, 0))
-            for found in group.claims:
-                stored = found.stored
-                tests = ("⚗ " + ", ".join(found.names)) if found.testable else "no experiment tests it yet"
-                rows.append((stored.item, "claim", f"{BADGE.get(stored.status, '·')} {stored.status} · "
-                             f"{elide(stored.claim.text, SHOWN_CHARACTERS)}\n    {tests}", 0))
-                tips[stored.item] = (f"{stored.claim.text}\n\n{found.describe()}"
-                                     + (f"\nrun: notesgraph run --for-claim {stored.id}" if found.testable else ""))
-        self.claims = sum(1 for row in rows if row[1] != HEADER)
+        only_testable = self.testable.isChecked()
+        self.claims = self.testable_claims = 0
+        for group in claims_by_note(self.store):
+            self.claims += len(group.claims)
+            shown = [found for found in group.claims if found.testable or not only_testable]
+            self.testable_claims += sum(1 for found in group.claims if found.testable)
+            if shown:
+                rows.append((item_id("note", group.note_id), HEADER, group.title, 0))
+            for found in shown:
+                rows.append((found.stored.item, "claim", _claim_row(found), 0))
+                tips[found.stored.item] = _claim_tip(found)
+        self.testable.setText(f"Testable only ({self.testable_claims} of {self.claims} claims)")
         self.list.model_.tips = tips
         self.list.fill(rows)
 
     def rows(self) -> list[tuple[str, str, str, int]]:
         return self.list.model_.rows
+
+
+def _claim_row(found: Any) -> str:
+    """Status, the sentence (elided) and, on a second line, the experiments that test it."""
+    stored = found.stored
+    tests = ("⚗ " + ", ".join(found.names)) if found.testable else "no experiment tests it yet"
+    return (f"{BADGE.get(stored.status, '·')} {stored.status} · {elide(stored.claim.text, SHOWN_CHARACTERS)}"
+            f"\n    {tests}")
+
+
+def _claim_tip(found: Any) -> str:
+    """The whole sentence, what tests it and the command that runs it."""
+    run = f"\nrun: notesgraph run --for-claim {found.stored.id}" if found.testable else ""
+    return f"{found.stored.claim.text}\n\n{found.describe()}{run}"
 
 
 __all__ = ["ClaimPanel", "GroupedModel", "HEADER"]
