@@ -79,8 +79,10 @@ class Reader(QTextBrowser):
             self.verticalScrollBar().setValue(min(self._kept_scroll, high))
 
     def content_width(self) -> int:
-        """The width a plot should be drawn at to fill the page (at least 300 px)."""
-        return max(300, self.viewport().width() - 2 * int(self.document().documentMargin()) - 24)
+        """The width a plot should be drawn at to fill the page (at least 300 px), room left for
+        the scroll bar whether it shows or not (so drawing the page does not change it)."""
+        room = self.width() - 2 * self.frameWidth() - self.verticalScrollBar().sizeHint().width()
+        return max(300, room - 2 * int(self.document().documentMargin()) - 4)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
         """A page with a plot is drawn again at the new width once resizing pauses."""
