@@ -272,6 +272,31 @@ def trace(graph: nx.MultiDiGraph, inquiry: str) -> Trace:
     return Trace(inquiry, graph.nodes[inquiry]["label"], tuple(sources), tuple(shared))
 
 
+@dataclass(frozen=True)
+class SharedInquiry:
+    """Another inquiry line that some of an inquiry's sources also feed."""
+
+    node: str
+    text: str
+    shared_sources: int
+
+
+def shared_inquiries(graph: nx.MultiDiGraph, inquiry: str) -> list[SharedInquiry]:
+    """The other inquiries the sources of `inquiry` are also sources of, most shared sources
+    first (then by text). Raises ItemNotInGraph. O(sources x their degree)."""
+    if inquiry not in graph:
+        raise ItemNotInGraph(inquiry)
+    counts: dict[str, int] = {}
+    for note, keydict in graph.pred[inquiry].items():
+        if "source_of" not in keydict:
+            continue
+        for other, kd in graph.succ[note].items():
+            if other != inquiry and "source_of" in kd:
+                counts[other] = counts.get(other, 0) + 1
+    found = [SharedInquiry(node, graph.nodes[node]["label"], count) for node, count in counts.items()]
+    return sorted(found, key=lambda s: (-s.shared_sources, s.text.casefold()))
+
+
 # -- path -------------------------------------------------------------------------------------
 
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
-from functools import lru_cache
+from collections.abc import Collection, Iterable
 from typing import Any
-from pathlib import Path
 from urllib.parse import quote, unquote
 
 from markdown_it import MarkdownIt
@@ -47,8 +45,9 @@ def replicate_href(experiment: str, claim_id: int) -> str:
 
 def parse_href(href: str) -> tuple[str, str]:
     """('item', 'note:12'), ('create', 'Title'), ('run', 'name:quick:claim'), ('cancel', run id),
-    ('replicate', 'name:claim') or ('external', url) for a clicked link."""
-    for scheme in ("item", "create", "run", "cancel", "replicate"):
+    ('replicate', 'name:claim'), ('expand', a folded part's key), ('view', an image's path),
+    ('report', run id) or ('external', url) for a clicked link."""
+    for scheme in ("item", "create", "run", "cancel", "replicate", "expand", "view", "report"):
         if href.startswith(scheme + ":"):
             return scheme, unquote(href[len(scheme) + 1:])
     return "external", href
@@ -204,6 +203,27 @@ def inquiry_html(inquiry: dict[str, Any]) -> str:
                                         for n in inquiry["notes"])))
 
 
+def trace_html(trace: Any, shared: Iterable[Any] = ()) -> str:
+    """An inquiry line's page, from `graph_queries.trace`: the question, every source note
+    (with the papers it cites), the papers pooled (most cited first) and the other inquiries
+    its sources share (`graph_queries.shared_inquiries`). O(sources + papers)."""
+    def node_link(node: str, text: str) -> str:
+        kind, ident = node.split(":", 1)
+        return _link(item_href(kind, ident), text, kind)  # type: ignore[arg-type]
+
+    sources = (node_link(s.node, s.title) + (f" <small>· cites {len(s.papers)} papers</small>" if s.papers else "")
+               for s in trace.sources)
+    papers = (node_link(p.node, p.title)
+              + (f" <small>· cited by {p.cited_by} sources</small>" if p.cited_by > 1 else "")
+              for p in trace.papers)
+    others = (node_link(q.node, q.text) + f" <small>· {q.shared_sources} shared source"
+              f"{'s' if q.shared_sources > 1 else ''}</small>" for q in shared)
+    return (f"<h1>{html.escape(trace.text)}</h1><p><small>Inquiry line · {len(trace.sources)} source notes · "
+            f"{len(trace.papers)} papers</small></p>"
+            + _section("Source notes", sources) + _section("Papers, most cited first", papers, ordered=True)
+            + _section("Inquiries its sources share", others))
+
+
 def paper_html(paper: dict[str, Any]) -> str:
     """A paper with the notes that list it and the rank each gives it."""
     return (f"<h1>{html.escape(paper['title'])}</h1><p><small>Paper</small></p>"
@@ -238,10 +258,13 @@ def similar_html(matches: Iterable[Any], exclude_linked: bool) -> str:
     return _section(heading, rows) or f"<h3>{heading}</h3><p><small>Nothing similar enough.</small></p>"
 
 
-def claim_html(stored: Any, experiments: Iterable[Any] = (), runs: Iterable[RunDetails] = ()) -> str:
+def claim_html(stored: Any, experiments: Iterable[Any] = (), runs: Iterable[RunDetails] = (), width: int = 380,
+               expanded: Collection[str] = ()) -> str:
     """The claim panel: the sentence, its structured values, its source, its evidence status,
-    the experiments that test it (links that launch a run) and its past runs with results."""
+    the experiments that test it (links that launch a run, and the command to type) and its
+    past runs with results (`run_page`: plots `width` px wide, `expanded` parts unfolded)."""
     from notesgraph.claims import describe_quantity, describe_source
+    from notesgraph.run_page import run_section_html
 
     claim = stored.claim
     values = [html.escape(describe_quantity(q)) for q in claim.quantities]
@@ -261,7 +284,9 @@ def claim_html(stored: Any, experiments: Iterable[Any] = (), runs: Iterable[RunD
             + f"<h3>Source</h3><p>{paper}</p>"
             + (_section("Replications", launch) or "<h3>Replications</h3><p><small>No experiment tests "
                "this claim yet.</small></p>")
-            + "".join(_run_html(run) for run in runs))
+            + (f"<p><small>or type: <code>notesgraph run --for-claim {stored.id}</code></small></p>"
+               if launch else "")
+            + "".join(run_section_html(run, width, expanded) for run in runs))
 
 
 def _each_experiment(stored: Any) -> str:
@@ -286,44 +311,3 @@ def stale_similarity_html(refreshing: bool) -> str:
     then = "refreshing…" if refreshing else "they refresh the next time embeddings run"
     return (f"<p><small><i>⟳ similarities out of date — {then} (this note changed since it was "
             "embedded)</i></small></p>")
-
-
-def run_html(details: RunDetails, claims: Iterable[Any] = ()) -> str:
-    """A run's own page: what it ran, on which claims, and its results."""
-    tested = _section("Claims it tests", (
-        _link(item_href("claim", c.id), c.claim.text, "claim") + f" <small>· {html.escape(c.status)}</small>"
-        for c in claims))
-    run = details.run
-    facts = (f"<p><small>parameters {html.escape(str(run.parameters))} · seeds "
-             f"{html.escape(str(list(run.seeds)))} · code {html.escape(str(run.environment.get('code', '')))}"
-             f"</small></p>")
-    return _run_html(details) + facts + tested
-
-
-def _run_html(details: RunDetails) -> str:
-    """One run: status and progress, primary verdicts, the result table and its plot."""
-    run = details.run
-    head = (f"<h3>Run {run.id} · {html.escape(run.experiment)}{' (quick)' if run.quick else ''}"
-            f" · {html.escape(run.status)}</h3>")
-    if run.status in ("queued", "running"):
-        head += (f"<p><small>{run.progress_done}/{run.progress_total} {html.escape(run.progress_message)} · "
-                 + _link(f"cancel:{run.id}", "Cancel") + "</small></p>")
-    if run.error:
-        head += f"<p><small>{html.escape(run.error)}</small></p>"
-    verdicts = "".join(f"<li><b>{html.escape(v)}</b> ({html.escape(condition)}): {html.escape(reason)}</li>"
-                       for _, condition, v, reason, primary in details.verdicts if primary)
-    rows = "".join(
-        f"<tr><td>{html.escape(condition)}</td><td>{html.escape(metric)}</td><td>{value:.1f}</td>"
-        f"<td>[{low:.1f}, {high:.1f}]</td><td>{n}</td></tr>"
-        for condition, metric, value, low, high, n in details.results)
-    table = ("<table cellspacing=4><tr><th>condition</th><th>metric</th><th>value</th><th>95% CI</th>"
-             f"<th>n</th></tr>{rows}</table>") if rows else ""
-    image = f'<p><img src="{html.escape(Path(details.plot).as_uri())}" width="380"></p>' if details.plot else ""
-    report = _markdown_tables().render(details.report) if details.report else ""
-    return head + (f"<ul>{verdicts}</ul>" if verdicts else "") + image + report + table
-
-
-@lru_cache(maxsize=1)
-def _markdown_tables() -> MarkdownIt:
-    """A run's report.md: Markdown with tables, raw HTML escaped like a note's."""
-    return MarkdownIt("commonmark", {"html": False}).enable("table")

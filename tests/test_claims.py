@@ -328,3 +328,31 @@ def test_markup_is_not_a_claim() -> None:
     assert claims_in_paragraph("The score is <code>11.5</code> and `k=5` here.", 1) == []
     found = claims_in_paragraph("Tuning raised accuracy to <b>52.8%</b> versus 41.5%.", 1)
     assert [q.value for q in found[0].quantities] == [52.8, 41.5]  # inline tags keep their text
+
+
+def test_claims_command_names_the_experiments_that_test_each_claim(capsys: pytest.CaptureFixture[str],
+                                                                   tmp_path: Path) -> None:
+    from notesgraph.experiments.registry import specs_for_claim
+
+    db = str(tmp_path / "cli.db")
+    assert main(["index", str(NOTES), "--no-embed", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["claims", "--json", "--db", db]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    testable = [r for r in rows if r["experiments"]]
+    assert 0 < len(testable) < len(rows)
+    for row in rows:  # every claim says which experiments test it, cheapest first
+        assert row["experiments"] == [spec.name for spec in specs_for_claim(row["text"])]
+        assert row["run_command"] == (f"notesgraph run --for-claim {row['id']}" if row["experiments"] else None)
+    baseline = next(r for r in rows if "42.6%" in r["text"])
+    assert baseline["experiments"][0] == "random_baseline"
+
+    assert main(["claims", "--testable", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert out.count("experiments: tested by ") == len(testable) and "no experiment tests it" not in out
+    assert "experiments: tested by random_baseline (~1 s quick)" in out
+    assert f"run: notesgraph run --for-claim {baseline['id']}" in out
+    for title in {r["note"] for r in testable}:  # grouped under their notes' titles
+        assert f"{title}  [note:" in out
+    assert main(["claims", "--db", db]) == 0
+    assert capsys.readouterr().out.count("experiments: no experiment tests it yet") == len(rows) - len(testable)

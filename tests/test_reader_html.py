@@ -60,3 +60,22 @@ def test_obsidian_comments_are_hidden_as_obsidian_hides_them(store: Store, tmp_p
     page = page_for(store, "Commented")
     assert "private remark" not in page and "wiki footer" not in page and "%%" not in page
     assert "Shown text" in page and "and more." in page and "The last paragraph." in page
+
+
+def test_a_run_page_states_a_shared_failed_gate_once_and_keeps_one_verdict_per_claim_test() -> None:
+    from notesgraph.run_page import shared_gate, summarise_verdicts
+
+    gate = "The template check failed: the animal template did not beat the entailment template."
+    same = [("a", f"M{i}", "inconclusive", gate, i == 1) for i in range(3)]  # prompt_sensitivity's way
+    summary = summarise_verdicts(same)
+    assert summary.gate == gate and [v[1] for v in summary.primary] == ["M1"] and len(summary.others) == 2
+    assert all(v[3] == "" for v in summary.primary + summary.others)
+    close = ["The claimed 42.6 lies within the 95% interval [40.1, 44.0] (n=20, condition binary).",
+             "The claimed 42.6 lies within the 95% interval [41.3, 43.9] (n=20, condition two_or_three)."]
+    assert shared_gate(close) == ""  # a shared start that is no failed check
+    it = "DR check: tuned - random = +1.7 (needs >= 10): failed, so no verdict."
+    rows = [("t1", "all", "inconclusive", f"{it} (t1 all)", True), ("t1", "LI", "inconclusive", f"{it} (t1 LI)", False),
+            ("t2", "LI", "inconclusive", f"{it} (t2 LI)", False), ("t2", "all", "inconclusive", f"{it} (t2 all)", True)]
+    summary = summarise_verdicts(rows)
+    assert summary.gate == it
+    assert summary.primary == (("t1", "all", "inconclusive", "t1 all"), ("t2", "all", "inconclusive", "t2 all"))

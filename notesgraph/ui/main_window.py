@@ -29,17 +29,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from notesgraph import reader_html
 from notesgraph.authoring import create_note
 from notesgraph.indexer import IndexReport, index_folder
 from notesgraph.kinds import kind_style
-from notesgraph.model import split_item_id
 from notesgraph.store import Store
 from notesgraph.ui import graph_bridge
 from notesgraph.ui.navigator import Navigator
 from notesgraph.ui.neighbourhood_view import NeighbourhoodView
 from notesgraph.ui.reader import Reader
 from notesgraph.ui.window_history import DEFAULT_CAP, HistoryMixin
+from notesgraph.ui.window_pages import PagesMixin
 from notesgraph.ui.window_runs import RunsMixin
 from notesgraph.ui.workers import Task, start
 
@@ -48,7 +47,7 @@ WATCHED_FILES_UP_TO = 2000
 """Beyond this many note files only folders are watched (inotify watches are limited)."""
 
 
-class MainWindow(HistoryMixin, RunsMixin, QMainWindow):
+class MainWindow(HistoryMixin, PagesMixin, RunsMixin, QMainWindow):
     def __init__(self, db_path: Path, folder: Path, settings: QSettings | None = None,
                  embed: bool = True) -> None:
         super().__init__()
@@ -121,6 +120,9 @@ class MainWindow(HistoryMixin, RunsMixin, QMainWindow):
         self.reader.runRequested.connect(self.launch_run)
         self.reader.cancelRequested.connect(self.cancel_run)
         self.reader.replicateRequested.connect(self.open_run_dialog)
+        self.reader.refreshRequested.connect(self.reopen)
+        self.reader.imageRequested.connect(self.show_plot)
+        self.reader.reportRequested.connect(self.show_run_report)
         self.navigator.itemChosen.connect(self.walk_and_open)
         self.setWindowTitle(f"notesgraph — {self.folder}")
         self.resize(1400, 860)
@@ -411,15 +413,16 @@ class MainWindow(HistoryMixin, RunsMixin, QMainWindow):
 
     def _view_walk(self, item: str) -> None:
         """A click on a node walks there; a run (a leaf with nothing around it but its claim)
-        also opens its page."""
-        if item.startswith("run:"):
+        and an inquiry line (its sources and papers are the point) also open their page."""
+        if item.startswith(("run:", "inquiry:")):
             self.walk_and_open(item)
         else:
             self.walk(item)
 
     def _reader_link(self, item: str) -> None:
-        """A link in the reader walks there; a claim (the ◆ after a sentence) also opens its panel."""
-        if item.startswith("claim:"):
+        """A link in the reader walks there; a claim (the ◆ after a sentence) and an inquiry
+        also open their page, and so does every link of an inquiry's page (its sources)."""
+        if item.startswith(("claim:", "inquiry:")) or self.reader.current_item.startswith("inquiry:"):
             self.walk_and_open(item)
         else:
             self.walk(item)
@@ -442,73 +445,7 @@ class MainWindow(HistoryMixin, RunsMixin, QMainWindow):
             self.graph, self.current, self.depth.value(), kinds, self.similar_box.isChecked(), self.cap)
         self.view.show_neighbourhood(nodes, edges, omitted, animate=animate)
 
-    # -- reading -----------------------------------------------------------------------------
-
-    def open_item(self, item: str) -> None:
-        """Show `item` in the reader."""
-        kind, ident = split_item_id(item)
-        try:
-            if kind == "note":
-                page = self._note_page(int(ident))
-            elif kind == "inquiry":
-                page = reader_html.inquiry_html(self.store.inquiry(int(ident)))
-            elif kind == "paper":
-                page = reader_html.paper_html(self.store.paper(int(ident)))
-            elif kind == "concept":
-                page = reader_html.concept_html(self.store.concept(ident))
-            elif kind == "claim":
-                page = self._claim_page(int(ident))
-            elif kind == "run":
-                page = self._run_page(int(ident))
-            else:
-                return
-        except LookupError:  # KeyError, or a claim or run gone
-            self.statusBar().showMessage(f"{item} no longer exists (re-index with F5)", 5000)
-            return
-        self.reader.show_page(item, page)
-
-    def _claim_page(self, claim_id: int) -> str:
-        """The claim panel with the experiments that test it and its runs (newest first)."""
-        from notesgraph.claims import stored_claim
-        from notesgraph.experiments.registry import specs_for_claim
-        from notesgraph.experiments.runner import runs_of_claim
-
-        stored = stored_claim(self.store, claim_id)
-        return reader_html.claim_html(stored, specs_for_claim(stored.claim.text),
-                                      runs_of_claim(self.store, stored.claim.key))
-
-    def _run_page(self, run_id: int) -> str:
-        from notesgraph.experiments.runner import claims_of_run, run_details
-
-        return reader_html.run_html(run_details(self.store, run_id), claims_of_run(self.store, run_id))
-
-    def reopen(self) -> None:
-        if self.reader.current_item:
-            self.open_item(self.reader.current_item)
-
-    def _note_page(self, note_id: int) -> str:
-        """The note with our paper ranks and its Similar section when vectors exist."""
-        from notesgraph.similarity import NotEmbedded, Similarity
-
-        from notesgraph.claims import stored_claims
-
-        note = self.store.note(note_id)
-        claims = stored_claims(self.store, [note_id])
-        if self.similarity is None:
-            self.similarity = Similarity(self.store)
-        try:
-            ranking = self.similarity.paper_ranking(note_id)
-            similar = self.similarity.related(f"note:{note_id}", k=8,
-                                              exclude_linked=self.exclude_linked.isChecked())
-        except NotEmbedded:
-            waiting = "<p><small>Similar items appear once embeddings are ready.</small></p>"
-            return reader_html.note_html(note, claims=claims) + (
-                f"<h3>Similar</h3>{waiting}" if not self.embed_problem else "")
-        ranks = {int(p.item.split(":")[1]): p.our_rank for p in ranking.papers if p.our_rank}
-        page = reader_html.note_html(note, ranks, claims)
-        if note_id in self.stale_notes:  # right under the title, where it is seen
-            page = page.replace("</h1>", "</h1>" + reader_html.stale_similarity_html(self._refreshing_embeddings()), 1)
-        return page + reader_html.similar_html(similar, self.exclude_linked.isChecked())
+    # -- reading: ui/window_pages.py ----------------------------------------------------------
 
     def create_stub_note(self, title: str) -> None:
         """Write a Markdown note for an unresolved concept, index it and offer to edit it; the

@@ -1,101 +1,42 @@
-"""The navigator (left): search as you type (Ctrl+K) and lists of notes, inquiries and papers.
+"""The navigator (left): search as you type (Ctrl+K) and the lists of notes, inquiries,
+papers, claims and runs, each one click away (a grid of buttons: no tab bar whose tabs hide
+behind scroll arrows in a narrow dock).
 
-The lists are views over plain Python rows (`ItemListModel`), so 30,000 inquiries cost one
-list, not 30,000 widgets.
+The lists are views over plain Python rows (`navigator_lists`), so 30,000 inquiries cost one
+list, not 30,000 widgets; claims are grouped by note (`claim_list`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QLabel, QLineEdit, QListView, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QSizePolicy,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from notesgraph.ui.workers import Task, start
-
-from notesgraph.kinds import kind_style
 from notesgraph.model import item_id
 from notesgraph.store import Store
+from notesgraph.ui.claim_list import ClaimPanel
+from notesgraph.ui.navigator_lists import ITEM_ROLE, ItemList, ItemListModel, Row
+from notesgraph.ui.workers import Task, start
 
-ITEM_ROLE = Qt.ItemDataRole.UserRole
-Row = tuple[str, str, str, int]  # item id, kind, text, how many notes share it
-
-
-class ItemListModel(QAbstractListModel):
-    """Rows of items; the display adds "· N" for items shared by several notes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[Row] = []
-        self._brushes: dict[str, QBrush] = {}
-        self.marked: set[str] = set()
-        """Items shown with a ⟳ (e.g. notes whose similarities are out of date)."""
-        self.mark_tip = ""
-
-    def set_rows(self, rows: list[Row]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def set_marked(self, items: set[str], tip: str) -> None:
-        """Mark these items (⟳ before the text, `tip` in the tooltip); the rows stay."""
-        if items == self.marked and tip == self.mark_tip:
-            return
-        self.marked, self.mark_tip = set(items), tip
-        if self.rows:
-            self.dataChanged.emit(self.index(0), self.index(len(self.rows) - 1))
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.rows)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        item, kind, text, count = self.rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            shown = f"{text}  ·  {count}" if count > 1 else text
-            return f"⟳ {shown}" if item in self.marked else shown
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{text}\n\n⟳ {self.mark_tip}" if item in self.marked else text
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if kind not in self._brushes:
-                self._brushes[kind] = QBrush(QColor(kind_style(kind).colour))
-            return self._brushes[kind]
-        if role == ITEM_ROLE:
-            return item
-        return None
-
-
-class ItemList(QListView):
-    """A list whose rows are items; clicking or activating a row emits its item id."""
-
-    itemChosen = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.model_ = ItemListModel()
-        self.setModel(self.model_)
-        self.setUniformItemSizes(True)
-        self.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
-        self.clicked.connect(self._choose)
-        self.activated.connect(self._choose)
-
-    def _choose(self, index: QModelIndex) -> None:
-        self.itemChosen.emit(self.model_.rows[index.row()][0])
-
-    def fill(self, rows: list[Row]) -> None:
-        self.model_.set_rows(rows)
-
-    def count(self) -> int:
-        return len(self.model_.rows)
-
-    def item_at(self, row: int) -> str:
-        return self.model_.rows[row][0]
+LIST_NAMES = {"note": "Notes", "inquiry": "Inquiries", "paper": "Papers", "claim": "Claims", "run": "Runs"}
+"""Short names: five buttons fit a 290 px dock in two rows."""
+BUTTON_CELLS = {"note": (0, 0, 2), "inquiry": (0, 2, 2), "paper": (0, 4, 2), "claim": (1, 0, 3), "run": (1, 3, 3)}
+"""kind -> (row, column, columns spanned) in a six-column grid: three buttons, then two."""
 
 
 class Navigator(QWidget):
-    """Search box plus tabs; emits `itemChosen(item_id)` for whatever the user picks."""
+    """Search box plus list buttons; emits `itemChosen(item_id)` for whatever the user picks."""
 
     itemChosen = Signal(str)
 
@@ -111,19 +52,35 @@ class Navigator(QWidget):
         self.search.setClearButtonEnabled(True)
         self.results = ItemList()
         self.status = QLabel()
-        self.tabs = QTabWidget()
-        self.lists = {"note": ItemList(), "inquiry": ItemList(), "paper": ItemList(),
-                      "claim": ItemList(), "run": ItemList()}
-        for kind, widget in self.lists.items():
-            self.tabs.addTab(widget, kind_style(kind).plural)
-            widget.itemChosen.connect(self.itemChosen)
+        self.lists = {kind: ItemList() for kind in ("note", "inquiry", "paper", "run")}
+        self.claims = ClaimPanel(store)
+        self.lists["claim"] = self.claims.list
+        self.stack = QStackedWidget()
+        self.buttons: dict[str, QToolButton] = {}
+        self._button_group = QButtonGroup(self)
+        grid = QGridLayout()
+        grid.setSpacing(2)
+        for kind in LIST_NAMES:
+            page = self.claims if kind == "claim" else self.lists[kind]
+            self.stack.addWidget(page)
+            button = QToolButton(text=LIST_NAMES[kind], checkable=True)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            button.clicked.connect(lambda _=False, k=kind: self.show_list(k))
+            self._button_group.addButton(button)
+            grid.addWidget(button, *BUTTON_CELLS[kind][:2], 1, BUTTON_CELLS[kind][2])
+            self.buttons[kind] = button
+        for kind in ("note", "inquiry", "paper", "run"):
+            self.lists[kind].itemChosen.connect(self.itemChosen)
+        self.claims.itemChosen.connect(self.itemChosen)
         self.results.itemChosen.connect(self.itemChosen)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)
         layout.addWidget(self.status)
         layout.addWidget(self.results, 1)
-        layout.addWidget(self.tabs, 3)
+        layout.addLayout(grid)
+        layout.addWidget(self.stack, 3)
+        self.show_list("note")
         self.results.hide()
         self.status.hide()
         self._debounce = QTimer(self, singleShot=True, interval=150)
@@ -140,24 +97,32 @@ class Navigator(QWidget):
         self.lists["paper"].fill([(item_id("paper", p["id"]), "paper", p["title"], p["notes"])
                                   for p in self.store.paper_list()])
         self.refresh_claims_and_runs()
-        for index, (kind, widget) in enumerate(self.lists.items()):
-            self.tabs.setTabText(index, f"{kind_style(kind).plural} ({widget.count():,})")
         if self.search.text().strip():
             self.run_search()
 
     def refresh_claims_and_runs(self) -> None:
         """Claims with their evidence badge, and runs with their status (newest first)."""
-        from notesgraph.claims import stored_claims
         from notesgraph.experiments.runner import list_runs
 
-        badge = {"untested": "○", "consistent": "✔", "inconsistent": "✘", "inconclusive": "?", "stale": "⟳", "mixed": "≠"}
-        self.lists["claim"].fill([(c.item, "claim", f"{badge.get(c.status, '·')} {c.status} · {c.claim.text}", 0)
-                                  for c in stored_claims(self.store)])
+        self.claims.refresh()
         self.lists["run"].fill([(item_id("run", r.id), "run",
                                  f"#{r.id} {r.experiment}{' (quick)' if r.quick else ''} · {r.status}", 0)
                                 for r in list_runs(self.store, limit=500)])
-        for index, (kind, widget) in enumerate(self.lists.items()):
-            self.tabs.setTabText(index, f"{kind_style(kind).plural} ({widget.count():,})")
+        self._count_lists()
+
+    def _count_lists(self) -> None:
+        """Each button says how many rows its list has ("Claims 46")."""
+        for kind, button in self.buttons.items():
+            count = self.claims.claims if kind == "claim" else self.lists[kind].count()
+            button.setText(f"{LIST_NAMES[kind]} {count:,}")
+
+    def show_list(self, kind: str) -> None:
+        """Show one list (notes, inquiries, papers, claims or runs) below the buttons."""
+        self.buttons[kind].setChecked(True)
+        self.stack.setCurrentWidget(self.claims if kind == "claim" else self.lists[kind])
+
+    def current_list(self) -> str:
+        return next(kind for kind, button in self.buttons.items() if button.isChecked())
 
     def mark_stale(self, notes: set[str], refreshing: bool) -> None:
         """Mark the notes whose similarities are out of date (until re-embedding ends)."""
@@ -217,3 +182,6 @@ class Navigator(QWidget):
         self.run_search()
         if self.results.count():
             self.itemChosen.emit(self.results.item_at(0))
+
+
+__all__ = ["ITEM_ROLE", "ItemList", "ItemListModel", "Navigator", "Row"]

@@ -2,7 +2,8 @@
 across launches.
 
 A mixin of MainWindow, kept apart so the window module stays about layout. It uses the
-window's graph, settings, folder, status bar, redraw() and open_item(). The history (the last
+window's graph, reader, settings, folder, status bar, redraw() and open_item(); when the
+reader shows the centre, Back and Forward take it along. The history (the last
 50 items and where in it the walk stands) is saved on close with the folder it belongs to and
 read back by a new window on the same folder; items gone from the graph by then are dropped
 when indexing finishes.
@@ -27,6 +28,7 @@ class HistoryMixin:
     cap: int
     graph: Any
     settings: Any
+    reader: Any
 
     @property
     def current(self) -> str | None:
@@ -51,14 +53,20 @@ class HistoryMixin:
         self.redraw()
 
     def back(self) -> None:
+        """One step back; when the reader shows the centre, it follows (Back returns to the page)."""
         if self.position > 0:
-            self.position -= 1
-            self.redraw()
+            self._step(-1)
 
     def forward(self) -> None:
         if self.position < len(self.history) - 1:
-            self.position += 1
-            self.redraw()
+            self._step(1)
+
+    def _step(self, by: int) -> None:
+        follows = self.current is not None and self.reader.current_item == self.current
+        self.position += by
+        self.redraw()
+        if follows and self.current is not None:
+            self.open_item(self.current)
 
     def save_history(self) -> None:
         """Keep the last KEPT_HISTORY items, the position in them and their folder."""

@@ -35,7 +35,7 @@ def test_navigator_lists_and_searches(qtbot, store: Store) -> None:
     navigator.refresh()
     assert navigator.lists["note"].count() == len(store.note_titles())
     assert navigator.lists["inquiry"].count() == store.stats()["inquiries"]
-    assert navigator.tabs.tabText(0).startswith("Notes (")
+    assert navigator.buttons["note"].text() == f"Notes {len(store.note_titles())}"
     navigator.search.setText("delusive")
     qtbot.waitUntil(lambda: navigator.results.isVisible(), timeout=3000)
     first = navigator.results.item_at(0)
