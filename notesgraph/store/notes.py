@@ -33,7 +33,8 @@ def readable_snippet(snippet: str) -> str:
     "[t](url)" -> "t"), white space collapsed to single spaces (no line breaks mid-snippet),
     and the matched words in [brackets] (marked \\x02 ... \\x03 by the query)."""
     text = _MARKDOWN_LINK.sub(r"\1", _WIKI_LINK.sub(r"\1", snippet))
-    text = " ".join(text.replace("[[", "").replace("]]", "").split())  # and a link the snippet cut
+    text = text.replace("[[", "").replace("]]", "").replace("**", "").replace("__", "")  # a cut link, bold
+    text = " ".join(text.split())
     return text.replace("\x02", "[").replace("\x03", "]")
 
 
