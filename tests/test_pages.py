@@ -79,3 +79,21 @@ def test_an_inquiry_page_alone_makes_its_inquiry(tmp_path: Path) -> None:
         store.prune_orphans()
         [inquiry] = _nodes(build_graph(store), "inquiry", INQUIRY)
         assert store.inquiry(int(inquiry.split(":")[1]))["text"] == INQUIRY
+
+
+def test_graph_commands_take_a_page_by_its_file_and_show_its_item(tmp_path: Path, capsys) -> None:
+    from notesgraph.cli import main
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "listing.txt").write_text(LISTING, encoding="utf-8")
+    shutil.copy(PAGES / "inquiry.txt", folder / "inquiry.txt")
+    db = str(tmp_path / "db.sqlite")
+    assert main(["index", str(folder), "--no-embed", "--db", db]) == 0
+    capsys.readouterr()
+    # The page is a note to the lookup (its file), and the inquiry's node in the graph.
+    assert main(["neighbours", str(folder / "inquiry.txt"), "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{INQUIRY}  [inquiry:") and "Do larger models obey output formats worse?" in out
+    assert main(["path", str(folder / "inquiry.txt"), "Do larger models obey", "--db", db]) == 0
+    assert "1 step" in capsys.readouterr().out

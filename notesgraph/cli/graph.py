@@ -34,12 +34,21 @@ def _knowledge_graph(store: Store, args: argparse.Namespace) -> Any:
     return build_graph(store, similar)
 
 
+def _shown(graph: Any, item: str) -> str:
+    """The node that shows `item`: a note that is an inquiry's or a paper's page (or titled with
+    an inquiry's text) is that item's node (see notesgraph.graph.node_of_note)."""
+    from notesgraph.graph import node_of_note
+
+    return node_of_note(graph, int(item[5:])) if item.startswith("note:") else item
+
+
 @_graph_errors
 def cmd_neighbours(args: argparse.Namespace, store: Store) -> int:
     from notesgraph.graph_queries import neighbourhood
 
     item = find_item(store, " ".join(args.title))
     graph = _knowledge_graph(store, args)
+    item = _shown(graph, item)
     hood = neighbourhood(graph, item, args.depth, kinds=args.kind, edge_kinds=args.edge,
                          max_nodes=args.max_nodes)
     if args.json:
@@ -100,6 +109,7 @@ def cmd_path(args: argparse.Namespace, store: Store) -> int:
 
     start, end = find_item(store, args.a), find_item(store, args.b)
     graph = _knowledge_graph(store, args)
+    start, end = _shown(graph, start), _shown(graph, end)
     steps = path(graph, start, end, edge_kinds=args.edge)
     if args.json:
         print_json({"from": start, "to": end, "steps": [
@@ -119,7 +129,7 @@ def cmd_export(args: argparse.Namespace, store: Store) -> int:
 
     started = time.perf_counter()
     graph = _knowledge_graph(store, args)
-    around = find_item(store, args.around) if args.around else None
+    around = _shown(graph, find_item(store, args.around)) if args.around else None
     selection = select_export(graph, args.format, around, args.depth, args.edge, args.max_nodes, args.max_edges)
     target = args.output or f"notesgraph.{args.format}"
     if target == "-":
