@@ -38,11 +38,11 @@ from typing import Any, Protocol
 from notesgraph import __version__
 from notesgraph.claims import ClaimNotFound, StoredClaim, stored_claim, stored_claims
 from notesgraph.experiments.registry import default_experiment, experiment, implementation
-from notesgraph.experiments.spec import ClaimTest, ExperimentError, ExperimentSpec, Progress, Result
+from notesgraph.experiments.spec import ClaimTest, ExperimentError, ExperimentSpec, Parameter, Progress, Result
 from notesgraph.model import Run, RunDetails, RunStatus
 from notesgraph.store import Store
 
-__all__ = ["FINISHED", "Backend", "LocalBackend", "RunNotFound", "RunStatus", "cancel_run", "claims_of_run",
+__all__ = ["FINISHED", "PARALLEL", "Backend", "LocalBackend", "RunNotFound", "RunStatus", "cancel_run", "claims_of_run",
            "code_version", "create_run", "deterministic_torch", "environment", "execute", "follow_run", "list_runs",
            "mark_interrupted", "resume_run", "run_details", "run_folder", "run_results", "runs_of_claim", "start_run",
            "wait_for", "watch_runs"]
@@ -54,6 +54,9 @@ THREADS = 1
 _PROGRESS_EVERY = 0.2
 """Seconds between progress writes; also how often a worker looks for a cancel request."""
 _WORKER_MODULE = "notesgraph.experiments.runner"
+PARALLEL = Parameter("parallel", 1, 1, 256, "runs that may run at once, this one included")
+"""LocalBackend's one setting, range-checked like an experiment's parameters: below 1, no run
+could ever take a slot, and every later run would queue behind one that waits forever."""
 
 
 class RunCancelled(Exception):
@@ -104,14 +107,16 @@ def _claims_tested(store: Store, spec: ExperimentSpec, claim_id: int | None) -> 
 def create_run(store: Store, name: str, parameters: Mapping[str, Any] | None = None,
                seeds: Sequence[int] | None = None, quick: bool = False, claim_id: int | None = None) -> int:
     """A queued run of experiment `name` (nothing executes yet; see LocalBackend.submit).
-    Parameters are range-checked and resolved now, so the run records every value it uses.
-    Raises ExperimentError for an unknown name, parameter or claim."""
+    Parameters and seeds are checked against the spec's ranges and resolved now, before any row
+    is written, so a bad request never reaches a worker and the run records every value it uses.
+    Raises ExperimentError for an unknown name, parameter or claim, or a value out of range."""
     if store.path == ":memory:":
         raise ExperimentError("runs need a database file (a worker process must open it)")
     spec = experiment(name)
     values = spec.resolve(parameters, quick)
+    chosen = spec.check_seeds(seeds)
     claims = _claims_tested(store, spec, claim_id)
-    return store.insert_run(spec.name, spec.version, values, list(seeds) if seeds else list(spec.seeds), quick,
+    return store.insert_run(spec.name, spec.version, values, list(chosen), quick,
                             lambda run_id: str(run_folder(store.path, run_id)), claims)
 
 
@@ -218,7 +223,8 @@ class LocalBackend:
     (one after another by default). The process outlives its caller's Ctrl-C (own session)."""
 
     def __init__(self, parallel: int = 1) -> None:
-        self.parallel = parallel
+        """ExperimentError for `parallel` outside PARALLEL's range, before any run is written."""
+        self.parallel = int(PARALLEL.parse(parallel))
 
     def submit(self, db_path: Path | str, run_id: int) -> subprocess.Popen[bytes]:
         folder = run_folder(db_path, run_id)

@@ -85,7 +85,10 @@ class RunTables(StoreConnection):
 
     def claim_run_slot(self, run_id: int, pid: int, parallel: int) -> str:
         """Atomically start a queued run when fewer than `parallel` runs are running and no
-        older run waits; returns the run's status afterwards ('running' when it started)."""
+        older run waits; returns the run's status afterwards ('running' when it started).
+        ValueError for `parallel` below 1: that worker would wait forever, blocking later runs."""
+        if parallel < 1:
+            raise ValueError(f"parallel={parallel}: at least 1 run must be allowed to run")
         with self.transaction() as conn:
             status, cancel = conn.execute("SELECT status, cancel_requested FROM runs WHERE id = ?",
                                           [run_id]).fetchone()
