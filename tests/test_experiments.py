@@ -311,6 +311,22 @@ def test_worker_killed_before_recording_its_pid_is_interrupted_at_once_then_resu
         assert follow_run(store, run.id, timeout=WAIT).status == "done"
 
 
+def test_a_worker_counts_as_alive_from_the_moment_it_is_launched(db: Path) -> None:
+    """LocalBackend records a worker's pid as soon as Popen returns, when the kernel may not have
+    filled in its command line yet (a few ms): it must not be taken for dead, its run interrupted."""
+    command = ["/bin/sh", "-c", "sleep 0.5", "notesgraph.experiments.runner"]  # a worker's command line, cheaply
+    with Store(db) as store:
+        run_id = create_run(store, "random_baseline", quick=True)
+        workers = []
+        for launch in range(40):
+            workers.append(subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True))
+            store.update_run(run_id, pid=workers[-1].pid)
+            assert mark_interrupted(store) == [], f"launch {launch} was taken for dead"
+        for worker in workers:
+            worker.wait(WAIT)
+        assert mark_interrupted(store) == [run_id]  # and once they are gone, they are seen to be
+
+
 def test_a_run_no_worker_ever_claims_is_interrupted_within_seconds_then_resumes(db: Path) -> None:
     backend = _Recorder()  # a backend that lost the job: nothing will ever claim the run
     with Store(db) as store:
