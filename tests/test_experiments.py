@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,12 @@ from notesgraph.experiments.runner import (
     LocalBackend,
     cancel_run,
     create_run,
+    follow_run,
+    list_runs,
     mark_interrupted,
     resume_run,
     run_folder,
+    start_run,
     wait_for,
 )
 from notesgraph.experiments.spec import ExperimentError, Progress, Result
@@ -226,6 +230,127 @@ def test_runs_need_a_database_file_and_a_known_claim(db: Path) -> None:
             create_run(store, "random_baseline", claim_id=other.id)
         with pytest.raises(ExperimentError, match="no claim:999999"):
             create_run(store, "random_baseline", claim_id=999999)
+
+
+# -- issue 22: bad requests are refused up front; a run whose worker never started is noticed -----
+
+class _Recorder:
+    """A backend that starts nothing and remembers what it was asked to start."""
+
+    def __init__(self) -> None:
+        self.submitted: list[int] = []
+
+    def submit(self, db_path: Path | str, run_id: int) -> None:
+        self.submitted.append(run_id)
+
+
+class _KilledAtStart(LocalBackend):
+    """The local backend, whose worker is killed (as by the OOM killer) before it records its pid."""
+
+    def submit(self, db_path: Path | str, run_id: int) -> subprocess.Popen[bytes]:
+        worker = super().submit(db_path, run_id)
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(WAIT)
+        return worker
+
+
+@pytest.mark.parametrize(("name", "parameters", "seeds", "message"), [
+    ("instruction_tuning", {"n_values": "0"}, None, r"n_values=0: 0 is outside 1\.\.100000"),
+    ("instruction_tuning", {"n_values": "4,0"}, None, r"n_values=4,0: 0 is outside 1\.\.100000"),
+    ("instruction_tuning", {"n_values": " , "}, None, r"n_values=' , ' lists no values"),
+    ("instruction_tuning", {"n_values": "4,4"}, None, "n_values=4,4: 4 is listed twice"),
+    ("instruction_tuning", {"n_values": "4,x"}, None, r"n_values: 'x' is not a whole number"),
+    ("prompt_sensitivity", {"shots": "-4"}, None, r"shots=-4: -4 is outside 0\.\.100000"),
+    ("random_baseline", None, [-1], r"seed -1 is outside 0\.\.4294967295"),
+    ("random_baseline", None, [1, 2, 1], "seed 1 is listed twice"),
+])
+def test_bad_parameters_and_seeds_are_refused_before_a_run_is_written(
+        db: Path, name: str, parameters: dict[str, str] | None, seeds: list[int] | None, message: str) -> None:
+    backend = _Recorder()
+    with Store(db) as store:
+        with pytest.raises(ExperimentError, match=message):
+            start_run(store, name, parameters=parameters, seeds=seeds, quick=True, backend=backend)
+        assert store.run_rows() == [] and backend.submitted == []
+
+
+def test_parallel_below_one_is_refused_and_every_declared_value_is_valid() -> None:
+    for parallel in (0, -3):
+        with pytest.raises(ExperimentError, match=rf"parallel={parallel} is outside 1\.\."):
+            LocalBackend(parallel)
+    for spec in experiments():
+        for quick in (False, True):
+            values = spec.resolve(quick=quick)
+            assert spec.resolve(values, quick) == values  # defaults and quick values pass their own checks
+        assert spec.check_seeds(None) == spec.seeds
+
+
+def test_cli_refuses_bad_parameters_with_exit_2_and_writes_no_run(capsys, db: Path) -> None:
+    base = ("--detach", "--db", str(db))  # never follows a worker, even if one were started
+    code, _, err = _cli(capsys, "run", "random_baseline", "--quick", "--seed", "-1", *base)
+    assert code == 2 and "seed -1 is outside 0..4294967295" in err
+    code, _, err = _cli(capsys, "run", "random_baseline", "--quick", "--seed", "3", "--seed", "3", *base)
+    assert code == 2 and "seed 3 is listed twice" in err
+    code, _, err = _cli(capsys, "run", "random_baseline", "--quick", "--parallel", "0", *base)
+    assert code == 2 and "parallel=0 is outside 1.." in err
+    code, _, err = _cli(capsys, "run", "instruction_tuning", "--quick", "--param", "n_values=0", *base)
+    assert code == 2 and "n_values=0: 0 is outside 1..100000" in err
+    code, out, _ = _cli(capsys, "runs", "--json", "--db", str(db))
+    assert json.loads(out) == []
+
+
+def test_worker_killed_before_recording_its_pid_is_interrupted_at_once_then_resumes(db: Path) -> None:
+    with Store(db) as store:
+        run = start_run(store, "random_baseline", quick=True, backend=_KilledAtStart())
+        started = time.monotonic()
+        assert follow_run(store, run.id, timeout=10).status == "interrupted"  # `run` waiting on it
+        assert time.monotonic() - started < 3
+        row = store.run_row(run.id)
+        assert row["started_at"] is None and "ended before" in row["error"]
+        assert [r.status for r in list_runs(store)] == ["interrupted"]  # `runs`
+        resume_run(store, run.id, LocalBackend())
+        assert follow_run(store, run.id, timeout=WAIT).status == "done"
+
+
+def test_a_worker_counts_as_alive_from_the_moment_it_is_launched(db: Path) -> None:
+    """LocalBackend records a worker's pid as soon as Popen returns, when the kernel may not have
+    filled in its command line yet (a few ms): it must not be taken for dead, its run interrupted."""
+    command = ["/bin/sh", "-c", "sleep 0.5", "notesgraph.experiments.runner"]  # a worker's command line, cheaply
+    with Store(db) as store:
+        run_id = create_run(store, "random_baseline", quick=True)
+        workers = []
+        for launch in range(40):
+            workers.append(subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True))
+            store.update_run(run_id, pid=workers[-1].pid)
+            assert mark_interrupted(store) == [], f"launch {launch} was taken for dead"
+        for worker in workers:
+            worker.wait(WAIT)
+        assert mark_interrupted(store) == [run_id]  # and once they are gone, they are seen to be
+
+
+def test_a_run_no_worker_ever_claims_is_interrupted_within_seconds_then_resumes(db: Path) -> None:
+    backend = _Recorder()  # a backend that lost the job: nothing will ever claim the run
+    with Store(db) as store:
+        run = start_run(store, "random_baseline", quick=True, backend=backend)
+        assert backend.submitted == [run.id] and list_runs(store)[0].status == "queued"
+        started = time.monotonic()
+        assert follow_run(store, run.id, timeout=20).status == "interrupted"
+        assert time.monotonic() - started < 10
+        assert "no worker" in store.run_row(run.id)["error"]
+        resume_run(store, run.id, LocalBackend())
+        assert follow_run(store, run.id, timeout=WAIT).status == "done"
+
+
+def test_a_worker_that_cannot_be_started_fails_its_run_at_once_then_resumes(db: Path) -> None:
+    blocker = run_folder(db, 1).parent  # runs-runs/ as a file: no run folder can be made
+    blocker.write_text("in the way", encoding="utf-8")
+    with Store(db) as store:
+        with pytest.raises(ExperimentError, match="could not start a worker"):
+            start_run(store, "random_baseline", quick=True)
+        (row,) = store.run_rows()
+        assert row["status"] == "failed" and "could not start a worker" in row["error"]
+        blocker.unlink()
+        resume_run(store, row["id"], LocalBackend())
+        assert follow_run(store, row["id"], timeout=WAIT).status == "done"
 
 
 # -- the CLI ------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from notesgraph.experiments.instruction_tasks import (BINARY_FRAMES, HELD_OUT_ATTRIBUTE, PREDICATES,
@@ -227,3 +228,14 @@ def test_the_demonstration_share_keys_the_cached_base_and_replication_2_keeps_th
     replication2 = _base_parameters(experiment("prompt_sensitivity").resolve(quick=True))
     assert replication2["pretrain_demos"] == 0.0
     assert Context(replication2, tmp_path / "3").base_path() == without
+
+
+def test_batching_nothing_fails_instead_of_looping_forever():
+    """Issue 22: n_values=0 gave no training prompts, and the endless batch stream spun at 100% CPU."""
+    from notesgraph.experiments.reader_model import shuffled_batches
+
+    with pytest.raises(ValueError, match="no items to batch"):
+        next(shuffled_batches([], 4, np.random.default_rng(0)))
+    with pytest.raises(ValueError, match="batch size -1"):
+        next(shuffled_batches(["a", "b"], -1, np.random.default_rng(0)))  # type: ignore[list-item]
+    assert next(shuffled_batches(["a"], 4, np.random.default_rng(0))) == ["a"]

@@ -40,7 +40,9 @@ _experiment_errors = user_errors({"notesgraph.experiments.spec:ExperimentError":
 
 def _describe(parameter: Parameter) -> str:
     """name=default with its range (numbers) or choices (strings), and its quick value."""
-    if parameter.is_text:
+    if parameter.listed:
+        allowed = f"comma-separated, each {parameter.low}..{parameter.high}"
+    elif parameter.is_text:
         allowed = f"one of {'|'.join(parameter.choices)}" if parameter.choices else "text"
     else:
         allowed = f"{parameter.low}..{parameter.high}"

@@ -188,7 +188,12 @@ class Trainer:
 def shuffled_batches(items: Sequence[Prompt], size: int, rng: np.random.Generator,
                      keep_partial: bool = False) -> Iterator[list[Prompt]]:
     """Endless batches of `size` items, reshuffled each pass; a pass's short last batch is
-    dropped unless `keep_partial` (or unless the items do not fill one batch)."""
+    dropped unless `keep_partial` (or unless the items do not fill one batch). ValueError for no
+    items or a size below 1, which would otherwise loop forever without yielding."""
+    if not items:
+        raise ValueError("no items to batch: the training set is empty")
+    if size < 1:
+        raise ValueError(f"batch size {size} is below 1")
     while True:
         order = rng.permutation(len(items))
         last = len(order) if keep_partial or len(order) < size else len(order) - size + 1

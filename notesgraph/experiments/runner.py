@@ -9,12 +9,16 @@ worker process that executes it: the run row carries status, progress, the worke
 cancel flag; each finished condition's results are written in one transaction. So the app
 stays responsive, a crashing experiment cannot take it (or the database) down, a cancelled run
 keeps its finished conditions, and `resume` skips them. A run whose worker died is marked
-interrupted by `mark_interrupted`, which every entry point calls on start.
+interrupted by `mark_interrupted`, which every entry point calls on start (and `wait_for` while
+it waits): LocalBackend records its worker's pid at launch, so a worker that dies before it
+claims its run is seen too, and a queued run that no worker took up within LAUNCH_GRACE s
+(a launcher killed mid-way, a backend that lost the job) is interrupted, so it can be resumed.
 
 Backends: `LocalBackend` starts `python -m notesgraph.experiments.runner DB RUN_ID`. Another
 engine (Ray, a batch queue) only needs `submit(db_path, run_id)` that calls `execute` somewhere
-that can reach the database file (a `Backend`, passed to `start_run` and `resume_run`); see the
-README's design section.
+that can reach the database file (a `Backend`, passed to `start_run` and `resume_run`), and
+whose worker claims the run (or whose submit calls `Store.record_worker`) within LAUNCH_GRACE
+seconds; see the README's design section.
 """
 
 from __future__ import annotations
@@ -32,20 +36,21 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import fields
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
 from notesgraph import __version__
 from notesgraph.claims import ClaimNotFound, StoredClaim, stored_claim, stored_claims
 from notesgraph.experiments.registry import default_experiment, experiment, implementation
-from notesgraph.experiments.spec import ClaimTest, ExperimentError, ExperimentSpec, Progress, Result
+from notesgraph.experiments.spec import ClaimTest, ExperimentError, ExperimentSpec, Parameter, Progress, Result
 from notesgraph.model import Run, RunDetails, RunStatus
 from notesgraph.store import Store
 
-__all__ = ["FINISHED", "Backend", "LocalBackend", "RunNotFound", "RunStatus", "cancel_run", "claims_of_run",
-           "code_version", "create_run", "deterministic_torch", "environment", "execute", "follow_run", "list_runs",
-           "mark_interrupted", "resume_run", "run_details", "run_folder", "run_results", "runs_of_claim", "start_run",
-           "wait_for", "watch_runs"]
+__all__ = ["FINISHED", "LAUNCH_GRACE", "PARALLEL", "Backend", "LocalBackend", "RunNotFound", "RunStatus", "cancel_run",
+           "claims_of_run", "code_version", "create_run", "deterministic_torch", "environment", "execute", "follow_run",
+           "list_runs", "mark_interrupted", "resume_run", "run_details", "run_folder", "run_results", "runs_of_claim",
+           "start_run", "wait_for", "watch_runs"]
 
 FINISHED = frozenset({"done", "failed", "cancelled", "interrupted"})
 RESUMABLE = frozenset({"failed", "cancelled", "interrupted"})
@@ -54,6 +59,12 @@ THREADS = 1
 _PROGRESS_EVERY = 0.2
 """Seconds between progress writes; also how often a worker looks for a cancel request."""
 _WORKER_MODULE = "notesgraph.experiments.runner"
+LAUNCH_GRACE = 5.0
+"""Seconds a queued run may go without a recorded worker before whoever looks at it marks it
+interrupted. LocalBackend records its worker's pid within milliseconds of queueing the run."""
+PARALLEL = Parameter("parallel", 1, 1, 256, "runs that may run at once, this one included")
+"""LocalBackend's one setting, range-checked like an experiment's parameters: below 1, no run
+could ever take a slot, and every later run would queue behind one that waits forever."""
 
 
 class RunCancelled(Exception):
@@ -104,14 +115,16 @@ def _claims_tested(store: Store, spec: ExperimentSpec, claim_id: int | None) -> 
 def create_run(store: Store, name: str, parameters: Mapping[str, Any] | None = None,
                seeds: Sequence[int] | None = None, quick: bool = False, claim_id: int | None = None) -> int:
     """A queued run of experiment `name` (nothing executes yet; see LocalBackend.submit).
-    Parameters are range-checked and resolved now, so the run records every value it uses.
-    Raises ExperimentError for an unknown name, parameter or claim."""
+    Parameters and seeds are checked against the spec's ranges and resolved now, before any row
+    is written, so a bad request never reaches a worker and the run records every value it uses.
+    Raises ExperimentError for an unknown name, parameter or claim, or a value out of range."""
     if store.path == ":memory:":
         raise ExperimentError("runs need a database file (a worker process must open it)")
     spec = experiment(name)
     values = spec.resolve(parameters, quick)
+    chosen = spec.check_seeds(seeds)
     claims = _claims_tested(store, spec, claim_id)
-    return store.insert_run(spec.name, spec.version, values, list(seeds) if seeds else list(spec.seeds), quick,
+    return store.insert_run(spec.name, spec.version, values, list(chosen), quick,
                             lambda run_id: str(run_folder(store.path, run_id)), claims)
 
 
@@ -123,17 +136,22 @@ def _row(store: Store, run_id: int) -> dict[str, Any]:
 
 
 def _worker_alive(pid: int | None) -> bool:
-    """Whether `pid` is a live runner worker (not a zombie, not a reused pid of something else)."""
+    """Whether `pid` is a live runner worker (not a zombie, not a reused pid of something else).
+    A process whose command line is still empty is one mid-exec (LocalBackend records the pid as
+    soon as Popen returns, milliseconds before the kernel fills it in): alive, unless it is a
+    kernel thread (parent 0 or 2, kthreadd)."""
     if not pid:
         return False
     proc = Path(f"/proc/{pid}")
     if proc.exists():
         try:
-            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            state, parent = (proc / "stat").read_text().rsplit(")", 1)[1].split()[:2]
             command = (proc / "cmdline").read_bytes()
         except OSError:
             return False
-        return state not in ("Z", "X") and _WORKER_MODULE.encode() in command
+        if state in ("Z", "X"):
+            return False
+        return _WORKER_MODULE.encode() in command or (not command and parent not in ("0", "2"))
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -143,14 +161,36 @@ def _worker_alive(pid: int | None) -> bool:
     return not Path("/proc").exists()
 
 
+def _waited(store: Store, row: dict[str, Any]) -> float:
+    """Seconds since a queued run was (last) queued. One query."""
+    since = store.queued_since(row["id"]) or row["created_at"]
+    return (datetime.now(timezone.utc) - datetime.fromisoformat(since)).total_seconds()
+
+
+def _stalled(store: Store, row: dict[str, Any]) -> str | None:
+    """Why a queued or running run can never finish by itself, or None: its recorded worker is
+    gone (before or after claiming it), or no worker was recorded within LAUNCH_GRACE s of its
+    queueing. One /proc read, or one query for a queued run without a worker."""
+    pid = row["pid"]
+    if pid is not None:
+        if _worker_alive(pid):
+            return None
+        if row["status"] == "queued":
+            return f"worker {pid} ended before it started the run"
+        return f"worker {pid} ended without finishing"
+    if row["status"] == "queued" and _waited(store, row) > LAUNCH_GRACE:
+        return f"no worker started the run within {LAUNCH_GRACE:g} s of queueing it"
+    return None
+
+
 def mark_interrupted(store: Store) -> list[int]:
-    """Mark running (or claimed queued) runs whose worker is gone as interrupted; returns their ids.
-    Call on start of anything that shows or runs runs. O(unfinished runs)."""
+    """Mark queued or running runs that cannot finish (see `_stalled`) as interrupted, which
+    `resume_run` accepts; returns their ids. Call on start of anything that shows or runs runs.
+    A run a worker claims meanwhile is left alone. O(unfinished runs)."""
     found = []
     for row in store.run_rows(["running", "queued"]):
-        if row["pid"] is not None and not _worker_alive(row["pid"]):
-            store.finish_run(row["id"], "interrupted", error="the worker process ended without finishing")
-            store.add_run_log(row["id"], f"interrupted: worker {row['pid']} is gone")
+        reason = _stalled(store, row)
+        if reason is not None and store.interrupt_run(row["id"], row["status"], row["pid"], reason):
             found.append(row["id"])
     return found
 
@@ -181,11 +221,12 @@ def resume_run(store: Store, run_id: int, backend: Backend | None = None) -> Run
     row = _row(store, run_id)
     if row["status"] not in RESUMABLE:
         raise ExperimentError(f"run {run_id} is {row['status']}; only failed, cancelled or interrupted runs resume")
-    store.update_run(run_id, status="queued", cancel_requested=0, pid=None, error="", finished_at=None)
     done = store.finished_conditions(run_id)
+    # Logged first: the log line starts the launch clock (LAUNCH_GRACE) of the queued run.
     store.add_run_log(run_id, f"resumed; {len(done)} finished condition(s) kept: {', '.join(done) or 'none'}")
+    store.update_run(run_id, status="queued", cancel_requested=0, pid=None, error="", finished_at=None)
     if backend is not None:
-        backend.submit(store.path, run_id)
+        _submit(store, run_id, backend)
     return _as_run(_row(store, run_id))
 
 
@@ -205,7 +246,7 @@ def wait_for(store: Store, run_id: int, timeout: float | None = None,
             on_progress(row)
         if (until(row) if until is not None else row["status"] in FINISHED):
             return row
-        if row["status"] in ("running", "queued") and row["pid"] and not _worker_alive(row["pid"]):
+        if row["status"] in ("running", "queued") and _stalled(store, row) is not None:
             mark_interrupted(store)
             continue
         if deadline is not None and time.monotonic() > deadline:
@@ -218,17 +259,23 @@ class LocalBackend:
     (one after another by default). The process outlives its caller's Ctrl-C (own session)."""
 
     def __init__(self, parallel: int = 1) -> None:
-        self.parallel = parallel
+        """ExperimentError for `parallel` outside PARALLEL's range, before any run is written."""
+        self.parallel = int(PARALLEL.parse(parallel))
 
     def submit(self, db_path: Path | str, run_id: int) -> subprocess.Popen[bytes]:
+        """Start the worker and record its pid in the run at once (one short write), so a worker
+        that dies before it claims the run (killed, a broken interpreter) is seen as gone."""
         folder = run_folder(db_path, run_id)
         folder.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **{name: str(THREADS) for name in (
             "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")}}
         with open(folder / "worker.log", "ab") as log:
-            return subprocess.Popen(
+            worker = subprocess.Popen(
                 [sys.executable, "-m", _WORKER_MODULE, str(db_path), str(run_id), "--parallel", str(self.parallel)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        with Store(db_path) as store:
+            store.record_worker(run_id, worker.pid)
+        return worker
 
 
 # -- what the CLI and the app call ---------------------------------------------------------------
@@ -252,8 +299,20 @@ def start_run(store: Store, name: str | None, claim_id: int | None = None, param
             raise ExperimentError("name an experiment or a claim to run")
         name = default_experiment(claim_id, _claim(store, claim_id).claim.text).name
     run_id = create_run(store, name, parameters, seeds, quick, claim_id)
-    (backend or LocalBackend()).submit(store.path, run_id)
+    _submit(store, run_id, backend or LocalBackend())
     return _as_run(_row(store, run_id))
+
+
+def _submit(store: Store, run_id: int, backend: Backend) -> None:
+    """Start the run's worker. A backend that cannot (no run folder, no interpreter) fails the
+    run at once, so it is resumable rather than queued for ever, and says so (ExperimentError)."""
+    try:
+        backend.submit(store.path, run_id)
+    except Exception as error:  # noqa: BLE001 - whatever stopped the launch is the user's to read
+        reason = f"could not start a worker: {type(error).__name__}: {error}"
+        store.finish_run(run_id, "failed", error=reason)
+        store.add_run_log(run_id, f"failed: {reason}")
+        raise ExperimentError(f"run {run_id} {reason}; fix that, then `notesgraph runs resume {run_id}`") from error
 
 
 def _details(store: Store, run: Run) -> RunDetails:

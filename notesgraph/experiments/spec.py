@@ -37,7 +37,8 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
 @dataclass(frozen=True)
 class Parameter:
     """One tunable value with its default and quick (`--quick`) value: a number with an
-    inclusive range, or a string (a path, a backend) restricted to `choices` when there are any."""
+    inclusive range, a string (a path, a backend) restricted to `choices` when there are any, or
+    (`listed`) comma-separated distinct whole numbers, each within the range."""
 
     name: str
     default: ParameterValue
@@ -46,6 +47,8 @@ class Parameter:
     help: str
     quick: ParameterValue | None = None
     choices: tuple[str, ...] = ()
+    listed: bool = False
+    """the value is text such as "4,16,48": at least one whole number, each in low..high, none twice"""
 
     @property
     def is_text(self) -> bool:
@@ -53,7 +56,9 @@ class Parameter:
 
     def parse(self, text: str | ParameterValue) -> ParameterValue:
         """`text` as this parameter's type (int when the default is an int, str when it is a
-        str), range- or choice-checked."""
+        str), range- or choice-checked; a listed value comes back as canonical "4,16,48"."""
+        if self.listed:
+            return self._parse_list(str(text))
         if self.is_text:
             value = str(text).strip()
             if self.choices and value not in self.choices:
@@ -68,6 +73,32 @@ class Parameter:
         if not self.low <= value <= self.high:
             raise ExperimentError(f"parameter {self.name}={value} is outside {self.low}..{self.high}")
         return value
+
+    def _parse_list(self, text: str) -> str:
+        """A listed value checked item by item: an empty list, a 0 where 1 is the least (training
+        on nothing) or a repeat would otherwise fail, or spin, only inside the worker. O(items^2)."""
+        parts = [part.strip() for part in text.split(",") if part.strip()]
+        if not parts:
+            raise ExperimentError(f"parameter {self.name}={text!r} lists no values; give comma-separated whole "
+                                  f"numbers in {self.low}..{self.high}, e.g. {self.default}")
+        numbers: list[int] = []
+        for part in parts:
+            try:
+                number = int(part)
+            except ValueError:
+                raise ExperimentError(f"parameter {self.name}: {part!r} is not a whole number (give comma-separated "
+                                      f"whole numbers in {self.low}..{self.high}, e.g. {self.default})") from None
+            _check_item(f"parameter {self.name}={text.strip()}: {number}", number, numbers, self.low, self.high)
+            numbers.append(number)
+        return ",".join(map(str, numbers))
+
+
+def _check_item(what: str, number: int, earlier: Sequence[int], low: ParameterValue, high: ParameterValue) -> None:
+    """ExperimentError saying `what` is outside low..high or listed twice (after `earlier`)."""
+    if not low <= number <= high:
+        raise ExperimentError(f"{what} is outside {low}..{high}")
+    if number in earlier:
+        raise ExperimentError(f"{what} is listed twice")
 
 
 @dataclass(frozen=True)
@@ -120,6 +151,8 @@ class ExperimentSpec:
     estimate_seconds: float = 0.0
     quick_seconds: float = 0.0
     notes: str = ""
+    seed_range: tuple[int, int] = (0, 2**32 - 1)
+    """seeds a run may use (numpy seeds its generators with non-negative integers)"""
 
     def parameter(self, name: str) -> Parameter:
         for parameter in self.parameters:
@@ -145,6 +178,17 @@ class ExperimentSpec:
         for name, text in overrides.items():
             values[name] = self.parameter(name).parse(text)
         return values
+
+    def check_seeds(self, seeds: Sequence[int] | None) -> tuple[int, ...]:
+        """`seeds` (None or empty: the spec's own), each within `seed_range` and listed once:
+        a negative seed failed only inside the worker, and a repeated one counted twice in
+        every interval. ExperimentError naming the seed otherwise. O(seeds^2), a handful."""
+        if not seeds:
+            return self.seeds
+        low, high = self.seed_range
+        for position, seed in enumerate(seeds):
+            _check_item(f"seed {seed}", seed, seeds[:position], low, high)
+        return tuple(seeds)
 
 
 def parse_assignments(items: Sequence[str]) -> dict[str, str]:

@@ -25,13 +25,16 @@ class RunTables(StoreConnection):
                    quick: bool, folder_for: Callable[[int], str],
                    claims: Iterable[tuple[str, str, str]] = ()) -> int:
         """A queued run; `folder_for(id)` names its folder; `claims` are (claim key, claim test,
-        note hash) it tests. Returns its id."""
+        note hash) it tests. Its first log line, "queued", starts its launch clock (queued_since).
+        Returns its id."""
         with self.transaction() as conn:
+            now = _run_time()
             run_id = conn.execute(
                 "INSERT INTO runs (experiment, version, parameters, seeds, quick, status, created_at)"
                 " VALUES (?, ?, ?, ?, ?, 'queued', ?)",
-                [experiment, version, json.dumps(parameters), json.dumps(list(seeds)), int(quick), _run_time()]).lastrowid
+                [experiment, version, json.dumps(parameters), json.dumps(list(seeds)), int(quick), now]).lastrowid
             conn.execute("UPDATE runs SET folder = ? WHERE id = ?", [folder_for(run_id), run_id])
+            conn.execute("INSERT INTO run_log VALUES (?, ?, ?)", [run_id, now, "queued"])
             conn.executemany("INSERT OR IGNORE INTO run_claims VALUES (?, ?, ?, ?)",
                              [(run_id, key, test, digest) for key, test, digest in claims])
         return run_id
@@ -83,9 +86,37 @@ class RunTables(StoreConnection):
         with self.transaction() as conn:
             conn.execute(f"UPDATE runs SET {names} WHERE id = ?", [*fields.values(), run_id])
 
+    def record_worker(self, run_id: int, pid: int) -> bool:
+        """Note the pid of the worker just launched for a queued run that has none yet, so its
+        death is seen even before it claims the run; returns whether it was noted (not when
+        the worker already claimed or finished it)."""
+        with self.transaction() as conn:
+            return conn.execute("UPDATE runs SET pid = ? WHERE id = ? AND status = 'queued' AND pid IS NULL",
+                                [pid, run_id]).rowcount == 1
+
+    def queued_since(self, run_id: int) -> str | None:
+        """When a queued run was queued: its newest log line (insert_run and a resume write one;
+        nothing else logs while it waits for a worker), None when it has no log (older runs)."""
+        return self.db.execute("SELECT max(at) FROM run_log WHERE run_id = ?", [run_id]).fetchone()[0]
+
+    def interrupt_run(self, run_id: int, status: str, pid: int | None, error: str) -> bool:
+        """Mark a run interrupted, with `error` in its row and log, only if it is still `status`
+        with worker `pid` (as the caller saw it): a worker that claimed it meanwhile keeps it.
+        Returns whether it was marked."""
+        with self.transaction() as conn:
+            marked = conn.execute("UPDATE runs SET status = 'interrupted', error = ?, finished_at = ?"
+                                  " WHERE id = ? AND status = ? AND pid IS ?",
+                                  [error, _run_time(), run_id, status, pid]).rowcount == 1
+            if marked:
+                conn.execute("INSERT INTO run_log VALUES (?, ?, ?)", [run_id, _run_time(), f"interrupted: {error}"])
+            return marked
+
     def claim_run_slot(self, run_id: int, pid: int, parallel: int) -> str:
         """Atomically start a queued run when fewer than `parallel` runs are running and no
-        older run waits; returns the run's status afterwards ('running' when it started)."""
+        older run waits; returns the run's status afterwards ('running' when it started).
+        ValueError for `parallel` below 1: that worker would wait forever, blocking later runs."""
+        if parallel < 1:
+            raise ValueError(f"parallel={parallel}: at least 1 run must be allowed to run")
         with self.transaction() as conn:
             status, cancel = conn.execute("SELECT status, cancel_requested FROM runs WHERE id = ?",
                                           [run_id]).fetchone()

@@ -264,6 +264,7 @@ class RunDialog(QDialog):
             seeds = parse_seeds(self.seeds.text())
             values = {name: editor_value(editor) for name, editor in self.editors.items()}
             self.spec.resolve(values, self.quick.isChecked())  # the same checks as create_run
+            self.spec.check_seeds(seeds)
         except (ValueError, ExperimentError) as problem:
             self.error.setText(str(problem))
             self.start_button.setEnabled(False)

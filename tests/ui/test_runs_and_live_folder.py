@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QComboBox, QLineEdit, QSpinBox
 
 from conftest import NOTES, REPO
 from notesgraph.claims import stored_claims
+from notesgraph.experiments.registry import experiment
 from notesgraph.experiments.spec import Parameter
 from notesgraph.ui.main_window import MainWindow
 from notesgraph.ui.run_dialog import RunDialog, editor_value, parameter_editor, parse_seeds
@@ -153,6 +154,21 @@ def test_a_changed_note_is_marked_until_its_similarities_are_refreshed(qtbot, tm
     qtbot.waitUntil(lambda: not win.tasks, timeout=120000)
     assert not win.stale_notes and "out of date" not in win.reader.toPlainText()
     assert not note_row_text(win, main).startswith("⟳")
+
+
+def test_run_dialog_refuses_what_the_core_refuses(qtbot) -> None:
+    """Issue 22: n_values=0 (training on nothing) and seeds out of range are caught by the same spec
+    checks as runner.start_run, shown before Start is enabled."""
+    dialog = RunDialog([experiment("instruction_tuning")], "A claim.")
+    qtbot.addWidget(dialog)
+    n_values = dialog.editors["n_values"]
+    assert isinstance(n_values, QLineEdit) and dialog.start_button.isEnabled()
+    n_values.setText("0")
+    assert not dialog.start_button.isEnabled() and "n_values=0: 0 is outside 1..100000" in dialog.error.text()
+    n_values.setText("4, 16")
+    assert dialog.start_button.isEnabled()
+    dialog.seeds.setText("1, 4294967296")
+    assert not dialog.start_button.isEnabled() and "seed 4294967296 is outside 0..4294967295" in dialog.error.text()
 
 
 def test_a_stale_verdict_says_so_in_the_claim_panel(qtbot, window: MainWindow) -> None:
