@@ -371,16 +371,23 @@ def test_cli_experiments_run_runs_show_cancel_resume(capsys, db: Path) -> None:
         claim = next(c for c in stored_claims(store) if "42.6%" in c.claim.text)
     code, out, err = _cli(capsys, "run", "--for-claim", str(claim.id), "--quick", "--seed", "5", "--db", str(db))
     assert code == 0, err
-    assert "benchmark_exact_match" in out and "Verdicts" in out and "seeds: 5" in out
+    # `run` ends with a short summary: one verdict per claim test and where the rest is.
+    assert "Verdicts (one per claim test" in out and "random_baseline_em · " in out
+    assert "12 result rows in" in out and "notesgraph runs show" in out and len(out.splitlines()) <= 12
     code, out, _ = _cli(capsys, "runs", "--db", str(db), "--json")
     run_id = json.loads(out)[0]["id"]
     code, out, _ = _cli(capsys, "runs", "--db", str(db))
-    assert code == 0 and "random_baseline" in out and "done" in out
+    header, line = out.splitlines()[:2]
+    assert code == 0 and "mode" in header and "took" in header and "verdict per claim test" in header
+    assert "random_baseline" in line and " quick " in line and "done" in line and "random_baseline_em: " in line
     code, out, _ = _cli(capsys, "runs", "show", str(run_id), "--db", str(db), "--json")
     shown = json.loads(out)
     assert shown["status"] == "done" and len(shown["results"]) == 12 and shown["claims"]
     code, out, _ = _cli(capsys, "runs", "show", str(run_id), "--db", str(db))
-    assert "Log" in out and "done:" in out
+    assert "Log" in out and "done:" in out and "benchmark_exact_match" in out and "seeds: 5" in out
+    assert "verdicts of other conditions: add --verbose" in out
+    code, out, _ = _cli(capsys, "runs", "show", str(run_id), "--verbose", "--db", str(db))
+    assert "add --verbose" not in out and out.count("random_baseline_em · ") == len(shown["verdicts"])
     code, out, _ = _cli(capsys, "claims", "--db", str(db), "--json")
     tested = next(c for c in json.loads(out) if c["id"] == claim.id)
     assert tested["replications"] == ["random_baseline"] and tested["status"] != "untested"

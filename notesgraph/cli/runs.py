@@ -24,6 +24,7 @@ from notesgraph.cli.output import (
     print_json,
     user_errors,
 )
+from notesgraph.kinds import elide
 from notesgraph.experiments.spec import ExperimentError, Parameter
 from notesgraph.model import Run, RunDetails
 from notesgraph.store import Store
@@ -81,10 +82,10 @@ def _run_json(details: RunDetails) -> dict[str, Any]:
             "log": [{"at": at, "message": message} for at, message in details.log]}
 
 
-def _print_run(details: RunDetails, log: bool = False) -> None:
+def _print_run(details: RunDetails, log: bool = False, every_verdict: bool = False) -> None:
     run = details.run
-    print(f"run {run.id}: {run.experiment} v{run.version} · {run.status}"
-          + (" · quick" if run.quick else "") + (f" · {run.error}" if run.error else ""))
+    print(f"run {run.id}: {run.experiment} v{run.version} · {'quick' if run.quick else 'full'} · {run.status}"
+          + f" · {_duration(run)}" + (f" · {run.error}" if run.error else ""))
     params = ", ".join(f"{k}={v}" for k, v in run.parameters.items())
     print(f"  parameters: {params} · seeds: {', '.join(map(str, run.seeds))}")
     env = run.environment
@@ -93,25 +94,62 @@ def _print_run(details: RunDetails, log: bool = False) -> None:
               f" · torch {env.get('torch') or '-'} · {env.get('threads')} thread(s)")
     print(f"  created {run.created_at} · started {run.started_at or '-'} · finished {run.finished_at or '-'}")
     print(f"  folder {run.folder}")
-    _print_outcome(details)
+    _print_results(details)
+    _print_verdicts(details, every_verdict)
     if log:
         print("\n  Log")
         for at, message in details.log:
             print(f"  {at}  {message}")
 
 
-def _print_outcome(details: RunDetails) -> None:
-    """A run's results table, its verdicts and how many stored claims it tests."""
-    if details.results:
-        print(f"\n  {'condition':<14} {'metric':<22} {'value':>7} {'95% interval':>17} {'n':>6}")
-        for condition, metric, value, low, high, n in details.results:
-            print(f"  {condition:<14} {metric:<22} {value:7.2f}   [{low:6.2f}, {high:6.2f}] {n:>6}")
+def _duration(run: Run) -> str:
+    """How long a run ran ('4 min 12 s'), or '-' before it started."""
+    from datetime import datetime, timezone
+
+    if not run.started_at:
+        return "not started"
+    end = datetime.fromisoformat(run.finished_at) if run.finished_at else datetime.now(timezone.utc)
+    seconds = max(0, int((end - datetime.fromisoformat(run.started_at)).total_seconds()))
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+
+
+def _print_results(details: RunDetails) -> None:
+    """The results table, its columns as wide as their longest entry (metric names up to 48)."""
+    if not details.results:
+        return
+    cond = max(9, *(len(r[0]) for r in details.results))
+    metric = min(48, max(6, *(len(r[1]) for r in details.results)))
+    print(f"\n  {'condition':<{cond}} {'metric':<{metric}} {'value':>8} {'95% interval':>18} {'n':>6}")
+    for condition, name, value, low, high, n in details.results:
+        print(f"  {condition:<{cond}} {elide(name, metric):<{metric}} {value:8.2f}   [{low:6.2f}, {high:6.2f}] {n:>6}")
+
+
+def _print_verdicts(details: RunDetails, every_verdict: bool = False) -> None:
+    """One verdict per claim test (the primary one), a failed gate stated once, and how many
+    other conditions' verdicts there are (all of them with `every_verdict`)."""
+    from notesgraph.run_page import summarise_verdicts
+
     if details.verdicts:
-        print("\n  Verdicts (* decides the claim's status)")
-        for claim, condition, verdict, reason, primary in details.verdicts:
-            print(f"  {'*' if primary else ' '} {claim} · {condition}: {verdict} — {reason}")
+        summary = summarise_verdicts(details.verdicts)
+        print("\n  Verdicts (one per claim test: the one that decides the claim's status)")
+        if summary.gate:
+            print(f"  ! every verdict: {summary.gate}")
+        for claim, condition, verdict, reason in summary.primary + (summary.others if every_verdict else ()):
+            print(f"  {claim} · {condition}: {verdict}" + (f" — {reason}" if reason else ""))
+        if summary.others and not every_verdict:
+            print(f"  (+{len(summary.others)} verdicts of other conditions: add --verbose)")
     if details.claims:
         print(f"\n  tests {len(details.claims)} stored claim(s): see `notesgraph claims` for their status")
+
+
+def _print_summary(details: RunDetails) -> None:
+    """What `run` prints when a run ends: its line, its verdicts and where the rest is."""
+    run = details.run
+    print(f"run {run.id}: {run.experiment} · {'quick' if run.quick else 'full'} · {run.status} · {_duration(run)}"
+          + (f" · {run.error}" if run.error else ""))
+    _print_verdicts(details)
+    print(f"\n  {len(details.results)} result rows in {run.folder} (results.csv, results.png);"
+          f" all of it: notesgraph runs show {run.id}")
 
 
 # -- run ----------------------------------------------------------------------------------------
@@ -147,7 +185,7 @@ def _show_started(args: argparse.Namespace, store: Store, run: Run) -> int:
     if args.json:
         print_json(_run_json(details))
     else:
-        _print_run(details)
+        _print_run(details, every_verdict=True) if getattr(args, "verbose", False) else _print_summary(details)
         if details.run.status in ("cancelled", "interrupted"):
             print(f"\nresume it: notesgraph runs resume {run.id}")
     return _EXIT_BY_STATUS[details.run.status]
@@ -170,6 +208,8 @@ def _launch_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--parallel", type=int, default=1, metavar="N",
                         help="let this run start while up to N-1 others run (default 1: one after another)")
     parser.add_argument("--detach", action="store_true", help="start it and return; watch with `runs show ID`")
+    parser.add_argument("--verbose", action="store_true",
+                        help="print the whole run: results table and the verdict of every condition")
 
 
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -194,12 +234,22 @@ def cmd_runs_list(args: argparse.Namespace, store: Store) -> int:
         print_json([asdict(run) for run in runs])
     elif not runs:
         print("no runs yet (start one: notesgraph run random_baseline --quick)", file=sys.stderr)
+    else:
+        print(f"{'run':>4}  {'experiment':<18} {'mode':<5} {'status':<11} {'done':>4}  {'took':<12} "
+              f"{'created':<16}  verdict per claim test")
     for run in [] if args.json else runs:
-        primary = run_details(store, run.id).primary_verdicts
-        share = 100 * run.progress_done // max(run.progress_total, 1)
-        print(f"{run.id:>4}  {run.experiment:<18} {run.status:<11} {share:>3}%  "
-              f"{run.created_at}  {', '.join(primary) or '-'}")
+        print(_run_line(run, run_details(store, run.id)))
     return EXIT_OK
+
+
+def _run_line(run: Run, details: RunDetails) -> str:
+    """One run in the history: mode, status, progress, duration and each claim test's verdict."""
+    from notesgraph.run_page import summarise_verdicts
+
+    tested = "; ".join(f"{claim}: {verdict}" for claim, _, verdict, _ in summarise_verdicts(details.verdicts).primary)
+    share = 100 * run.progress_done // max(run.progress_total, 1)
+    return (f"{run.id:>4}  {run.experiment:<18} {'quick' if run.quick else 'full':<5} {run.status:<11} {share:>3}%  "
+            f"{_duration(run):<12} {run.created_at[:16].replace('T', ' '):<16}  {tested or '-'}")
 
 
 def cmd_runs_show(args: argparse.Namespace, store: Store) -> int:
@@ -210,7 +260,7 @@ def cmd_runs_show(args: argparse.Namespace, store: Store) -> int:
     if args.json:
         print_json(_run_json(details))
     else:
-        _print_run(details, log=True)
+        _print_run(details, log=True, every_verdict=args.verbose)
     return EXIT_OK
 
 
