@@ -28,6 +28,7 @@ from typing import Any, TextIO
 
 import networkx as nx
 
+from notesgraph.config import asset_text
 from notesgraph.graph import (
     EDGE_KINDS,
     edge_order_key,
@@ -304,34 +305,16 @@ def _legend(kinds: Iterable[str], edge_kinds: Iterable[str]) -> str:
     return "".join(items)
 
 
-_STYLE = """
-body { margin: 0; font: 14px/1.4 system-ui, sans-serif; color: #222; background: #fafafa; }
-#ng-header { padding: 8px 14px; border-bottom: 1px solid #ddd; }
-#ng-header h1 { font-size: 17px; margin: 0 0 4px 0; font-weight: 600; }
-#ng-summary { color: #555; } #ng-left-out { color: #b04a00; font-weight: 600; margin-left: 8px; }
-#ng-legend { margin-top: 4px; } .ng-item { margin-right: 14px; white-space: nowrap; }
-.ng-mark { margin-right: 4px; } .ng-line { display: inline-block; width: 22px; margin: 0 5px 4px 0; }
-.card { border: 0; } #mynetwork { float: none !important; border: 0 !important; }
-div.vis-tooltip { white-space: pre-wrap; max-width: 420px; font: 13px/1.35 system-ui, sans-serif; }
-@media (prefers-color-scheme: dark) {
-  body { color: #ddd; background: #1e1e1e; } #ng-header { border-color: #444; }
-  #ng-summary { color: #aaa; } #ng-left-out { color: #ffb366; }
-  div.vis-tooltip { background: #2b2b2b; color: #eee; border-color: #555; }
-}
-"""
 
-_SCRIPT = """
-<script>
-(function () {
-  if (window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches) {
-    network.setOptions({nodes: {font: {color: "#dddddd"}}});
-  }
-  // Tell whoever waits (a test, the app's web view) that the canvas has been drawn.
-  network.once("afterDrawing", function () { document.body.setAttribute("data-drawn", "1"); });
-  network.redraw();
-})();
-</script>
-"""
+
+
+def _page_asset(name: str, tag: str) -> str:
+    """An assets/ file to inline in a <`tag`> element (the page stays one offline file); it
+    must not close that element itself."""
+    text = asset_text(name)
+    if f"</{tag}" in text.lower():
+        raise ValueError(f"assets/{name} contains </{tag}: it cannot be inlined")
+    return text
 
 
 def _summary(graph: nx.MultiDiGraph, selection: Selection) -> str:
@@ -380,10 +363,10 @@ def html_page(graph: nx.MultiDiGraph, selection: Selection) -> str:
         + (f'<span id="ng-left-out">{html.escape(left_out)}</span>' if left_out else "")
         + f'<div id="ng-legend">{_legend(kinds, edge_kinds)}</div></div>')
     head = (f'<head>\n<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
-            f"<title>{html.escape(selection.title)}</title>\n<style>{_STYLE}</style>")
+            f"<title>{html.escape(selection.title)}</title>\n<style>{_page_asset('export/export.css', 'style')}</style>")
     page = page.replace("<head>", head, 1)
     page = page.replace("<body>", "<body>\n" + header, 1)
-    page = page.replace("</body>", _SCRIPT + "</body>", 1)
+    page = page.replace("</body>", f"<script>\n{_page_asset('export/export.js', 'script')}</script>\n</body>", 1)
     remote = _remote_reference(page)
     if remote:
         raise RuntimeError(f"the pyvis template gained a remote resource ({remote}); export.py must strip it")
