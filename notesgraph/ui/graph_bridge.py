@@ -84,7 +84,7 @@ def neighbourhood(graph: Any, item: str, depth: int, kinds: set[str], similar: b
     """View data for `item`'s neighbourhood: nodes at their layout positions, the edges among
     them, and how many nodes the cap left out. Each ring's inquiries beyond the strongest
     few collapse into one cluster node (`notesgraph.clusters`) unless its id is in
-    `expanded`; the cap counts a cluster as one node, so the walk reads up to 4 x `cap`."""
+    `expanded`; the cap counts a cluster as one node, so the walk reads up to 2 x `cap`."""
     from notesgraph.clusters import collapse
     from notesgraph.graph import EDGE_KINDS
     from notesgraph.graph_queries import neighbourhood as graph_neighbourhood
@@ -97,7 +97,7 @@ def neighbourhood(graph: Any, item: str, depth: int, kinds: set[str], similar: b
         kinds, edge_kinds, depth = {"note", "paper"} & (kinds | {"note"}), ["source_of", "cites"], max(depth, 2)
     else:
         kinds = kinds | {centre_kind}
-    hood = graph_neighbourhood(graph, item, depth, kinds=sorted(kinds), edge_kinds=edge_kinds, max_nodes=4 * cap)
+    hood = graph_neighbourhood(graph, item, depth, kinds=sorted(kinds), edge_kinds=edge_kinds, max_nodes=2 * cap)
     attrs = graph.nodes
     collapsed, dropped = collapse(hood.hits, lambda n: attrs[n]["kind"], expanded).truncated(cap)
     placed = [Placed(h.node, attrs[h.node]["kind"], h.depth, attrs[h.node].get("label", h.node), h.parent)

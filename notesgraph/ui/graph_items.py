@@ -27,7 +27,6 @@ from notesgraph.kinds import kind_style
 
 # Enum members looked up once: PySide6 enum attribute access is slow enough to dominate a
 # walk when done per item and per change notification.
-_SELECTED_CHANGED = QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged
 _SELECTABLE = QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
 _IGNORES_TRANSFORMS = QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations
 _HAND = Qt.CursorShape.PointingHandCursor
@@ -143,7 +142,8 @@ class NodeItem(QGraphicsPathItem):
         self.hovered = False
 
     def update_pen(self) -> None:
-        """Selected (amber), hovered (thicker) or plain."""
+        """Selected (amber), hovered (thicker) or plain. Called by the view on selection and
+        hover changes (an itemChange override would cost a Python call per item change)."""
         pen = self.pen()
         if self.isSelected():
             pen.setWidthF(4)
@@ -152,11 +152,6 @@ class NodeItem(QGraphicsPathItem):
             pen.setWidthF(self._pen_width + (1.5 if self.hovered else 0))
             pen.setColor(self.colour.darker(170 if self.hovered else 140))
         self.setPen(pen)
-
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
-        if change == _SELECTED_CHANGED:
-            self.update_pen()
-        return super().itemChange(change, value)
 
 
 class EdgeItem(QGraphicsLineItem):
@@ -198,24 +193,31 @@ class LabelItem(QGraphicsItem):
     Sits at its node's position; `place` moves the text beside the node (in pixels) and
     picks one of the candidate `widths` (elided to fit)."""
 
-    def __init__(self, owner: NodeItem, text: str, colour: QColor, background: QColor) -> None:
+    def __init__(self, owner: NodeItem, text: str, colour: QColor, background: QColor,
+                 font: QFont, metrics: QFontMetricsF) -> None:
         super().__init__()
         self.owner = owner
         self.full_text = " ".join(text.split())
         self.setFlag(_IGNORES_TRANSFORMS, True)
         self.setZValue(6 if owner.node.centre else 5)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-        self._font = label_font(owner.node.centre)
-        self._metrics = QFontMetricsF(self._font)
+        self._font, self._metrics = font, metrics
         self.colour, self.background = colour, background
-        self.height = self._metrics.height() + 2 * _PAD_Y
-        full = self._metrics.horizontalAdvance(self.full_text) + 2 * _PAD_X
+        self.height = metrics.height() + 2 * _PAD_Y
+        full = metrics.horizontalAdvance(self.full_text) + 2 * _PAD_X
         limits = (CENTRE_LABEL_WIDTH,) if owner.node.centre else LABEL_WIDTHS
         self.widths: tuple[float, ...] = tuple(dict.fromkeys(min(full, limit) for limit in limits))
-        self._texts = [self._metrics.elidedText(self.full_text, _ELIDE_RIGHT, w - 2 * _PAD_X + 0.5)
-                       for w in self.widths]
+        self._texts: dict[int, str] = {}
         self._rect = QRectF(0, 0, self.widths[0], self.height)
-        self.text = self._texts[0]
+        self.text = self._elided(0)
+
+    def _elided(self, index: int) -> str:
+        """The text elided to width `index` (computed when first needed: most labels only
+        ever use one width)."""
+        if index not in self._texts:
+            width = self.widths[index]
+            self._texts[index] = self._metrics.elidedText(self.full_text, _ELIDE_RIGHT, width - 2 * _PAD_X + 0.5)
+        return self._texts[index]
 
     def font(self) -> QFont:
         return self._font
@@ -224,7 +226,7 @@ class LabelItem(QGraphicsItem):
         """Put the label's top left `dx`, `dy` pixels from its node, at width `width_index`."""
         self.prepareGeometryChange()
         self._rect = QRectF(dx, dy, self.widths[width_index], self.height)
-        self.text = self._texts[width_index]
+        self.text = self._elided(width_index)
         self.update()
 
     def boundingRect(self) -> QRectF:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QEasingCurve, QPointF, QRectF, Qt, QTimer, QVariantAnimation, Signal
-from PySide6.QtGui import QBrush, QKeyEvent, QMouseEvent, QPainter, QResizeEvent, QTransform, QWheelEvent
+from PySide6.QtGui import QBrush, QFontMetricsF, QKeyEvent, QMouseEvent, QPainter, QResizeEvent, QTransform, QWheelEvent
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
 from notesgraph.clusters import is_cluster
@@ -28,6 +28,7 @@ from notesgraph.ui.graph_items import (
     NodeItem,
     ViewEdge,
     ViewNode,
+    label_font,
     shape_path,
     wrapped_tooltip,
 )
@@ -80,6 +81,8 @@ class NeighbourhoodView(QGraphicsView):
         self.more_button.clicked.connect(self.moreRequested.emit)
         self._placer = QTimer(self, singleShot=True, interval=0)
         self._placer.timeout.connect(self.place_labels)
+        self._selected: list[NodeItem] = []
+        self.scene().selectionChanged.connect(self._selection_changed)
         self.apply_colours()
 
     # -- drawing -----------------------------------------------------------------------------
@@ -98,16 +101,20 @@ class NeighbourhoodView(QGraphicsView):
         if self._animation is not None:
             self._animation.stop()
         self.hovered = None
+        self._selected = []
         scene.clear()
         self.nodes = {}
         self._xy = {node.item: (node.x, node.y) for node in nodes}
         self._final = dict(self._xy)
         colours = self.colours
+        fonts = {centre: label_font(centre) for centre in (False, True)}
+        metrics = {centre: QFontMetricsF(font) for centre, font in fonts.items()}
         for node in nodes:
             item = NodeItem(node)
             scene.addItem(item)
             item.setPos(node.x, node.y)
-            item.label = LabelItem(item, node.label, colours.text, colours.label_background)
+            item.label = LabelItem(item, node.label, colours.text, colours.label_background,
+                                   fonts[node.centre], metrics[node.centre])
             scene.addItem(item.label)
             item.label.setPos(node.x, node.y)
             self.nodes[node.item] = item
@@ -193,14 +200,18 @@ class NeighbourhoodView(QGraphicsView):
         transform = self.viewportTransform()
         scale = transform.m11()
         centre_x = self._final.get(self.centre, (0.0, 0.0))[0]
+        width, height = self.viewport().width(), self.viewport().height()
         requests, obstacles = [], []
         for node in self._priority():
             x, y = self._final[node.node.item]
             at = transform.map(QPointF(x, y))
             radius = node.radius * scale + (6 if node.node.count else 0)
-            obstacles.append((node.node.item, (at.x() - radius, at.y() - radius, 2 * radius, 2 * radius)))
             label = node.label
             assert label is not None
+            if not (-LABEL_ROOM < at.x() < width + LABEL_ROOM and -40 < at.y() < height + 40):
+                label.hide()  # off screen: its label cannot be seen anyway
+                continue
+            obstacles.append((node.node.item, (at.x() - radius, at.y() - radius, 2 * radius, 2 * radius)))
             side = 0 if node.node.centre else (1 if x >= centre_x else -1)
             must = node.node.centre or node is self.hovered or node.isSelected()
             requests.append(LabelRequest(node.node.item, at.x(), at.y(), radius, label.widths, label.height,
@@ -209,8 +220,7 @@ class NeighbourhoodView(QGraphicsView):
             rect = viewport_rect(widget, self.viewport())
             if not rect.isEmpty():
                 obstacles.append(("", (rect.x(), rect.y(), rect.width(), rect.height())))
-        area = self.viewport().rect()
-        placed = {p.key: p for p in place_labels(requests, obstacles, (0, 0, area.width(), area.height()))}
+        placed = {p.key: p for p in place_labels(requests, obstacles, (0, 0, width, height))}
         for request in requests:
             label = self.nodes[request.key].label
             assert label is not None
@@ -228,6 +238,12 @@ class NeighbourhoodView(QGraphicsView):
     def label_rect(self, label: LabelItem) -> QRectF:
         """A label's rectangle in viewport pixels."""
         return label.deviceTransform(self.viewportTransform()).mapRect(label.boundingRect())
+
+    def _selection_changed(self) -> None:
+        chosen = [item for item in self.scene().selectedItems() if isinstance(item, NodeItem)]
+        for node in {*self._selected, *chosen}:
+            node.update_pen()
+        self._selected = chosen
 
     # -- overlays ----------------------------------------------------------------------------
 
