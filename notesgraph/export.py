@@ -28,6 +28,7 @@ from typing import Any, TextIO
 
 import networkx as nx
 
+from notesgraph.config import asset_text
 from notesgraph.graph import (
     EDGE_KINDS,
     edge_order_key,
@@ -39,7 +40,7 @@ from notesgraph.graph import (
 )
 from notesgraph.graph_queries import DEFAULT_MAX_NODES as AROUND_MAX_NODES
 from notesgraph.graph_queries import Neighbourhood, neighbourhood
-from notesgraph.kinds import describe_edge, edge_style, elide, kind_style
+from notesgraph.kinds import describe_edge, edge_style, kind_style
 from notesgraph.layout import Placed, radial_layout
 
 FORMATS: dict[str, str] = {"html": "html", "gexf": "gexf", "graphml": "graphml", "json": "json"}
@@ -48,7 +49,6 @@ DEFAULT_MAX_NODES = 10_000
 DEFAULT_MAX_EDGES = 30_000
 """An html page's caps when none is given (what a browser still draws smoothly); the other
 formats export everything."""
-LABEL_CHARS = 36
 KIND_PRIORITY: tuple[str, ...] = ("note", "concept", "paper", "inquiry", "claim", "run")
 """Which nodes a capped full-graph export keeps first (then by degree)."""
 
@@ -244,15 +244,27 @@ def _tooltip(graph: nx.MultiDiGraph, node: str) -> str:
 
 def _vis_data(graph: nx.MultiDiGraph, selection: Selection,
               positions: dict[str, tuple[float, float]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """vis-network's node and edge lists. A node carries its whole one-line title (`text`,
+    which the page's script elides and draws), its radius (`r`) and its label priority
+    (`rank`: 0 first: the centre, then ring by ring, notes before other kinds, the best
+    connected first)."""
+    degree: dict[str, int] = {}
+    for u, v, _ in selection.edges:
+        degree[u] = degree.get(u, 0) + 1
+        degree[v] = degree.get(v, 0) + 1
+    kind_of = {node: graph.nodes[node].get("kind", "") for node in selection.nodes}
+    ranked = sorted(selection.nodes, key=lambda n: (selection.depths.get(n, 1), _kind_rank(kind_of[n]),
+                                                    -degree.get(n, 0), node_sort_key(n)))
+    rank = {node: i for i, node in enumerate(ranked)}
     nodes = []
     for node in selection.nodes:
         attrs = graph.nodes[node]
-        kind = attrs.get("kind", "")
+        kind = kind_of[node]
         x, y = positions[node]
-        entry = {"id": node, "label": elide(attrs.get("label", node), LABEL_CHARS), "title": _tooltip(graph, node),
-                 "group": kind, "x": x, "y": y}
+        entry = {"id": node, "text": " ".join(str(attrs.get("label", node)).split()), "title": _tooltip(graph, node),
+                 "group": kind, "x": x, "y": y, "r": 16 if kind == "note" else 11, "rank": rank[node]}
         if selection.depths.get(node) == 0:
-            entry["size"] = 24
+            entry["size"] = entry["r"] = 24
         nodes.append(entry)
     edges = []
     for u, v, kind in selection.edges:
@@ -271,8 +283,7 @@ def _vis_options(kinds: Iterable[str], big: bool) -> dict[str, Any]:
     for kind in kinds:
         style = kind_style(kind)
         groups[kind] = {"color": {"background": style.colour, "border": style.colour},
-                        "shape": style.shape, "size": 16 if kind == "note" else 11,
-                        "font": {"size": 14 if kind == "note" else 11}}
+                        "shape": style.shape, "size": 16 if kind == "note" else 11}
         if kind == "concept":
             groups[kind]["shapeProperties"] = {"borderDashes": [4, 3]}
             groups[kind]["color"] = {"background": "#ffffff", "border": style.colour}
@@ -282,7 +293,7 @@ def _vis_options(kinds: Iterable[str], big: bool) -> dict[str, Any]:
         "layout": {"improvedLayout": False},
         "interaction": {"hover": True, "tooltipDelay": 150, "hideEdgesOnDrag": big,
                         "hideEdgesOnZoom": big},
-        "nodes": {"font": {"size": 13, "face": "sans-serif"}, "borderWidth": 1},
+        "nodes": {"borderWidth": 1},
         "edges": {"smooth": False, "width": 1, "arrows": {"to": {"enabled": True, "scaleFactor": 0.45}},
                   "color": {"opacity": 0.7}},
         "groups": groups,
@@ -290,12 +301,14 @@ def _vis_options(kinds: Iterable[str], big: bool) -> dict[str, Any]:
 
 
 def _legend(kinds: Iterable[str], edge_kinds: Iterable[str]) -> str:
+    """The kinds (each a checkbox that shows or hides its nodes) and the edge styles."""
     marks = {"dot": "●", "diamond": "◆", "triangle": "▲", "square": "■", "star": "★", "hexagon": "⬢"}
     items = []
     for kind in kinds:
         style = kind_style(kind)
-        items.append(f'<span class="ng-item"><span class="ng-mark" style="color:{html.escape(style.colour)}">'
-                     f'{marks.get(style.shape, "●")}</span>{html.escape(style.label)}</span>')
+        items.append(f'<label class="ng-item ng-filter"><input type="checkbox" checked data-kind="{html.escape(kind)}">'
+                     f'<span class="ng-mark" style="color:{html.escape(style.colour)}">'
+                     f'{marks.get(style.shape, "●")}</span>{html.escape(style.plural)}</label>')
     for kind in edge_kinds:
         style = edge_style(kind)
         line = "dashed" if style.dashed else "solid"
@@ -304,34 +317,21 @@ def _legend(kinds: Iterable[str], edge_kinds: Iterable[str]) -> str:
     return "".join(items)
 
 
-_STYLE = """
-body { margin: 0; font: 14px/1.4 system-ui, sans-serif; color: #222; background: #fafafa; }
-#ng-header { padding: 8px 14px; border-bottom: 1px solid #ddd; }
-#ng-header h1 { font-size: 17px; margin: 0 0 4px 0; font-weight: 600; }
-#ng-summary { color: #555; } #ng-left-out { color: #b04a00; font-weight: 600; margin-left: 8px; }
-#ng-legend { margin-top: 4px; } .ng-item { margin-right: 14px; white-space: nowrap; }
-.ng-mark { margin-right: 4px; } .ng-line { display: inline-block; width: 22px; margin: 0 5px 4px 0; }
-.card { border: 0; } #mynetwork { float: none !important; border: 0 !important; }
-div.vis-tooltip { white-space: pre-wrap; max-width: 420px; font: 13px/1.35 system-ui, sans-serif; }
-@media (prefers-color-scheme: dark) {
-  body { color: #ddd; background: #1e1e1e; } #ng-header { border-color: #444; }
-  #ng-summary { color: #aaa; } #ng-left-out { color: #ffb366; }
-  div.vis-tooltip { background: #2b2b2b; color: #eee; border-color: #555; }
-}
-"""
+_SEARCH = ('<div id="ng-tools"><input id="ng-search" type="search" autocomplete="off" '
+           'placeholder="Find a node by its title (Enter: next match)" aria-label="Find a node">'
+           '<span id="ng-found" aria-live="polite"></span></div>')
 
-_SCRIPT = """
-<script>
-(function () {
-  if (window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches) {
-    network.setOptions({nodes: {font: {color: "#dddddd"}}});
-  }
-  // Tell whoever waits (a test, the app's web view) that the canvas has been drawn.
-  network.once("afterDrawing", function () { document.body.setAttribute("data-drawn", "1"); });
-  network.redraw();
-})();
-</script>
-"""
+
+
+
+
+def _page_asset(name: str, tag: str) -> str:
+    """An assets/ file to inline in a <`tag`> element (the page stays one offline file); it
+    must not close that element itself."""
+    text = asset_text(name)
+    if f"</{tag}" in text.lower():
+        raise ValueError(f"assets/{name} contains </{tag}: it cannot be inlined")
+    return text
 
 
 def _summary(graph: nx.MultiDiGraph, selection: Selection) -> str:
@@ -364,7 +364,7 @@ def html_page(graph: nx.MultiDiGraph, selection: Selection) -> str:
     network = Network(cdn_resources="in_line")
     template = network.templateEnv.get_template(network.path)
     page = template.render(
-        height="calc(100vh - 110px)", width="100%", nodes=nodes, edges=edges, heading="",
+        height="calc(100vh - 150px)", width="100%", nodes=nodes, edges=edges, heading="",
         options=options.replace("<", "\\u003c"), physics_enabled=False, use_DOT=False, dot_lang="",
         widget=False, bgcolor="transparent", conf=False, tooltip_link=False,
         neighborhood_highlight=False, select_menu=False, filter_menu=False, notebook=False,
@@ -378,12 +378,12 @@ def html_page(graph: nx.MultiDiGraph, selection: Selection) -> str:
         f"<h1>{html.escape(selection.title)}</h1>"
         f'<span id="ng-summary">{html.escape(_summary(graph, selection))}</span>'
         + (f'<span id="ng-left-out">{html.escape(left_out)}</span>' if left_out else "")
-        + f'<div id="ng-legend">{_legend(kinds, edge_kinds)}</div></div>')
+        + f'{_SEARCH}<div id="ng-legend">{_legend(kinds, edge_kinds)}</div></div>')
     head = (f'<head>\n<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
-            f"<title>{html.escape(selection.title)}</title>\n<style>{_STYLE}</style>")
+            f"<title>{html.escape(selection.title)}</title>\n<style>{_page_asset('export/export.css', 'style')}</style>")
     page = page.replace("<head>", head, 1)
     page = page.replace("<body>", "<body>\n" + header, 1)
-    page = page.replace("</body>", _SCRIPT + "</body>", 1)
+    page = page.replace("</body>", f"<script>\n{_page_asset('export/export.js', 'script')}</script>\n</body>", 1)
     remote = _remote_reference(page)
     if remote:
         raise RuntimeError(f"the pyvis template gained a remote resource ({remote}); export.py must strip it")

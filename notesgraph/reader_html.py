@@ -91,7 +91,7 @@ def _export_paragraph(text: str, links: list[tuple[int, int, str, str]],
         return f"<{tag}>" + "".join(f"<li>{html.escape(m.group(2))}</li>" for m in items if m) + f"</{tag}>"
     marks: list[tuple[int, int, str]] = []  # (offset, order, html) inserted around the text
     for start, end, href in claims:
-        marks.append((start, 0, f'<span style="background-color:{CLAIM_BACKGROUND}">'))
+        marks.append((start, 0, f'<span style="background-color:{CLAIM_BACKGROUND}; color:#1e1e1e">'))
         marks.append((end, 1, "</span>" + f'<sup>{_link(href, "◆", "claim", "open this claim")}</sup>'))
     out, position, used = [], 0, set()
     for start, end, href, kind in sorted(links):
@@ -276,7 +276,7 @@ def claim_html(stored: Any, experiments: Iterable[Any] = (), runs: Iterable[RunD
               + _link(run_href(spec.name, True, stored.id), "Run replication (quick)")
               + " · " + _link(run_href(spec.name, False, stored.id), "full run")
               + f"<br><small>{html.escape(spec.description)}</small>" for spec in experiments]
-    return (f"<h1>Claim</h1><p style=\"background-color:{CLAIM_BACKGROUND}\">{html.escape(claim.text)}</p>"
+    return (f"<h1>Claim</h1><p style=\"background-color:{CLAIM_BACKGROUND}; color:#1e1e1e\">{html.escape(claim.text)}</p>"
             f"<p><small>in {_link(item_href('note', stored.note_id), stored.note_title, 'note')}"
             f" · evidence: <b>{html.escape(stored.status)}</b>{_each_experiment(stored)}</small></p>"
             f"{_stale_verdict(stored.status)}{markers}"

@@ -250,3 +250,77 @@ def test_the_offline_check_reads_tags_not_the_data_in_scripts() -> None:
     data = '<script>var nodes = [{"title": "src=https://example.org \\u003cimg src=http://x\\u003e"}];</script>'
     assert _remote_reference(f"<p>src=https://example.org/fig.png is text</p>{data}") == ""
     assert _remote_reference('<img src="fig.png"><a href="#top">top</a>') == ""
+
+
+# -- reading the page: labels, legend, search, kind filters (issue 15) ------------------------
+
+
+def test_the_page_has_a_search_box_kind_filters_and_label_priorities(corpus) -> None:
+    store, graph = corpus
+    around = neighbourhood(graph, f"note:{find_note_id(store, 'instruction tuning teach')}", 2)
+    page = html_page(graph, select_around(graph, around))
+    assert 'id="ng-search"' in page and 'type="search"' in page
+    kinds = sorted({graph.nodes[n]["kind"] for n in around.nodes})
+    for kind in kinds:  # one checkbox per kind shown, in the legend
+        assert f'<input type="checkbox" checked data-kind="{kind}">' in page
+        assert kind_style(kind).plural in page
+    nodes = json.JSONDecoder().raw_decode(page.split("nodes = new vis.DataSet(", 1)[1])[0]
+    assert "label" not in nodes[0]  # the page's script draws the labels, not vis-network
+    assert sorted(n["rank"] for n in nodes) == list(range(len(nodes)))
+    by_rank = sorted(nodes, key=lambda n: n["rank"])
+    assert by_rank[0]["id"] == around.centre and by_rank[0]["r"] == 24
+    assert all("\n" not in n["text"] and n["text"] == graph.nodes[n["id"]]["label"].strip() for n in nodes[:20])
+    assert "ngSearch" in page and "<script src" not in page.lower()  # the script is inline
+
+
+def visible_labels(browser: Chromium) -> list[dict]:
+    """The labels the page drew last, each {id, text, rect: [x, y, w, h]} in CSS pixels;
+    asserts that no two overlap."""
+    labels = browser.evaluate("window.ngLabels")
+    for i, a in enumerate(labels):
+        for b in labels[i + 1:]:
+            (ax, ay, aw, ah), (bx, by, bw, bh) = a["rect"], b["rect"]
+            assert not (ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah), (a, b)
+    return labels
+
+
+def test_searching_the_page_in_chromium_focuses_the_node_and_filters_hide_kinds(
+        browser: Chromium, corpus, tmp_path: Path) -> None:
+    store, graph = corpus
+    open_page(browser, html_page(graph, select_all(graph)), tmp_path / "search.html")
+    main = f"note:{find_note_id(store, 'instruction tuning teach')}"
+    overview = visible_labels(browser)
+    assert len(overview) >= 30 and all(label["rect"][3] == 18 for label in overview)
+    assert any(label["text"].endswith("…") for label in overview)
+    # Typed as a user types: focus the box, insert the text.
+    browser.evaluate("document.getElementById('ng-search').focus()")
+    browser.call("Input.insertText", session=True, text="instruction tuning teach")
+    browser.wait_until(f"document.body.getAttribute('data-focused') === {json.dumps(main)}")
+    assert browser.evaluate("network.getSelectedNodes()") == [main]
+    # Focused: the node sits in the middle of the canvas, zoomed in enough to read labels.
+    x, y, width, height, scale = browser.evaluate(
+        f"(() => {{ const p = network.canvasToDOM(network.getPosition({json.dumps(main)}));"
+        " const c = document.getElementById('mynetwork');"
+        " return [p.x, p.y, c.clientWidth, c.clientHeight, network.getScale()]; })()")
+    assert abs(x - width / 2) < 5 and abs(y - height / 2) < 5 and scale >= 1.2
+    close = visible_labels(browser)
+    assert close[0]["id"] == main and close[0]["text"].startswith("Does instruction tuning teach")
+    assert re.match(r"1 of \d+: Does instruction tuning teach task understanding or output format\?$",
+                    browser.evaluate("document.getElementById('ng-found').textContent"))
+    # Several matches: Enter walks through them.
+    matches = browser.evaluate("ngSearch('instruction')")
+    assert len(matches) > 2 and main in matches
+    browser.call("Input.dispatchKeyEvent", session=True, type="keyDown", key="Enter", code="Enter",
+                 windowsVirtualKeyCode=13)
+    assert browser.evaluate("network.getSelectedNodes()") == [matches[1]]
+    # The legend's checkboxes hide and show a kind.
+    inquiry = next(n for n in graph if graph.nodes[n]["kind"] == "inquiry")
+    title = graph.nodes[inquiry]["label"]
+    assert inquiry in browser.evaluate(f"ngSearch({json.dumps(title)})")
+    browser.evaluate("document.querySelector('input[data-kind=inquiry]').click()")
+    assert browser.evaluate("nodes.get({filter: n => n.group === 'inquiry' && !n.hidden}).length") == 0
+    assert browser.evaluate("nodes.get({filter: n => n.group === 'note' && !n.hidden}).length") > 0
+    assert browser.evaluate(f"ngSearch({json.dumps(title)})") == []
+    browser.evaluate("document.querySelector('input[data-kind=inquiry]').click()")
+    assert browser.evaluate("nodes.get({filter: n => n.group === 'inquiry' && n.hidden}).length") == 0
+    assert_offline(browser)

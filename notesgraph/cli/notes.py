@@ -139,7 +139,8 @@ def cmd_app(args: argparse.Namespace, store: Store | None) -> int:
             return cmd_summary(args, opened, folder)
     from notesgraph.ui.app import run_app  # Qt is imported only when the app starts (the one upward import)
 
-    return run_app(folder, args.db_path, screenshot, embed=not getattr(args, "no_embed", False))
+    return run_app(folder, args.db_path, screenshot, embed=not getattr(args, "no_embed", False),
+                   theme_name=getattr(args, "theme", None), depth=getattr(args, "depth", None))
 
 
 def cmd_summary(args: argparse.Namespace, store: Store, folder: Path | None = None) -> int:
@@ -434,6 +435,9 @@ def _app_arguments(parser: argparse.ArgumentParser) -> None:
                         help="index (and embed), save a picture of the window to PNG and exit")
     parser.add_argument("--no-embed", action="store_true",
                         help="do not compute embeddings (no Similar section or similar edges)")
+    parser.add_argument("--theme", choices=("system", "light", "dark"),
+                        help="colour theme (default: the one chosen last in View, else the system's)")
+    parser.add_argument("--depth", type=int, choices=(1, 2, 3), help="the neighbourhood's depth to start with")
 
 
 NOTE_COMMANDS: CommandTable = {

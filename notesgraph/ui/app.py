@@ -10,6 +10,7 @@ from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from notesgraph.config import bundled_notes_folder
+from notesgraph.ui import theme
 from notesgraph.ui.main_window import MainWindow
 
 
@@ -31,10 +32,13 @@ def choose_folder(folder: Path | None, settings: QSettings) -> Path:
     return bundled_notes_folder()
 
 
-def run_app(folder: Path | None, db_path: Path, screenshot: Path | None = None, embed: bool = True) -> int:
+def run_app(folder: Path | None, db_path: Path, screenshot: Path | None = None, embed: bool = True,
+            theme_name: str | None = None, depth: int | None = None) -> int:
     """Open the window on `folder` (indexing it in the background) and run until it closes.
 
     With `screenshot`, wait for indexing, save a PNG of the window and return instead.
+    `theme_name` (system, light, dark) overrides the remembered theme; `depth` the view's
+    starting depth (1-3).
     """
     app = application()
     if screenshot is None:
@@ -42,7 +46,11 @@ def run_app(folder: Path | None, db_path: Path, screenshot: Path | None = None, 
     else:  # a picture of the default window: neither read nor change the user's settings
         scratch = tempfile.mkdtemp(prefix="notesgraph-")
         settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
+    theme.apply(app, theme_name or str(settings.value("theme", "system")))
+    app.setWindowIcon(theme.app_icon())
     window = MainWindow(db_path, choose_folder(folder, settings), settings, embed=embed)
+    if depth is not None:
+        window.depth.setValue(depth)
     window.show()
     # What the database already holds, listed right after the first paint; then re-index.
     QTimer.singleShot(0, window.navigator.refresh)

@@ -7,10 +7,11 @@ window appears before they load."""
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from notesgraph.kinds import describe_edge
+from notesgraph.kinds import describe_edge, kind_style
 from notesgraph.model import normalise_title
 from notesgraph.store import Store
 from notesgraph.ui.neighbourhood_view import ViewEdge, ViewNode
@@ -79,9 +80,12 @@ def concept_key(title: str) -> str:
 
 
 def neighbourhood(graph: Any, item: str, depth: int, kinds: set[str], similar: bool,
-                  cap: int) -> tuple[list[ViewNode], list[ViewEdge], int]:
+                  cap: int, expanded: Collection[str] = ()) -> tuple[list[ViewNode], list[ViewEdge], int]:
     """View data for `item`'s neighbourhood: nodes at their layout positions, the edges among
-    them, and how many nodes the cap left out."""
+    them, and how many nodes the cap left out. Each ring's inquiries beyond the strongest
+    few collapse into one cluster node (`notesgraph.clusters`) unless its id is in
+    `expanded`; the cap counts a cluster as one node, so the walk reads up to 2 x `cap`."""
+    from notesgraph.clusters import collapse
     from notesgraph.graph import EDGE_KINDS
     from notesgraph.graph_queries import neighbourhood as graph_neighbourhood
     from notesgraph.layout import Placed, radial_layout
@@ -93,23 +97,43 @@ def neighbourhood(graph: Any, item: str, depth: int, kinds: set[str], similar: b
         kinds, edge_kinds, depth = {"note", "paper"} & (kinds | {"note"}), ["source_of", "cites"], max(depth, 2)
     else:
         kinds = kinds | {centre_kind}
-    hood = graph_neighbourhood(graph, item, depth, kinds=sorted(kinds), edge_kinds=edge_kinds, max_nodes=cap)
+    hood = graph_neighbourhood(graph, item, depth, kinds=sorted(kinds), edge_kinds=edge_kinds, max_nodes=2 * cap)
     attrs = graph.nodes
+    collapsed, dropped = collapse(hood.hits, lambda n: attrs[n]["kind"], expanded).truncated(cap)
     placed = [Placed(h.node, attrs[h.node]["kind"], h.depth, attrs[h.node].get("label", h.node), h.parent)
-              for h in hood.hits]
+              for h in collapsed.hits]
+    placed += [Placed(c.id, c.kind, c.depth, f"\uffff{c.id}", c.parent) for c in collapsed.clusters]
     positions = radial_layout(placed)
-    nodes = [ViewNode(p.node, p.kind, p.label, *positions[p.node], centre=p.depth == 0,
-                      tooltip=_node_tooltip(attrs[p.node])) for p in placed]
-    shown, allowed = set(hood.nodes), set(edge_kinds)
+    hits = {h.node: h for h in collapsed.hits}
+    nodes = [ViewNode(h.node, attrs[h.node]["kind"], attrs[h.node].get("label", h.node), *positions[h.node],
+                      centre=h.depth == 0, tooltip=_node_tooltip(attrs[h.node]), depth=h.depth)
+             for h in collapsed.hits]
+    nodes += [ViewNode(c.id, c.kind, f"{len(c.members)} {kind_style(c.kind).plural.lower()}", *positions[c.id],
+                       tooltip=_cluster_tooltip(graph, c.kind, c.members), depth=c.depth, count=len(c.members))
+              for c in collapsed.clusters]
+    shown, allowed = set(hits), set(edge_kinds)
     edges = [ViewEdge(u, v, kind, describe_edge(kind, data, "app"))
-             for u in hood.nodes for v, keyed in graph.succ[u].items() if v in shown
+             for u in hits for v, keyed in graph.succ[u].items() if v in shown
              for kind, data in keyed.items() if kind in allowed]
-    return nodes, edges, hood.left_out
+    for cluster in collapsed.clusters:
+        linked: dict[str, int] = {}
+        for member in cluster.members:
+            for other in (*graph.succ[member], *graph.pred[member]):
+                if other in shown or other == cluster.parent:
+                    linked[other] = linked.get(other, 0) + 1
+        edges += [ViewEdge(other, cluster.id, "source_of", f"source of {count} of these {len(cluster.members)}")
+                  for other, count in linked.items()]
+    return nodes, edges, hood.left_out + dropped
+
+
+def _cluster_tooltip(graph: Any, kind: str, members: Collection[str], listed: int = 12) -> str:
+    titles = [graph.nodes[m].get("label", m) for m in members]
+    head = f"{len(titles)} {kind_style(kind).plural.lower()} (click to show them all)"
+    more = f"\n… and {len(titles) - listed} more" if len(titles) > listed else ""
+    return head + "\n\n" + "\n".join(f"• {t}" for t in titles[:listed]) + more
 
 
 def _node_tooltip(attrs: dict[str, Any]) -> str:
-    from notesgraph.kinds import kind_style
-
     extra = attrs.get("lede") or attrs.get("description") or ""
     head = f"{kind_style(attrs.get('kind', '')).label}: {attrs.get('label', '')}"
     return head + (f"\n\n{extra}" if extra else "")

@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import QFileSystemWatcher, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QDockWidget,
     QFileDialog,
@@ -33,7 +34,7 @@ from notesgraph.authoring import create_note
 from notesgraph.indexer import IndexReport, index_folder
 from notesgraph.kinds import kind_style
 from notesgraph.store import Store
-from notesgraph.ui import graph_bridge
+from notesgraph.ui import graph_bridge, theme
 from notesgraph.ui.navigator import Navigator
 from notesgraph.ui.neighbourhood_view import NeighbourhoodView
 from notesgraph.ui.reader import Reader
@@ -59,6 +60,9 @@ class MainWindow(HistoryMixin, PagesMixin, RunsMixin, QMainWindow):
         self.history: list[str] = []
         self.position = -1
         self.cap = DEFAULT_CAP
+        self.expanded: set[str] = set()
+        """Cluster nodes opened around the current centre (closed again on a walk)."""
+        self._drawn_centre: str | None = None
         self.tasks: list[Task] = []
         self.report: IndexReport | None = None
         self.embed = embed
@@ -115,6 +119,7 @@ class MainWindow(HistoryMixin, PagesMixin, RunsMixin, QMainWindow):
         self.view.walkRequested.connect(self._view_walk)
         self.view.openRequested.connect(self.open_item)
         self.view.moreRequested.connect(self.show_more)
+        self.view.expandRequested.connect(self.expand_cluster)
         self.reader.itemActivated.connect(self._reader_link)
         self.reader.createRequested.connect(self.create_stub_note)
         self.reader.runRequested.connect(self.launch_run)
@@ -171,6 +176,10 @@ class MainWindow(HistoryMixin, PagesMixin, RunsMixin, QMainWindow):
         file_menu.addAction("&Re-index", QKeySequence("F5"), self.reindex)
         file_menu.addSeparator()
         file_menu.addAction("&Quit", QKeySequence("Ctrl+Q"), self.close)
+        view_menu = self.menuBar().addMenu("&View")
+        self.dark_action = view_menu.addAction("&Dark theme", QKeySequence("Ctrl+Shift+D"), self.toggle_dark)
+        self.dark_action.setCheckable(True)
+        self.dark_action.setChecked(theme.current() == "dark")
         go_menu = self.menuBar().addMenu("&Go")
         go_menu.addAction(self.back_action)
         go_menu.addAction(self.forward_action)
@@ -435,14 +444,30 @@ class MainWindow(HistoryMixin, PagesMixin, RunsMixin, QMainWindow):
         self.cap *= 2
         self.redraw(animate=False)
 
+    def toggle_dark(self) -> None:
+        """Switch between the light and the dark theme (remembered for the next start)."""
+        name = "dark" if self.dark_action.isChecked() else "light"
+        theme.apply(QApplication.instance(), name)  # type: ignore[arg-type]
+        self.settings.setValue("theme", name)
+        self.view.apply_colours()
+        self.redraw(animate=False)
+
+    def expand_cluster(self, cluster: str) -> None:
+        self.expanded.add(cluster)
+        self.redraw(animate=False)
+
     def redraw(self, animate: bool = True) -> None:
         self.back_action.setEnabled(self.position > 0)
         self.forward_action.setEnabled(self.position < len(self.history) - 1)
         if self.graph is None or self.current is None:
             return
+        if self.current != self._drawn_centre:
+            self.expanded.clear()
+            self._drawn_centre = self.current
         kinds = {kind for kind, box in self.filters.items() if box.isChecked()}
         nodes, edges, omitted = graph_bridge.neighbourhood(
-            self.graph, self.current, self.depth.value(), kinds, self.similar_box.isChecked(), self.cap)
+            self.graph, self.current, self.depth.value(), kinds, self.similar_box.isChecked(), self.cap,
+            self.expanded)
         self.view.show_neighbourhood(nodes, edges, omitted, animate=animate)
 
     # -- reading: ui/window_pages.py ----------------------------------------------------------

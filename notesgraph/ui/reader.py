@@ -10,14 +10,11 @@ from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QResizeEvent
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from notesgraph.config import asset_text
 from notesgraph.reader_html import parse_href
 
-STYLE = """
-h1 { font-size: 12pt; margin-bottom: 4px; }
-h3 { margin-top: 14px; margin-bottom: 2px; }
-a { text-decoration: none; }
-.lede { font-size: 11pt; }
-"""
+STYLE = asset_text("reader.css")
+"""The reader's style sheet, from assets/reader.css."""
 
 
 class Reader(QTextBrowser):
