@@ -410,4 +410,4 @@ def test_cli_resume_continues_a_cancelled_run(capsys, db: Path) -> None:
         assert cancel_run(store, run_id) == "cancelled"  # no worker yet: cancelled at once
     code, out, err = _cli(capsys, "runs", "resume", str(run_id), "--db", str(db))
     assert code == 0, err
-    assert f"run {run_id}: random_baseline v1 · done" in out
+    assert f"run {run_id}: random_baseline · quick · done" in out
