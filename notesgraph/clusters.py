@@ -11,7 +11,10 @@ from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 
-from notesgraph.graph_queries import Hit
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # types only: graph_queries loads networkx, which the app loads with the graph
+    from notesgraph.graph_queries import Hit
 
 CLUSTER_PREFIX = "cluster:"
 SHOWN = 3
