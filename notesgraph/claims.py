@@ -529,17 +529,23 @@ def stored_claims(store: Store, note_ids: Iterable[int] | None = None) -> list[S
     return found
 
 
-def _counted_verdicts(key: str, tested: Sequence[tuple[str, str, str, str, bool]]) -> list[RunVerdict]:
-    """The finished runs that speak for each experiment: its full runs, or its `--quick` ones
-    while it has no finished full run."""
-    by_experiment: dict[str, list[tuple[bool, RunVerdict]]] = {}
-    for experiment, verdict, at, digest, quick in tested:
+def _counted_verdicts(key: str, tested: Sequence[tuple[str, str, str, str, bool, str]]) -> list[RunVerdict]:
+    """The finished runs that speak for each experiment: those of the version its latest
+    finished run has (a new version is a new design: older verdicts are not mixed in), and of
+    those its full runs, or its `--quick` ones while it has no finished full run."""
+    by_experiment: dict[str, list[tuple[bool, str, RunVerdict]]] = {}
+    for experiment, verdict, at, digest, quick, version in tested:
         if verdict:
             by_experiment.setdefault(experiment, []).append(
-                (quick, RunVerdict(key, verdict, at, digest, experiment)))  # type: ignore[arg-type]
+                (quick, version, RunVerdict(key, verdict, at, digest, experiment)))  # type: ignore[arg-type]
     counted: list[RunVerdict] = []
     for finished in by_experiment.values():
-        counted += [run for quick, run in finished if not quick] or [run for _, run in finished]
+        latest, current = "", ""
+        for _, version, run in finished:  # rows come in run order: on a tie the later run wins
+            if run.finished_at >= latest:
+                latest, current = run.finished_at, version
+        same = [(quick, run) for quick, version, run in finished if version == current]
+        counted += [run for quick, run in same if not quick] or [run for _, run in same]
     return counted
 
 

@@ -234,9 +234,14 @@ def test_a_claim_tested_by_two_experiments_shows_both_and_their_agreement_or_mix
     assert again.status == "consistent" and len(again.statuses) == 2
     finished("instruction_tuning", "inconsistent", quick=True)  # a quick run does not outvote a full one
     assert next(c for c in stored_claims(store) if c.id == claim.id).status == "consistent"
+    run = store.insert_run("random_baseline", "2", {}, [0], True, lambda i: str(tmp_path / f"run{i}"),
+                           [(claim.claim.key, "t", note_hash)])  # a new design (version 2), quick only:
+    store.finish_run(run, "done", [("t", "c", "inconclusive", "why", True)])  # version 1's full runs no longer count
+    again = next(c for c in stored_claims(store) if c.id == claim.id)
+    assert dict(again.statuses)["random_baseline"] == "inconclusive" and again.status == "mixed"
     assert main(["claims", "output format", "--db", store.path]) == 0
     out = capsys.readouterr().out
-    assert "status: consistent (instruction_tuning: consistent; random_baseline: consistent)" in out
+    assert "status: mixed (instruction_tuning: consistent; random_baseline: inconclusive)" in out
 
 
 # -- the store -----------------------------------------------------------------------------------

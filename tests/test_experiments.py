@@ -125,6 +125,7 @@ def test_quick_run_in_a_subprocess_stores_results_artefacts_and_claim_verdicts(d
         assert row["progress_done"] == row["progress_total"] > 0
         assert row["environment"]["threads"] == 1 and row["environment"]["python"]
         assert row["environment"]["code_version"] and row["parameters"]["tasks"] == 20
+        assert row["environment"]["design"] == experiment("random_baseline").design_fingerprint()
         results = store.run_results(run_id)
         assert {r[0] for r in results} == set(experiment("random_baseline").conditions)
         assert all(low <= value <= high for _, _, value, low, high, _ in results)
@@ -411,3 +412,17 @@ def test_cli_resume_continues_a_cancelled_run(capsys, db: Path) -> None:
     code, out, err = _cli(capsys, "runs", "resume", str(run_id), "--db", str(db))
     assert code == 0, err
     assert f"run {run_id}: random_baseline · quick · done" in out
+
+
+def test_a_design_change_needs_a_new_version() -> None:
+    """Each experiment's design fingerprint (implementation, conditions, claim tests, seeds,
+    parameter defaults and quick values) is recorded for its version: changing the design
+    without a new version fails here, so runs of two designs never share a version."""
+    recorded = json.loads((Path(__file__).parent / "data" / "experiment_designs.json").read_text())
+    from notesgraph.experiments.registry import experiments
+
+    for spec in experiments():
+        key = f"{spec.name}@{spec.version}"
+        assert key in recorded, f"record {key}: {spec.design_fingerprint()} in tests/data/experiment_designs.json"
+        assert recorded[key] == spec.design_fingerprint(), (
+            f"{spec.name}'s design changed: give it a new version and record {spec.name}@NEW")

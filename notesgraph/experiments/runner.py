@@ -470,6 +470,8 @@ def execute(db_path: Path | str, run_id: int, parallel: int = 1) -> str:
         row = _row(store, run_id)
         try:
             spec = experiment(row["experiment"])
+            store.update_run(run_id, environment={**row["environment"], "design": spec.design_fingerprint()})
+            row = _row(store, run_id)
             if spec.version != row["version"]:
                 raise ExperimentError(f"run {run_id} used {spec.name} version {row['version']}; "
                                       f"this notesgraph has version {spec.version}")

@@ -9,6 +9,8 @@ process is started.
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -153,6 +155,18 @@ class ExperimentSpec:
     notes: str = ""
     seed_range: tuple[int, int] = (0, 2**32 - 1)
     """seeds a run may use (numpy seeds its generators with non-negative integers)"""
+
+    def design_fingerprint(self) -> str:
+        """12 hex digits over what the experiment is: its implementation module, conditions,
+        claim tests, seeds and each parameter's default and quick value (not help texts,
+        ranges or estimates). tests/data/experiment_designs.json records it per version, so a
+        design change without a new version fails the tests; each run records it."""
+        design = {"implementation": self.implementation, "conditions": list(self.conditions),
+                  "claims": [[c.name, c.pattern, c.metric, c.claimed, c.condition] for c in self.claims],
+                  "seeds": list(self.seeds),
+                  "parameters": [[p.name, str(p.default), str(p.quick)] for p in self.parameters]}
+        text = json.dumps(design, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     def parameter(self, name: str) -> Parameter:
         for parameter in self.parameters:

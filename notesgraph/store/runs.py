@@ -193,14 +193,15 @@ class RunTables(StoreConnection):
         return self.db.execute("SELECT claim_key, test, note_hash FROM run_claims WHERE run_id = ?",
                                [run_id]).fetchall()
 
-    def claim_run_verdicts(self) -> dict[str, list[tuple[str, str, str, str, bool]]]:
-        """claim key -> (experiment, primary verdict, finished at, note hash, quick) of every run
-        that tested it; verdict and finished at are '' for runs not done. One query."""
-        found: dict[str, list[tuple[str, str, str, str, bool]]] = {}
-        for key, experiment, verdict, finished, digest, quick in self.db.execute(
+    def claim_run_verdicts(self) -> dict[str, list[tuple[str, str, str, str, bool, str]]]:
+        """claim key -> (experiment, primary verdict, finished at, note hash, quick, version) of
+        every run that tested it; verdict and finished at are '' for runs not done. One query."""
+        found: dict[str, list[tuple[str, str, str, str, bool, str]]] = {}
+        for key, experiment, verdict, finished, digest, quick, version in self.db.execute(
                 "SELECT c.claim_key, r.experiment, coalesce(v.verdict, ''), coalesce(r.finished_at, ''),"
-                " c.note_hash, r.quick FROM run_claims c JOIN runs r ON r.id = c.run_id"
+                " c.note_hash, r.quick, r.version FROM run_claims c JOIN runs r ON r.id = c.run_id"
                 ' LEFT JOIN run_verdicts v ON v.run_id = c.run_id AND v.claim = c.test AND v."primary"'
                 "   AND r.status = 'done' ORDER BY c.run_id"):
-            found.setdefault(key, []).append((experiment, verdict, finished if verdict else "", digest, bool(quick)))
+            found.setdefault(key, []).append(
+                (experiment, verdict, finished if verdict else "", digest, bool(quick), version))
         return found
