@@ -219,6 +219,8 @@ def _add_rows(graph: KnowledgeGraph, rows: GraphRows, append: bool) -> None:
         attrs = _note_attrs(row)
         if not node.startswith("note:"):
             graph._pages[row[0]] = node
+            attrs.pop("kind", None), attrs.pop("label", None)
+            attrs["page"] = row[0]
             attrs.pop("key", None) if node.startswith("paper:") else None
         elif "page" in attrs:  # a page whose item is gone: a plain note after all
             attrs.update(kind="note", label=attrs["title"])
@@ -277,8 +279,10 @@ def _add_rows(graph: KnowledgeGraph, rows: GraphRows, append: bool) -> None:
     _add_edges(graph, "mentions", [(s, t, a) for (s, t), a in mentioned.items()], append)
     _add_edges(graph, "embeds", [(s, t, a) for (s, t), a in embedded.items()], append)
     # (rank, note, paper) and (position, note, inquiry) are the ranking orders of these kinds.
+    # Rows come by note id, which is ranking order only while every note is a `note:` node.
+    by_id = all(node.startswith("note:") for node in notes.values())
     _add_edges(graph, "cites", ((notes[n], papers[p], {"rank": r})
-                                for n, p, r in _by_third(rows.note_papers)), append, in_order=True)
+                                for n, p, r in _by_third(rows.note_papers)), append, in_order=by_id)
     # Claims: a node per claim, `claims` edges from its note and to the paper it reports.
     claim_edges: list[tuple[str, str, dict[str, Any]]] = []
     for claim_id, note_id, position, text, paper_id in rows.claims:
@@ -292,13 +296,13 @@ def _add_rows(graph: KnowledgeGraph, rows: GraphRows, append: bool) -> None:
     _add_edges(graph, "claims", claim_edges, append)
     _add_runs(graph, rows.runs)
     _add_edges(graph, "source_of", ((notes[n], inquiries[q], {"position": p})
-                                    for n, q, p in _by_third(rows.note_inquiries)), append, in_order=True)
+                                    for n, q, p in _by_third(rows.note_inquiries)), append, in_order=by_id)
     if append:
         # While building, an inquiry's only edges are source_of edges from notes, inserted in
         # ranking order: its ranking is its predecessors in insertion order (no appends needed).
         code = 2 * _tier("source_of") + 1
         for node in inquiries.values():
-            if "page" in graph._node[node]:  # its page's own edges too: sort them all
+            if "page" in graph._node[node] or not by_id:  # other edges, or sources not by id: sort
                 graph._ranked[node] = _ranking_from_adjacency(graph, node)
                 continue
             sources = list(graph._pred[node])

@@ -97,3 +97,23 @@ def test_graph_commands_take_a_page_by_its_file_and_show_its_item(tmp_path: Path
     assert out.startswith(f"{INQUIRY}  [inquiry:") and "Do larger models obey output formats worse?" in out
     assert main(["path", str(folder / "inquiry.txt"), "Do larger models obey", "--db", db]) == 0
     assert "1 step" in capsys.readouterr().out
+
+
+def test_rankings_stay_in_order_when_a_page_lists_papers_and_inquiries_too(tmp_path: Path) -> None:
+    """Edges are appended in note-id order while building, which is ranking order only while
+    every note is a `note:` node: a page shown as its inquiry's node sorts before every note."""
+    from notesgraph.graph_ranking import _ranking_from_adjacency
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a-listing.txt").write_text(LISTING + "- Another shared question?\n", encoding="utf-8")
+    page = (PAGES / "inquiry.txt").read_text(encoding="utf-8").rstrip("\n")
+    (folder / "z-page.txt").write_text(  # indexed after the listing: a higher note id
+        page + f"\nInquiring lines that use this note as a source 1\n- Another shared question?\n"
+               f"Related papers in this collection 1\n- {PAPER}\n", encoding="utf-8")
+    with Store(tmp_path / "db.sqlite") as store:
+        index_folder(store, folder)
+        graph = build_graph(store)
+        [inquiry] = _nodes(graph, "inquiry", INQUIRY)
+        assert "page" in graph.nodes[inquiry] and graph.has_edge(inquiry, _nodes(graph, "paper", PAPER)[0], "cites")
+        assert {node: flat for node, flat in graph._ranked.items() if flat != _ranking_from_adjacency(graph, node)} == {}
