@@ -48,6 +48,7 @@ from typing import Any
 
 import networkx as nx
 
+from notesgraph.graph_nodes import _PAGE_KINDS, _inquiry_nodes, _note_nodes, node_of_item, node_of_note, note_of_node
 from notesgraph.graph_ranking import (  # re-exported too: callers import the ranking names from here
     ItemNotInGraph,
     _add_edges,
@@ -96,6 +97,8 @@ class KnowledgeGraph(nx.MultiDiGraph):
         """The run nodes, so `refresh_runs` never scans the whole graph for them."""
         self._pages: dict[int, str] = {}
         """note id -> the inquiry or paper node that note is the page of (see `node_of_note`)."""
+        self._inquiries: dict[int, str] = {}
+        """inquiry id -> the note node that shows it (its text is the note's title)."""
         super().__init__(incoming_graph_data, **attr)
 
     def _drop_ranking(self) -> None:
@@ -143,35 +146,6 @@ def _note_attrs(row: Sequence[Any]) -> dict[str, Any]:
     return attrs
 
 
-_PAGE_KINDS = {"inquiry": "inquiry", "paper": "paper"}
-"""Page kinds whose note is shown as the item it is the page of (see `_note_nodes`)."""
-
-
-def _note_nodes(rows: GraphRows) -> dict[int, str]:
-    """note id -> its node: `note:<id>`, or for the page of an inquiry or a paper (a file
-    copied from such a page) that inquiry's or paper's node, so the page and the item the
-    other notes list are one node."""
-    by_key = {"inquiry": {normalise_title(text): f"inquiry:{ident}" for ident, text in rows.inquiries},
-              "paper": {key: f"paper:{ident}" for ident, key, _ in rows.papers}}
-    nodes: dict[int, str] = {}
-    for row in rows.notes:
-        page = _PAGE_KINDS.get(row[8])
-        nodes[row[0]] = (by_key[page].get(row[1]) if page else None) or f"note:{row[0]}"
-    return nodes
-
-
-def node_of_note(graph: nx.MultiDiGraph, note_id: int) -> str:
-    """The node that shows note `note_id`: `note:<id>`, or the inquiry or paper it is the page of."""
-    return getattr(graph, "_pages", {}).get(note_id, f"note:{note_id}")
-
-
-def note_of_node(graph: nx.MultiDiGraph, node: str) -> int | None:
-    """The note a node shows (a note, or an inquiry or paper with a page), else None."""
-    if node.startswith("note:"):
-        return int(node[5:])
-    return graph._node.get(node, {}).get("page")
-
-
 class _Resolver:
     """Finds what a title, link or quoted paper title names: a note, a paper or a stub."""
 
@@ -208,10 +182,11 @@ def _add_rows(graph: KnowledgeGraph, rows: GraphRows, append: bool) -> None:
     # One id string per item, shared by the node and all its edges (memory, and dict lookups
     # that hit on identity).
     notes = _note_nodes(rows)
-    inquiries = {ident: f"inquiry:{ident}" for ident, _ in rows.inquiries}
+    inquiries = _inquiry_nodes(graph, rows, notes)
     papers = {ident: f"paper:{ident}" for ident, _, _ in rows.papers}
     for ident, text in rows.inquiries:
-        _add_node(graph, inquiries[ident], {"kind": "inquiry", "label": text})
+        if inquiries[ident].startswith("inquiry:"):
+            _add_node(graph, inquiries[ident], {"kind": "inquiry", "label": text})
     for ident, key, title in rows.papers:
         _add_node(graph, papers[ident], {"kind": "paper", "label": title, "key": key})
     for row in rows.notes:
@@ -295,14 +270,16 @@ def _add_rows(graph: KnowledgeGraph, rows: GraphRows, append: bool) -> None:
             claim_edges.append((node, f"paper:{paper_id}", {"position": 1}))
     _add_edges(graph, "claims", claim_edges, append)
     _add_runs(graph, rows.runs)
+    merged = any(node.startswith("note:") for node in inquiries.values())
     _add_edges(graph, "source_of", ((notes[n], inquiries[q], {"position": p})
-                                    for n, q, p in _by_third(rows.note_inquiries)), append, in_order=by_id)
+                                    for n, q, p in _by_third(rows.note_inquiries)
+                                    if notes[n] != inquiries[q]), append, in_order=by_id and not merged)
     if append:
         # While building, an inquiry's only edges are source_of edges from notes, inserted in
         # ranking order: its ranking is its predecessors in insertion order (no appends needed).
         code = 2 * _tier("source_of") + 1
         for node in inquiries.values():
-            if "page" in graph._node[node] or not by_id:  # other edges, or sources not by id: sort
+            if "page" in graph._node[node] or not by_id or merged:  # other edges, or not by id: sort
                 graph._ranked[node] = _ranking_from_adjacency(graph, node)
                 continue
             sources = list(graph._pred[node])
@@ -502,9 +479,13 @@ def _refresh(graph: KnowledgeGraph, store: Store, started: float) -> GraphChange
     if added or removed:  # a file named like another may now win or lose that name's links
         touched += [node for node, attrs in graph._node.items()
                     if "path" in attrs and attrs["stem_key"] in old_keys | new_keys]
+    # An inquiry whose text is now (or no longer) a note's title moves between its own node and
+    # the note's: the notes that list it are read again.
+    touched += [node for node, attrs in graph._node.items() if attrs.get("kind") == "inquiry"
+                and normalise_title(attrs["label"]) in old_keys | new_keys] if old_keys | new_keys else []
     dependents = {note_of_node(graph, source) for node in touched if node in graph._pred
                   for source, keydict in graph._pred[node].items()
-                  if "related" in keydict or "mentions" in keydict or "embeds" in keydict}
+                  if "related" in keydict or "mentions" in keydict or "embeds" in keydict or "source_of" in keydict}
     dependents = dependents - {None} - set(removed)
     reread = set(added) | set(updated) | dependents
 

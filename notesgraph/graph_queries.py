@@ -249,7 +249,8 @@ def trace(graph: nx.MultiDiGraph, inquiry: str) -> Trace:
     not an inquiry. O(sources x their degree)."""
     if inquiry not in graph:
         raise ItemNotInGraph(inquiry)
-    if graph.nodes[inquiry].get("kind") != "inquiry":
+    if graph.nodes[inquiry].get("kind") != "inquiry" and not any(
+            "source_of" in keydict for keydict in graph.pred[inquiry].values()):  # a note that is one too
         raise ValueError(f"{inquiry} is a {graph.nodes[inquiry].get('kind')}, not an inquiry")
     sources = []
     pooled: dict[str, list[Any]] = {}

@@ -19,6 +19,8 @@ from notesgraph.graph import (
     _ranking_from_adjacency,
     build_graph,
     edge_strength,
+    node_of_item,
+    node_of_note,
     ranking,
     refresh_graph,
     set_similar_edges,
@@ -95,7 +97,8 @@ def test_the_bundled_graph_matches_the_store(corpus) -> None:
     stats = store.stats()
     counts = kinds_of(graph, graph)
     assert counts["note"] == stats["notes"]
-    assert counts["inquiry"] == stats["inquiries"] and counts["paper"] == stats["papers"]
+    merged = len(graph._inquiries)  # inquiries whose text is a note's title: that note's node
+    assert merged == 2 and counts["inquiry"] + merged == stats["inquiries"] and counts["paper"] == stats["papers"]
     assert counts["concept"] >= stats["unresolved_stubs"]
     edges = {kind: 0 for kind in EDGE_KINDS}
     for _, _, kind in graph.edges(keys=True):
@@ -239,7 +242,7 @@ def test_depth_one_is_what_the_store_links(corpus) -> None:
     for title in (MAIN, COT):
         centre = note(store, title)
         hood = neighbourhood(graph, centre, 1, max_nodes=None)
-        assert set(hood.nodes) - {centre} == store.linked_items(centre)
+        assert set(hood.nodes) - {centre} == {node_of_item(graph, i) for i in store.linked_items(centre)} - {centre}
         assert hood.left_out == 0
 
 
@@ -317,7 +320,7 @@ def test_seed_neighbourhood(seed) -> None:
 def test_trace_finds_every_source_and_their_papers(corpus) -> None:
     store, graph = corpus
     for inquiry in store.inquiry_list()[:15]:
-        result = trace(graph, f"inquiry:{inquiry['id']}")
+        result = trace(graph, node_of_item(graph, f"inquiry:{inquiry['id']}"))
         expected = store.inquiry(inquiry["id"])["notes"]
         assert [s.title for s in result.sources] == sorted((n["title"] for n in expected), key=str.casefold)
         assert [s.position for s in result.sources] == [
@@ -423,3 +426,43 @@ def test_runs_are_nodes_linked_from_their_claim_and_follow_the_store(seed, tmp_p
     refresh_graph(graph, store)
     assert not any(n.startswith(("run:", "claim:")) for n in graph)
     assert_rankings_consistent(graph)
+
+
+def test_an_inquiry_whose_text_is_a_notes_title_is_that_note(corpus) -> None:
+    store, graph = corpus
+    title = "Does fine-tuning actually change model capabilities or only output distribution?"
+    [inquiry] = [q["id"] for q in store.inquiry_list() if q["text"] == title]
+    node = node_of_item(graph, f"inquiry:{inquiry}")
+    assert node.startswith("note:") and graph.nodes[node]["title"] == title and f"inquiry:{inquiry}" not in graph
+    assert len([n for n in graph if graph.nodes[n].get("label") == title]) == 1  # one node, both roles
+    sources = trace(graph, node).sources
+    assert len(sources) >= 2 and all(s.node.startswith("note:") for s in sources)
+
+
+def test_a_note_and_an_inquiry_of_the_same_words_merge_and_part_as_notes_change(store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    listing = "Note L?\nLede.\nInquiring lines that use this note as a source 1\nx\n- Is it one node?\n"
+    write(folder, "l.txt", listing)
+    write(folder, "m.txt", "Something else?\nLede of M.\n")
+    index_folder(store, folder)
+    graph = build_graph(store)
+
+    def check(merged: bool) -> None:
+        index_folder(store, folder)
+        refresh_graph(graph, store)
+        full = build_graph(store)
+        for g in (graph, full):
+            named = [n for n in g if g.nodes[n].get("label") == "Is it one node?" or g.nodes[n].get("title") == "Is it one node?"]
+            assert len(named) == 1 and named[0].startswith("note:" if merged else "inquiry:"), (merged, named)
+        assert sorted(graph.edges(keys=True)) == sorted(full.edges(keys=True))
+        assert dict(graph.nodes(data="kind")) == dict(full.nodes(data="kind"))
+        assert_rankings_consistent(graph)
+
+    write(folder, "m.txt", "Is it one node?\nLede of M.\n")  # the note takes the inquiry's words
+    check(merged=True)
+    write(folder, "m.txt", "Not any more?\nLede of M.\n")  # and gives them up
+    check(merged=False)
+    write(folder, "m.txt", "Is it one node?\nLede of M.\n")
+    check(merged=True)
+    (folder / "m.txt").unlink()  # the note goes: the inquiry stays, listed by L
+    check(merged=False)

@@ -111,12 +111,12 @@ def test_export_every_format(capsys, corpus_db: str, tmp_path: Path, monkeypatch
     for fmt in ("html", "gexf", "graphml", "json"):
         code, out, err = run(capsys, "export", "--format", fmt, "--db", corpus_db)
         assert code == 0, err
-        assert out.startswith(f"wrote notesgraph.{fmt}: 196 nodes")  # 150 + the 46 claims
-    assert nx.read_gexf(tmp_path / "notesgraph.gexf").number_of_nodes() == 196
+        assert out.startswith(f"wrote notesgraph.{fmt}: 194 nodes")  # 148 + the 46 claims (2 inquiries are notes)
+    assert nx.read_gexf(tmp_path / "notesgraph.gexf").number_of_nodes() == 194
     page = (tmp_path / "notesgraph.html").read_text(encoding="utf-8")
     assert "<title>notesgraph</title>" in page and 'src="http' not in page
     code, out, _ = run(capsys, "export", "--format", "json", "-o", "-", "--db", corpus_db)
-    assert code == 0 and len(json.loads(out)["nodes"]) == 196
+    assert code == 0 and len(json.loads(out)["nodes"]) == 194
     code, out, _ = run(capsys, "export", "--around", "instruction tuning teach", "--depth", "1",
                        "-o", "around.html", "--json", "--db", corpus_db)
     summary = json.loads(out)
@@ -124,8 +124,8 @@ def test_export_every_format(capsys, corpus_db: str, tmp_path: Path, monkeypatch
     assert 30 < summary["nodes"] < 150 and summary["left_out_nodes"] == 0
     code, out, _ = run(capsys, "export", "--max-nodes", "20", "--max-edges", "15", "-o", "small.html",
                        "--db", corpus_db)
-    assert code == 0 and "176 nodes and" in out and "edges left out" in out
-    assert "176 nodes and" in (tmp_path / "small.html").read_text(encoding="utf-8")
+    assert code == 0 and "174 nodes and" in out and "edges left out" in out
+    assert "174 nodes and" in (tmp_path / "small.html").read_text(encoding="utf-8")
 
 
 def test_similar_edges_come_from_the_stored_vectors(capsys, embedded_store) -> None:

@@ -35,11 +35,11 @@ def _knowledge_graph(store: Store, args: argparse.Namespace) -> Any:
 
 
 def _shown(graph: Any, item: str) -> str:
-    """The node that shows `item`: a note that is an inquiry's or a paper's page (or titled with
-    an inquiry's text) is that item's node (see notesgraph.graph.node_of_note)."""
-    from notesgraph.graph import node_of_note
+    """The node that shows `item`: a note that is an inquiry's or a paper's page is that item's
+    node, an inquiry whose text is a note's title that note's (see notesgraph.graph.node_of_item)."""
+    from notesgraph.graph import node_of_item
 
-    return node_of_note(graph, int(item[5:])) if item.startswith("note:") else item
+    return node_of_item(graph, item)
 
 
 @_graph_errors
@@ -88,7 +88,8 @@ def _print_neighbourhood(graph: Any, item: str, hood: Any) -> None:
 def cmd_trace(args: argparse.Namespace, store: Store) -> int:
     from notesgraph.graph_queries import trace
 
-    result = trace(_knowledge_graph(store, args), find_inquiry_item(store, " ".join(args.inquiry)))
+    graph = _knowledge_graph(store, args)
+    result = trace(graph, _shown(graph, find_inquiry_item(store, " ".join(args.inquiry))))
     if args.json:
         print_json(asdict(result))
         return EXIT_OK

@@ -59,12 +59,13 @@ def has_item(graph: Any, item: str | None) -> bool:
 
 def shown_item(graph: Any, item: str) -> str:
     """The node that shows `item`: a note that is an inquiry's or a paper's page is shown as
-    that inquiry or paper (see notesgraph.graph.node_of_note)."""
-    if graph is None or not item.startswith("note:") or not item[5:].isdigit():
+    that inquiry or paper, an inquiry whose text is a note's title as that note (see
+    notesgraph.graph.node_of_item)."""
+    if graph is None or not item.startswith(("note:", "inquiry:")):
         return item
-    from notesgraph.graph import node_of_note  # networkx is loaded with the graph, not before
+    from notesgraph.graph import node_of_item  # networkx is loaded with the graph, not before
 
-    return node_of_note(graph, int(item[5:]))
+    return node_of_item(graph, item)
 
 
 def hub(graph: Any) -> str | None:
