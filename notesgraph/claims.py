@@ -36,7 +36,7 @@ from notesgraph.store import Store
 __all__ = [
     "NO_SOURCE", "Claim", "ClaimNotFound", "ClaimSource", "Quantity", "RunVerdict", "StoredClaim", "claim_from_row",
     "claim_key", "claims_cut_short", "claims_in_paragraph", "comparison_markers", "describe_quantity",
-    "describe_source", "evidence_status", "experiment_statuses", "extract_claims", "is_claim", "link_source",
+    "describe_source", "describe_statuses", "evidence_status", "experiment_statuses", "extract_claims", "is_claim", "link_source",
     "quantities", "stored_claim", "stored_claims",
 ]
 
@@ -398,11 +398,9 @@ def extract_claims(note: Note) -> tuple[Claim, ...]:
         by_paragraph.setdefault(ref.paragraph, []).append(ref)
     seen: dict[str, int] = {}
     found: list[Claim] = []
-    read = 0
-    for index, paragraph in enumerate((note.lede, *note.body)):
-        read += len(paragraph)
-        if read > MAX_CLAIM_TEXT:
-            break
+    paragraphs = (note.lede, *note.body)
+    stop = claims_cut_short(note)
+    for index, paragraph in enumerate(paragraphs[:stop] if stop >= 0 else paragraphs):
         found.extend(claims_in_paragraph(paragraph, index, by_paragraph.get(index, ()), note.papers,
                                          note.key, seen))
     return tuple(found)
@@ -447,6 +445,14 @@ def experiment_statuses(runs: Sequence[RunVerdict], note_hash: str) -> dict[str,
         if run.experiment not in latest or run.finished_at >= latest[run.experiment].finished_at:  # ties: the later run
             latest[run.experiment] = run
     return {name: ("stale" if run.note_hash != note_hash else run.verdict) for name, run in sorted(latest.items())}
+
+
+def describe_statuses(stored: StoredClaim) -> str:
+    """Each experiment's say on a claim ("a: consistent; b: stale"), '' when fewer than two
+    experiments have spoken (then the status says it all)."""
+    if len(stored.statuses) < 2:
+        return ""
+    return "; ".join(f"{name}: {status}" for name, status in stored.statuses)
 
 
 def evidence_status(runs: Sequence[RunVerdict], note_hash: str) -> EvidenceStatus:

@@ -48,9 +48,8 @@ def _inquiry_nodes(graph: Any, rows: GraphRows, notes: dict[int, str]) -> dict[i
     """inquiry id -> its node: `inquiry:<id>`, or the note whose title is the inquiry's text
     (one node, both roles: the notes that list the inquiry are its sources). Recorded in
     `graph._inquiries` for `node_of_item`. O(notes in the graph) when refreshing."""
-    fresh = {note_id for note_id in notes}
     by_key = {attrs["key"]: node for node, attrs in graph._node.items()
-              if node.startswith("note:") and "key" in attrs and int(node[5:]) not in fresh}
+              if node.startswith("note:") and "key" in attrs and int(node[5:]) not in notes}
     by_key.update((row[1], notes[row[0]]) for row in rows.notes if notes[row[0]].startswith("note:"))
     nodes = {}
     for ident, text in rows.inquiries:

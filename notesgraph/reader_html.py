@@ -16,6 +16,7 @@ from urllib.parse import quote, unquote
 
 from markdown_it import MarkdownIt
 
+from notesgraph.claims import describe_statuses
 from notesgraph.kinds import elide, kind_style
 from notesgraph.model import ItemKind, RunDetails, item_id
 
@@ -292,9 +293,8 @@ def claim_html(stored: Any, experiments: Iterable[Any] = (), runs: Iterable[RunD
 def _each_experiment(stored: Any) -> str:
     """Each experiment's verdict when more than one tested the claim (what "mixed" or an
     agreement summarises)."""
-    if len(getattr(stored, "statuses", ())) < 2:
-        return ""
-    return " (" + "; ".join(f"{html.escape(name)}: {html.escape(status)}" for name, status in stored.statuses) + ")"
+    each = describe_statuses(stored)
+    return f" ({html.escape(each)})" if each else ""
 
 
 def _stale_verdict(status: str) -> str:

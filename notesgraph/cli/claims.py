@@ -8,7 +8,7 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from notesgraph.claims import StoredClaim, describe_quantity, describe_source
+from notesgraph.claims import StoredClaim, describe_quantity, describe_source, describe_statuses
 from notesgraph.cli.output import EXIT_OK, EXIT_SKIPPED, CommandTable, print_json
 from notesgraph.experiments.claim_experiments import ClaimExperiments, NoteClaims, claims_by_note, run_command
 from notesgraph.lookup import find_note_id
@@ -65,9 +65,8 @@ def _print_claim(number: int, found: ClaimExperiments) -> None:
 
 def _status(stored: StoredClaim) -> str:
     """The claim's one status, with each experiment's say when more than one has spoken."""
-    if len(stored.statuses) < 2:
-        return stored.status
-    return f"{stored.status} ({'; '.join(f'{name}: {status}' for name, status in stored.statuses)})"
+    each = describe_statuses(stored)
+    return f"{stored.status} ({each})" if each else stored.status
 
 
 def _claims_arguments(parser: argparse.ArgumentParser) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from notesgraph.model import Claim, Note, normalise_title
+from notesgraph.parsing.obsidian_links import shown_text
 from notesgraph.store.claims import insert_claims
 from notesgraph.store.connection import StoreConnection, _now
 
@@ -24,7 +25,6 @@ def _target_key(target: str) -> str:
     return normalise_title(target.rstrip("/").rsplit("/", 1)[-1]) if target else ""
 
 
-_WIKI_LINK = re.compile(r"!?\[\[(?:[^\]|\n]*\|)?([^\]\n]*)\]\]")
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
 
 
@@ -32,7 +32,7 @@ def readable_snippet(snippet: str) -> str:
     """A search snippet as a reader sees the text: links as their shown text ("[[a|b]]" -> "b",
     "[t](url)" -> "t"), white space collapsed to single spaces (no line breaks mid-snippet),
     and the matched words in [brackets] (marked \\x02 ... \\x03 by the query)."""
-    text = _MARKDOWN_LINK.sub(r"\1", _WIKI_LINK.sub(r"\1", snippet))
+    text = _MARKDOWN_LINK.sub(r"\1", shown_text(snippet))  # wiki links as Obsidian shows them
     text = text.replace("[[", "").replace("]]", "").replace("**", "").replace("__", "")  # a cut link, bold
     text = " ".join(text.split())
     return text.replace("\x02", "[").replace("\x03", "]")
