@@ -1,21 +1,18 @@
-"""Benchmark: the knowledge graph on generated corpora, each side against a baseline in one run.
+"""Benchmark: the compact graph (numpy arrays) against the networkx graph, side by side in one run.
 
-For each size N:
-  1. build: the graph from the store (1k, 10k: corpora written by make_corpus.py and indexed
-     into SQLite; 100k: rows generated straight from make_corpus's plan and sampling, with
-     the same inquiry/paper/concept distributions, because writing and indexing 100k files
-     takes ~10 min and ~1.7 GB);
-  2. neighbourhood at depth 1/2/3 around 10 seeded notes: ours capped at 200 nodes (what the
-     app asks for), ours uncapped (the same node set as ego_graph, asserted), and
-     `nx.ego_graph(undirected=True)` (1k and 10k only: it copies the whole graph per call,
-     ~30 s and a second ~1 GB at 10k; at 100k that is ~10 GB more);
-  3. HTML export of 10k nodes / 30k edges (from the 10k corpus): ours (selection, layout,
-     page) against pyvis `Network.from_nx` + `generate_html` on the same nodes and edges.
-  4. refresh (1k, 10k): one note edited in a copy of the store, then `refresh_graph`, against
-     the full rebuild of step 1.
-Prints Markdown tables with the ratios.
+For each size N a generated corpus (make_corpus.py, seed 0) is indexed into SQLite once (kept in
+--workdir; 100k notes take ~25 min and 3 GB), then each side runs in its own fresh process, so
+peak RSS is that side's alone:
+  baseline  `build_graph` (networkx KnowledgeGraph), as the app and CLI used before;
+  compact   `build_compact` (notesgraph.graph_compact), what they use now.
+Each side reports: build seconds and peak RSS (ru_maxrss of its process); a capped
+neighbourhood (200 nodes, as before) at depth 1/2/3 around 10 seeded notes, first call and warm
+median of 10; a refresh after one note edited in a copy of the store (N <= 10k); and a digest of
+every neighbourhood it walked, which must be the same on both sides (asserted).
 
-    python benchmarks/bench_graph.py [--sizes 1000 10000 100000] [--workdir DIR] [--no-pyvis]
+    python benchmarks/bench_graph.py [--sizes 1000 10000 100000] [--workdir DIR] [--json]
+        [--baseline-up-to N]   # skip the networkx side above N (100k needs ~10 GB)
+Prints Markdown tables with the ratios, or with --json one JSON document.
 """
 
 from __future__ import annotations
@@ -23,22 +20,21 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
+import hashlib
+import json
 import random
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import networkx as nx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_corpus as mc  # noqa: E402
 
-from notesgraph.export import html_page, select_all  # noqa: E402
-from notesgraph.graph import build_graph, graph_from_rows, refresh_graph  # noqa: E402
 from notesgraph.graph_queries import neighbourhood  # noqa: E402
 from notesgraph.indexer import index_folder  # noqa: E402
 from notesgraph.model import normalise_title  # noqa: E402
@@ -89,7 +85,7 @@ def synthetic_rows(n: int, seed: int = 0) -> GraphRows:
         note_id = index + 1
         title = plan.titles[index]
         notes.append((note_id, normalise_title(title), f"note {note_id:05d}", title, plan.ledes[index],
-                      f"/corpus/note-{note_id:05d}.txt", "export", f"hash{note_id}"))
+                      f"/corpus/note-{note_id:05d}.txt", "export", f"hash{note_id}", "note"))
         for position, q in enumerate(chosen, 1):
             note_inquiries.append((note_id, inquiry_ids.setdefault(q, len(inquiry_ids) + 1), position))
         for rank, p in enumerate(papers, 1):
@@ -112,19 +108,45 @@ def synthetic_rows(n: int, seed: int = 0) -> GraphRows:
         note_concepts=note_concepts, references=references)
 
 
-def bench_refresh(db: Path, workdir: Path) -> float:
-    """Seconds `refresh_graph` takes after one note of a copy of `db` was edited."""
-    copy = workdir / f"refresh-{db.name}"
+def timed(function, *args, **kwargs):
+    started = time.perf_counter()
+    result = function(*args, **kwargs)
+    return result, time.perf_counter() - started
+
+
+def _builder(side: str):
+    if side == "baseline":
+        from notesgraph.graph import build_graph
+
+        return build_graph
+    from notesgraph.graph_compact_build import build_compact
+
+    return build_compact
+
+
+def _refresh(side: str, graph, store: Store):
+    if side == "baseline":
+        from notesgraph.graph import refresh_graph
+
+        return refresh_graph(graph, store)
+    from notesgraph.graph_compact_build import refresh_compact
+
+    return refresh_compact(graph, store)[1]
+
+
+def bench_refresh(side: str, db: Path, workdir: Path) -> float:
+    """Seconds the side's refresh takes after one note of a copy of `db` was edited."""
+    copy = workdir / f"refresh-{side}-{db.name}"
     shutil.copyfile(db, copy)
     try:
         with Store(copy) as store:
-            graph = build_graph(store)
+            graph = _builder(side)(store)
             row = store.rows("SELECT path FROM notes ORDER BY id LIMIT 1 OFFSET 41")[0]
             note = parse_file(Path(row["path"]))
             edited = dataclasses.replace(note, lede=note.lede + " (edited)", content_hash="edited",
                                          inquiries=note.inquiries[1:])
             store.save_note(edited, row["path"], 1, 1)
-            change, seconds = timed(refresh_graph, graph, store)
+            change, seconds = timed(_refresh, side, graph, store)
             assert change.updated == 1
             return seconds
     finally:
@@ -132,15 +154,12 @@ def bench_refresh(db: Path, workdir: Path) -> float:
             Path(f"{copy}{suffix}").unlink(missing_ok=True)
 
 
-def timed(function, *args, **kwargs):
-    started = time.perf_counter()
-    result = function(*args, **kwargs)
-    return result, time.perf_counter() - started
-
-
-def bench_neighbourhoods(graph: nx.MultiDiGraph, n: int, run_ego: bool) -> list[dict]:
+def bench_walks(graph, n: int) -> tuple[list[dict], str]:
+    """Capped neighbourhoods at depth 1-3 around 10 seeded notes: timings, and a digest of
+    every walk (the same on both sides when they agree)."""
     notes = sorted(node for node, kind in graph.nodes(data="kind") if kind == "note")
     centres = random.Random(f"bench-graph:{n}").sample(notes, min(CENTRES, len(notes)))
+    digest = hashlib.sha256()
     rows = []
     for depth in (1, 2, 3):
         first, warm, sizes = [], [], []
@@ -150,103 +169,91 @@ def bench_neighbourhoods(graph: nx.MultiDiGraph, n: int, run_ego: bool) -> list[
             for _ in range(REPEATS):
                 warm.append(timed(neighbourhood, graph, centre, depth, max_nodes=200)[1])
             sizes.append(len(hood.hits) + hood.left_out)
-        row = {"n": n, "depth": depth, "capped_first": statistics.median(first),
-               "capped": statistics.median(warm), "reach": statistics.median(sizes)}
-        if run_ego:
-            centre = centres[0]
-            hood, ours = timed(neighbourhood, graph, centre, depth, max_nodes=None)
-            gc.collect()
-            ego, theirs = timed(nx.ego_graph, graph, centre, depth, undirected=True)
-            assert set(ego) == set(hood.nodes), "uncapped neighbourhood differs from ego_graph"
-            row.update(uncapped=ours, ego=theirs, nodes=len(hood.hits))
-            del ego
-            gc.collect()
-        rows.append(row)
-        print(f"  depth {depth}: {row}", file=sys.stderr, flush=True)
-    return rows
+            digest.update(repr((hood.hits, hood.left_out, hood.left_out_exact)).encode())
+        rows.append({"depth": depth, "capped_first_ms": statistics.median(first) * 1e3,
+                     "capped_ms": statistics.median(warm) * 1e3, "capped_min_ms": min(warm) * 1e3,
+                     "reach": statistics.median(sizes)})
+    return rows, digest.hexdigest()
 
 
-def bench_export(graph: nx.MultiDiGraph, run_pyvis: bool) -> dict:
-    started = time.perf_counter()
-    selection = select_all(graph, max_nodes=10_000, max_edges=30_000)
-    selected = time.perf_counter() - started
-    page = html_page(graph, selection)
-    ours = time.perf_counter() - started
-    result = {"nodes": len(selection.nodes), "edges": len(selection.edges), "select": selected,
-              "ours": ours, "bytes": len(page)}
-    if run_pyvis:
-        from pyvis.network import Network
+def run_side(side: str, n: int, db: Path, workdir: Path) -> dict:
+    """One side at one size, in this process (run by main in a fresh one)."""
+    refresh = bench_refresh(side, db, workdir) if n <= 10_000 else None
+    gc.collect()
+    rss_before = rss_gb()
+    with Store(db) as store:
+        graph, seconds = timed(_builder(side), store)
+    walks, digest = bench_walks(graph, n)
+    return {"side": side, "n": n, "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
+            "build_s": seconds, "peak_rss_gb": rss_gb(), "rss_before_build_gb": rss_before,
+            "refresh_s": refresh, "walks": walks, "walk_digest": digest}
 
-        same = nx.MultiDiGraph()
-        same.add_nodes_from((node, dict(graph.nodes[node])) for node in selection.nodes)
-        same.add_edges_from((u, v, k, {"title": k}) for u, v, k in selection.edges)
-        started = time.perf_counter()
-        network = Network(cdn_resources="in_line")
-        network.from_nx(same)
-        network.generate_html()
-        result["pyvis"] = time.perf_counter() - started
-    print(f"  export: {result}", file=sys.stderr, flush=True)
-    return result
+
+def side_in_subprocess(side: str, n: int, db: Path, workdir: Path) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--side", side, "--sizes", str(n), "--db", str(db),
+                           "--workdir", str(workdir)], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def markdown(results: list[dict]) -> str:
+    lines = ["| notes | side | nodes | edges | build | peak RSS | refresh after one edited note |",
+             "| ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for r in results:
+        refresh = f"{r['refresh_s'] * 1e3:,.0f} ms" if r.get("refresh_s") is not None else "—"
+        lines.append(f"| {r['n']:,} | {r['side']} | {r['nodes']:,} | {r['edges']:,} | {r['build_s']:.1f} s "
+                     f"| {r['peak_rss_gb']:.2f} GB | {refresh} |")
+    lines += ["", "| notes | depth | reach (median) | side | cap 200, first call | cap 200, warm |",
+              "| ---: | ---: | ---: | --- | ---: | ---: |"]
+    for r in results:
+        for w in r["walks"]:
+            reach = f"{w['reach']:,.0f}" + ("+" if w["reach"] >= 1200 else "")
+            lines.append(f"| {r['n']:,} | {w['depth']} | {reach} | {r['side']} | {w['capped_first_ms']:.2f} ms "
+                         f"| {w['capped_ms']:.2f} ms |")
+    return "\n".join(lines)
+
+
+def ratios(results: list[dict]) -> list[dict]:
+    """baseline / compact for each size both sides ran at (above 1: compact is better)."""
+    out = []
+    by = {(r["n"], r["side"]): r for r in results}
+    for n in sorted({r["n"] for r in results}):
+        old, new = by.get((n, "baseline")), by.get((n, "compact"))
+        if old and new:
+            assert old["walk_digest"] == new["walk_digest"], f"{n} notes: the two sides walked differently"
+            out.append({"n": n, "build": old["build_s"] / new["build_s"], "peak_rss": old["peak_rss_gb"] / new["peak_rss_gb"],
+                        "walk_depth2_warm": old["walks"][1]["capped_ms"] / new["walks"][1]["capped_ms"],
+                        "walks_agree": True})
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--workdir", type=Path, default=None, help="keep corpora and indexes here between runs")
-    parser.add_argument("--no-pyvis", action="store_true", help="skip the (slow) pyvis from_nx baseline")
+    parser.add_argument("--baseline-up-to", type=int, default=100_000,
+                        help="run the networkx side only up to this many notes (default 100000)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
+    parser.add_argument("--side", choices=["baseline", "compact"], help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    builds, hoods, export = [], [], None
+    if args.side:  # a child: one side, one size
+        print(json.dumps(run_side(args.side, args.sizes[0], args.db, args.workdir)))
+        return 0
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         for n in args.sizes:
-            print(f"{n} notes", file=sys.stderr, flush=True)
-            refresh = None
-            if n <= 10_000:
-                db = indexed_store(n, workdir)
-                refresh = bench_refresh(db, workdir)
-                gc.collect()
-                with Store(db) as store:
-                    graph, seconds = timed(build_graph, store)
-                source = "indexed SQLite store"
-            else:
-                rows, generated = timed(synthetic_rows, n)
-                print(f"  rows generated in {generated:.1f} s", file=sys.stderr, flush=True)
-                graph, seconds = timed(graph_from_rows, rows)
-                del rows
-                source = "generated rows"
-            builds.append({"n": n, "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
-                           "build": seconds, "rss": rss_gb(), "source": source, "refresh": refresh})
-            print(f"  build: {builds[-1]}", file=sys.stderr, flush=True)
-            hoods += bench_neighbourhoods(graph, n, run_ego=n <= 10_000)
-            if n == 10_000:
-                export = bench_export(graph, not args.no_pyvis)
-            del graph
-            gc.collect()
-
-    print("| notes | built from | nodes | edges | build | peak RSS | refresh after one edited note |")
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
-    for b in builds:
-        refresh = f"{b['refresh'] * 1e3:.0f} ms" if b["refresh"] is not None else "—"
-        print(f"| {b['n']:,} | {b['source']} | {b['nodes']:,} | {b['edges']:,} | {b['build']:.1f} s "
-              f"| {b['rss']:.1f} GB | {refresh} |")
-    print()
-    print("| notes | depth | reach (median) | ours, cap 200 (first call) | ours, cap 200 | ours, uncapped "
-          "| nx.ego_graph | ego / ours uncapped |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for h in hoods:
-        if "ego" in h:
-            tail = f"{h['uncapped'] * 1e3:,.1f} ms | {h['ego'] * 1e3:,.0f} ms | {h['ego'] / h['uncapped']:,.0f}x"
-        else:
-            tail = "— | — | —"
-        reach = f"{h['reach']:,.0f}" + ("+" if h["reach"] >= 1200 else "")
-        print(f"| {h['n']:,} | {h['depth']} | {reach} | {h['capped_first'] * 1e3:.2f} ms | {h['capped'] * 1e3:.2f} ms | {tail} |")
-    if export:
-        print()
-        print("| export (10k-note graph) | nodes | edges | ours (select + layout + page) | pyvis from_nx + generate_html | ratio |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: |")
-        pyvis = f"{export['pyvis']:.1f} s | {export['pyvis'] / export['ours']:.0f}x" if "pyvis" in export else "— | —"
-        print(f"| HTML | {export['nodes']:,} | {export['edges']:,} | {export['ours']:.2f} s | {pyvis} |")
+            db = indexed_store(n, workdir)
+            for side in ("compact", "baseline"):
+                if side == "baseline" and n > args.baseline_up_to:
+                    continue
+                print(f"{n} notes, {side}", file=sys.stderr, flush=True)
+                results.append(side_in_subprocess(side, n, db, workdir))
+                print(f"  {json.dumps(results[-1])}", file=sys.stderr, flush=True)
+    summary = {"benchmark": "bench_graph", "sizes": args.sizes, "results": results, "ratios": ratios(results),
+               "source": "make_corpus.py seed 0, indexed into SQLite by notesgraph.indexer"}
+    print(json.dumps(summary, indent=1) if args.json else markdown(results) + "\n\n" + json.dumps(summary["ratios"]))
     return 0
 
 

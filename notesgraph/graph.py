@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -177,8 +177,20 @@ _LINK_KINDS = frozenset({"wiki_link", "md_link", "embed"})
 """Reference kinds that name a note by its file (resolved by notesgraph.links)."""
 
 
-def _add_rows(graph: KnowledgeGraph, rows: GraphRows, append: bool) -> None:
-    """Add the notes, inquiries and papers in `rows` with every edge the notes start."""
+EdgeSink = Callable[[str, Iterable[tuple[str, str, dict[str, Any]]]], None]
+"""Takes the edges of one kind, (source, target, attrs): `notesgraph.graph_compact_build`'s
+collector; the KnowledgeGraph's own is `_add_edges`."""
+
+
+def _add_rows(graph: KnowledgeGraph, rows: GraphRows, append: bool, sink: EdgeSink | None = None) -> None:
+    """Add the notes, inquiries and papers in `rows` with every edge the notes start. With
+    `sink`, nodes go into `graph` and the edges to `sink` (kinds in tier order), not into it."""
+    def add(kind: str, edges: Iterable[tuple[str, str, dict[str, Any]]], in_order: bool = False) -> None:
+        if sink is None:
+            _add_edges(graph, kind, edges, append, in_order=in_order)
+        else:
+            sink(kind, edges)
+
     # One id string per item, shared by the node and all its edges (memory, and dict lookups
     # that hit on identity).
     notes = _note_nodes(rows)
@@ -246,35 +258,33 @@ def _add_rows(graph: KnowledgeGraph, rows: GraphRows, append: bool) -> None:
             if kind not in attrs["via"].split(","):
                 attrs["via"] += "," + kind
 
-    if append:  # every node gets a ranking, so appending fills them all; inquiries below
+    if append and sink is None:  # every node gets a ranking, so appending fills them all; inquiries below
         for node, attrs in graph._node.items():
             if attrs["kind"] != "inquiry":
                 graph._ranked.setdefault(node, [])
-    _add_edges(graph, "related", related, append)
-    _add_edges(graph, "mentions", [(s, t, a) for (s, t), a in mentioned.items()], append)
-    _add_edges(graph, "embeds", [(s, t, a) for (s, t), a in embedded.items()], append)
+    add("related", related)
+    add("mentions", [(s, t, a) for (s, t), a in mentioned.items()])
+    add("embeds", [(s, t, a) for (s, t), a in embedded.items()])
     # (rank, note, paper) and (position, note, inquiry) are the ranking orders of these kinds.
     # Rows come by note id, which is ranking order only while every note is a `note:` node.
     by_id = all(node.startswith("note:") for node in notes.values())
-    _add_edges(graph, "cites", ((notes[n], papers[p], {"rank": r})
-                                for n, p, r in _by_third(rows.note_papers)), append, in_order=by_id)
+    add("cites", ((notes[n], papers[p], {"rank": r}) for n, p, r in _by_third(rows.note_papers)), in_order=by_id)
     # Claims: a node per claim, `claims` edges from its note and to the paper it reports.
     claim_edges: list[tuple[str, str, dict[str, Any]]] = []
     for claim_id, note_id, position, text, paper_id in rows.claims:
         node = f"claim:{claim_id}"
         _add_node(graph, node, {"kind": "claim", "label": text})
-        if append:
+        if append and sink is None:
             graph._ranked.setdefault(node, [])
         claim_edges.append((notes[note_id], node, {"position": position}))
         if paper_id is not None and f"paper:{paper_id}" in graph._node:
             claim_edges.append((node, f"paper:{paper_id}", {"position": 1}))
-    _add_edges(graph, "claims", claim_edges, append)
-    _add_runs(graph, rows.runs)
+    add("claims", claim_edges)
+    _add_runs(graph, rows.runs, sink)
     merged = any(node.startswith("note:") for node in inquiries.values())
-    _add_edges(graph, "source_of", ((notes[n], inquiries[q], {"position": p})
-                                    for n, q, p in _by_third(rows.note_inquiries)
-                                    if notes[n] != inquiries[q]), append, in_order=by_id and not merged)
-    if append:
+    add("source_of", ((notes[n], inquiries[q], {"position": p}) for n, q, p in _by_third(rows.note_inquiries)
+                      if notes[n] != inquiries[q]), in_order=by_id and not merged)
+    if append and sink is None:
         # While building, an inquiry's only edges are source_of edges from notes, inserted in
         # ranking order: its ranking is its predecessors in insertion order (no appends needed).
         code = 2 * _tier("source_of") + 1
@@ -291,7 +301,8 @@ def _run_label(run_id: int, experiment: str, status: str, quick: int) -> str:
     return f"{experiment}{' (quick)' if quick else ''} · {status} · run {run_id}"
 
 
-def _add_runs(graph: KnowledgeGraph, rows: Iterable[tuple[int, int, str, str, int]]) -> None:
+def _add_runs(graph: KnowledgeGraph, rows: Iterable[tuple[int, int, str, str, int]],
+              sink: EdgeSink | None = None) -> None:
     """Run nodes with a `replicated_by` edge from each claim they test (claims not in the
     graph are skipped). Edges are inserted in place (not appended): runs are few, and their
     tier sits between others, so this is O(runs log d) in build and refresh alike."""
@@ -307,7 +318,9 @@ def _add_runs(graph: KnowledgeGraph, rows: Iterable[tuple[int, int, str, str, in
         getattr(graph, "_runs", set()).add(node)
         orders[claim] = orders.get(claim, 0) + 1
         edges.append((claim, node, {"order": orders[claim]}))
-    if edges:
+    if sink is not None:
+        sink("replicated_by", edges)
+    elif edges:
         _add_edges(graph, "replicated_by", edges, append=False)
 
 
@@ -395,6 +408,19 @@ def build_graph(store: Store, similar: SimilarPairs | None = None) -> KnowledgeG
     return graph
 
 
+def similar_rows(pairs: SimilarPairs, nodes: Container[str]) -> list[tuple[str, str, dict[str, Any]]]:
+    """The `similar` edges of `pairs`: one per unordered pair (the stronger if a pair comes
+    twice), both ends in `nodes` and distinct, the weight rounded to 6 places."""
+    best: dict[tuple[str, str], tuple[str, str, float]] = {}
+    for source, target, weight in pairs:
+        if source == target or source not in nodes or target not in nodes:
+            continue
+        pair = (source, target) if node_sort_key(source) <= node_sort_key(target) else (target, source)
+        if pair not in best or weight > best[pair][2]:
+            best[pair] = (source, target, float(weight))
+    return [(s, t, {"weight": round(w, 6)}) for s, t, w in best.values()]
+
+
 def set_similar_edges(graph: KnowledgeGraph, pairs: SimilarPairs) -> int:
     """Replace every `similar` edge with `pairs` (item id, item id, cosine); returns how many
     were added. One edge per unordered pair (the stronger if a pair comes twice); pairs with
@@ -406,14 +432,7 @@ def set_similar_edges(graph: KnowledgeGraph, pairs: SimilarPairs) -> int:
     for source, target in old:
         if source in graph._succ:
             _remove_edge(graph, source, target, "similar")
-    best: dict[tuple[str, str], tuple[str, str, float]] = {}
-    for source, target, weight in pairs:
-        if source == target or source not in graph._node or target not in graph._node:
-            continue
-        pair = (source, target) if node_sort_key(source) <= node_sort_key(target) else (target, source)
-        if pair not in best or weight > best[pair][2]:
-            best[pair] = (source, target, float(weight))
-    rows = [(s, t, {"weight": round(w, 6)}) for s, t, w in best.values()]
+    rows = similar_rows(pairs, graph._node)
     # Similarity is the last tier and no ranking holds a similar entry any more (removed
     # above), so appending the sorted rows keeps every ranking in order.
     _add_edges(graph, "similar", rows, append=True)
@@ -454,14 +473,20 @@ def refresh_graph(graph: KnowledgeGraph, store: Store) -> GraphChange:
         return _refresh(graph, store, started)
 
 
-def _refresh(graph: KnowledgeGraph, store: Store, started: float) -> GraphChange:
-    """`refresh_graph`'s reads and changes, inside the caller's snapshot."""
-    current = store.note_versions()
+def note_changes(graph: Any, current: dict[int, str]) -> tuple[list[int], list[int], list[int]]:
+    """(added, removed, updated) note ids: the store's `current` versions (note id -> content
+    hash) against the notes in `graph` (a KnowledgeGraph or a CompactGraph). O(notes)."""
     known = {note_of_node(graph, node): attrs["content_hash"] for node, attrs in graph._node.items()
              if attrs.get("kind") == "note" or "page" in attrs}
     added = [i for i in current if i not in known]
     removed = [i for i in known if i not in current]
     updated = [i for i in current if i in known and current[i] != known[i]]
+    return added, removed, updated
+
+
+def _refresh(graph: KnowledgeGraph, store: Store, started: float) -> GraphChange:
+    """`refresh_graph`'s reads and changes, inside the caller's snapshot."""
+    added, removed, updated = note_changes(graph, store.note_versions())
     if not (added or removed or updated):
         return GraphChange(0, 0, 0, 0, time.perf_counter() - started)
 

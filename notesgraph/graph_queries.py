@@ -21,14 +21,16 @@ from notesgraph.graph import (
     code_kind,
     code_outgoing,
     edge_strength,
-    entry_strength,
     ranking,
 )
+from notesgraph.graph_ranking import ranked_strength
 from notesgraph.kinds import describe_edge
 from notesgraph.model import ITEM_KINDS
 
 DEFAULT_MAX_NODES = 200
 DEFAULT_COUNT_LIMIT = 1000
+_CHUNK = 256
+"""Ranking entries (x2) read per slice while walking."""
 _ALL_KINDS = frozenset(ITEM_KINDS)
 
 
@@ -144,15 +146,17 @@ def neighbourhood(graph: nx.MultiDiGraph, node: str, depth: int = 1, *,
     def push(parent: str, start: int, at_depth: int, score: float) -> None:
         nonlocal seq
         flat = ranking(graph, parent)
-        for j in range(start, len(flat), 2):
-            other = flat[j]
-            if other in hits or not (any_edge or flat[j + 1] in edge_codes) \
-                    or not (any_kind or node_attrs[other].get("kind") in kind_ok):
-                continue
-            seq += 1
-            strength = entry_strength(graph, parent, other, flat[j + 1])
-            heapq.heappush(heap, (at_depth, -score * strength, seq, parent, j))
-            return
+        for first in range(start, len(flat), _CHUNK):  # in slices: a compact graph's ranking converts lazily
+            part = flat[first:first + _CHUNK]
+            for k in range(0, len(part), 2):
+                other = part[k]
+                if other in hits or not (any_edge or part[k + 1] in edge_codes) \
+                        or not (any_kind or node_attrs[other].get("kind") in kind_ok):
+                    continue
+                seq += 1
+                strength = ranked_strength(graph, parent, flat, first + k)
+                heapq.heappush(heap, (at_depth, -score * strength, seq, parent, first + k))
+                return
 
     if depth >= 1:
         push(node, 0, 1, 1.0)
@@ -186,20 +190,22 @@ def _count_rest(graph: nx.MultiDiGraph, hits: dict[str, Hit], depth: int, kind_o
     for parent in queue:  # the list grows while we walk it: a FIFO queue
         flat = ranking(graph, parent)
         next_depth = depth_of[parent] + 1
-        for j in range(0, len(flat), 2):
-            budget -= 1
-            if budget < 0:
-                return found, False
-            other = flat[j]
-            if other in depth_of or (edge_codes is not None and flat[j + 1] not in edge_codes) \
-                    or (kind_ok is not None and node_attrs[other].get("kind") not in kind_ok):
-                continue
-            depth_of[other] = next_depth
-            found += 1
-            if found >= limit:
-                return found, False
-            if next_depth < depth:
-                queue.append(other)
+        for first in range(0, len(flat), _CHUNK):
+            part = flat[first:first + _CHUNK]
+            for k in range(0, len(part), 2):
+                budget -= 1
+                if budget < 0:
+                    return found, False
+                other = part[k]
+                if other in depth_of or (edge_codes is not None and part[k + 1] not in edge_codes) \
+                        or (kind_ok is not None and node_attrs[other].get("kind") not in kind_ok):
+                    continue
+                depth_of[other] = next_depth
+                found += 1
+                if found >= limit:
+                    return found, False
+                if next_depth < depth:
+                    queue.append(other)
     return found, True
 
 
@@ -333,7 +339,9 @@ def path(graph: nx.MultiDiGraph, a: str, b: str, edge_kinds: Iterable[str] | Non
 
     Fewest hops first; among equally short paths the one with the strongest edges (each edge
     costs 1 + (1 - strength) / 1000). Raises ItemNotInGraph, or NoPath when they are not
-    connected. Bidirectional Dijkstra: O(E log V) at worst, usually far less.
+    connected. Bidirectional Dijkstra: O(E log V) at worst, usually far less. On a
+    `CompactGraph` it runs on the subgraph of the nodes on fewest-hops paths (found by two
+    breadth-first searches in C), as the cheapest path never takes an extra hop.
     """
     for node in (a, b):
         if node not in graph:
@@ -341,6 +349,10 @@ def path(graph: nx.MultiDiGraph, a: str, b: str, edge_kinds: Iterable[str] | Non
     edge_ok = frozenset(_check_kinds(edge_kinds, EDGE_KINDS, "edge kind"))
     if a == b:
         return []
+    if hasattr(graph, "shortest_path_nodes"):  # a CompactGraph: networkx on the extracted subgraph
+        graph = graph.subgraph(graph.shortest_path_nodes(a, b, edge_ok), kinds=edge_ok)
+        if a not in graph:
+            raise NoPath(f"no path between {a} and {b} along {', '.join(sorted(edge_ok))} edges")
 
     def cost(u: str, v: str, _: Any) -> float | None:
         step = _best_edge(graph, u, v, edge_ok)

@@ -114,6 +114,13 @@ def entry_strength(graph: nx.MultiDiGraph, node: str, other: str, code: int) -> 
     return edge_strength(_KINDS[code >> 1], entry_attrs(graph, node, other, code))
 
 
+def ranked_strength(graph: Any, node: str, flat: Any, j: int) -> float:
+    """The strength of the entry at flat position `j` of `ranking(graph, node)`: from the
+    compact graph's array when it has one, else `entry_strength`. O(1)."""
+    strength = getattr(flat, "strength", None)
+    return strength(j) if strength is not None else entry_strength(graph, node, flat[j], flat[j + 1])
+
+
 def edge_order_key(graph: nx.MultiDiGraph, node: str, other: str, code: int) -> tuple[Any, ...]:
     """Where a ranking entry of `node` sorts: (-strength, tier, source key, target key); the
     same for both ends of an edge, so rankings merge into one global order."""
@@ -159,7 +166,14 @@ def ranking(graph: nx.MultiDiGraph, node: str) -> list[Any]:
     [other, code, other, code, ...] (see `code_kind`, `code_outgoing`, `entry_strength`).
     Do not modify it. O(1) once built; O(d log d) the first time after an external change,
     and every time on a view or a plain MultiDiGraph (nothing to cache it in).
-    Raises ItemNotInGraph."""
+    Raises ItemNotInGraph. A `notesgraph.graph_compact.CompactGraph` answers from its
+    arrays (a lazy sequence of the same form; read strengths with `ranked_strength`)."""
+    compact = getattr(graph, "ranked_entries", None)
+    if compact is not None:
+        try:
+            return compact(node)
+        except KeyError:
+            raise ItemNotInGraph(node) from None
     cache = getattr(graph, "_ranked", None)
     if cache is not None and graph._succ.__class__ is dict:
         flat = cache.get(node)

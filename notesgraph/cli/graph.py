@@ -23,15 +23,16 @@ _graph_errors = user_errors({"notesgraph.graph:ItemNotInGraph": EXIT_SKIPPED,
 
 
 def _knowledge_graph(store: Store, args: argparse.Namespace) -> Any:
-    """The store's knowledge graph; with --similar, plus similarity edges from stored vectors."""
-    from notesgraph.graph import build_graph
+    """The store's knowledge graph (a CompactGraph); with --similar, plus similarity edges
+    from stored vectors."""
+    from notesgraph.graph_compact_build import build_compact
 
     similar = None
     if getattr(args, "similar", False):
         from notesgraph.similarity import similar_pairs
 
         similar = similar_pairs(store)
-    return build_graph(store, similar)
+    return build_compact(store, similar)
 
 
 def _shown(graph: Any, item: str) -> str:

@@ -1,0 +1,524 @@
+"""The knowledge graph held compactly: numpy arrays of int32 node indices per edge kind and one
+ranked adjacency (CSR) over all kinds, read through the part of networkx's API the views use.
+
+Why: a `KnowledgeGraph` (networkx) holds every edge as dicts in both directions: ~600 bytes
+and ~9 us an edge to build; the generated 100k-note store has 13.8M edges (8.2 GB, 129 s).
+Here an edge costs two int32 ends, its attributes in typed columns of its kind's `EdgeTable`
+and two ranked entries (int32 other end, int16 code, float64 strength, int32 edge number):
+~60 bytes. Node attributes stay dicts (a few hundred thousand nodes).
+
+Nodes are numbered in `node_sort_key` order, so the ranking's tie-break by (source, target)
+is a comparison of numbers; each node's entries in `ranked_*[indptr[i]:indptr[i + 1]]` are in
+exactly the order `notesgraph.graph_ranking.ranking` gives on the networkx graph
+((-strength, tier, source, target); tests/test_graph_compact.py checks it against a graph
+built the old way). `ranked_entries(node)` returns them as the same flat [other, code, ...]
+sequence, read lazily, so `notesgraph.graph_queries.neighbourhood` walks either graph.
+
+networkx is for extracted subgraphs (`subgraph`: paths, exports, analysis); the read API
+(`nodes`, `succ`/`pred`, `degree`, `in`) builds each node's adjacency dict on demand.
+Built by `notesgraph.graph_compact_build`.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from notesgraph.graph_ranking import _tier, code_kind, edge_strength, node_sort_key
+
+
+@dataclass
+class EdgeTable:
+    """The edges of one kind: ends as node indices, attributes as columns (numpy arrays for
+    numbers, lists otherwise; None in a list: the edge has no such attribute)."""
+
+    kind: str
+    source: np.ndarray
+    target: np.ndarray
+    columns: dict[str, np.ndarray | list[Any]] = field(default_factory=dict)
+    strength: np.ndarray | None = None
+    """`edge_strength` of each edge (float64, the same number the networkx graph ranks by)."""
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def attrs(self, i: int) -> dict[str, Any]:
+        """The attribute dict of edge `i` (what the networkx graph holds for it)."""
+        out: dict[str, Any] = {}
+        for name, column in self.columns.items():
+            value = column[i]
+            if value is None:
+                continue
+            out[name] = value.item() if isinstance(value, np.generic) else value
+        return out
+
+    def sort_by_ends(self, n: int) -> None:
+        """Order the edges by (source, target), so `find` can bisect; rows read in key
+        order (the link tables) are checked in O(E) and left as they are."""
+        pair = self.source.astype(np.int64) * max(n, 1) + self.target
+        if len(pair) < 2 or bool((pair[1:] > pair[:-1]).all()):
+            return
+        order = np.argsort(pair, kind="stable")
+        self.source, self.target = self.source[order], self.target[order]
+        self.strength = None if self.strength is None else self.strength[order]
+        self.columns = {name: (col[order] if isinstance(col, np.ndarray) else [col[i] for i in order.tolist()])
+                        for name, col in self.columns.items()}
+
+    def find(self, source: int, target: int) -> int:
+        """The row of the edge from `source` to `target` (node indices). Raises KeyError.
+        O(log E)."""
+        lo = int(np.searchsorted(self.source, source, side="left"))
+        hi = int(np.searchsorted(self.source, source, side="right"))
+        at = lo + int(np.searchsorted(self.target[lo:hi], target))
+        if at >= hi or self.target[at] != target:
+            raise KeyError((source, target, self.kind))
+        return at
+
+    def compute_strength(self) -> None:
+        """Fill `strength`: one `edge_strength` call per distinct value of a numeric column
+        (source_of has ~180 distinct positions for 12M edges), else one per edge."""
+        numeric = {k: c for k, c in self.columns.items() if isinstance(c, np.ndarray)}
+        if len(numeric) == len(self.columns) == 1:
+            (name, column), = numeric.items()
+            values, inverse = np.unique(column, return_inverse=True)
+            table = np.array([edge_strength(self.kind, {name: v.item()}) for v in values], dtype=np.float64)
+            self.strength = table[inverse].reshape(-1) if len(column) else np.zeros(0)
+        else:
+            self.strength = np.fromiter((edge_strength(self.kind, self.attrs(i)) for i in range(len(self))),
+                                        dtype=np.float64, count=len(self))
+
+
+def columns_of(attr_dicts: list[dict[str, Any]]) -> dict[str, np.ndarray | list[Any]]:
+    """Per-edge attribute dicts as columns: an int or float column where every edge has the
+    attribute as a number, else a list (None where missing). O(edges x attributes)."""
+    names: dict[str, None] = {}
+    for attrs in attr_dicts:
+        names.update(dict.fromkeys(attrs))
+    columns: dict[str, np.ndarray | list[Any]] = {}
+    for name in names:
+        values = [attrs.get(name) for attrs in attr_dicts]
+        if all(type(v) is int for v in values):
+            columns[name] = np.array(values, dtype=np.int64)
+        elif all(type(v) is float for v in values):
+            columns[name] = np.array(values, dtype=np.float64)
+        else:
+            columns[name] = values
+    return columns
+
+
+class CompactGraph:
+    """Typed nodes and edges in arrays; see the module docstring. Read-only once built
+    (`notesgraph.graph_compact_build` makes a new one, or replaces an edge kind, when the
+    store changes)."""
+
+    def __init__(self, node_attrs: Mapping[str, dict[str, Any]], tables: Iterable[EdgeTable] = (),
+                 ids: list[str] | None = None) -> None:
+        self.ids: list[str] = ids if ids is not None else sorted(node_attrs, key=node_sort_key)
+        self.index: dict[str, int] = {node: i for i, node in enumerate(self.ids)}
+        self._node: dict[str, dict[str, Any]] = {node: node_attrs[node] for node in self.ids}
+        self.graph: dict[str, Any] = {}
+        self._pages: dict[int, str] = {}
+        self._inquiries: dict[int, str] = {}
+        self._runs: set[str] = set()
+        self.tables: dict[str, EdgeTable] = {}
+        self._rank_cache: OrderedDict[int, RankedEntries] = OrderedDict()
+        self._adjacency_cache: OrderedDict[tuple[int, int], Neighbours] = OrderedDict()
+        self.edge_count = 0
+        self.set_tables(list(tables))
+
+    # -- edges -----------------------------------------------------------------------------
+
+    def set_tables(self, tables: list[EdgeTable]) -> None:
+        """Replace the tables of these kinds (an empty table drops a kind) and re-rank:
+        O(E log E) over all edges, vectorised."""
+        for table in tables:
+            if table.strength is None:
+                table.compute_strength()
+            table.sort_by_ends(len(self.ids))
+            self.tables[table.kind] = table
+        self.tables = {kind: t for kind, t in sorted(self.tables.items(), key=lambda kv: _tier(kv[0])) if len(t)}
+        self._rank()
+
+    def _rank(self) -> None:
+        """Fill the ranked adjacency. Every edge gives two entries, each packed into one int64
+        sort key: node, then the (-strength, tier) pair's rank among the distinct pairs, then
+        the other end's side of the node ((source, target) order: sources before the node,
+        the node's own out-edges, sources after it), then the other end. One in-place sort;
+        the entries are decoded from the sorted keys (no argsort, no gathers)."""
+        n = len(self.ids)
+        tables = list(self.tables.values())
+        m = sum(len(t) for t in tables)
+        tiers = np.array([_tier(t.kind) for t in tables], dtype=np.int64)
+        edge_rank, strengths, rank_tiers = _strength_ranks(tables, tiers)
+        ranks = max(len(strengths), 1)
+        node = np.concatenate([t.source for t in tables] + [t.target for t in tables]).astype(np.int64) \
+            if m else np.zeros(0, dtype=np.int64)
+        other = np.concatenate([t.target for t in tables] + [t.source for t in tables]).astype(np.int64) \
+            if m else np.zeros(0, dtype=np.int64)
+        counts = np.bincount(node, minlength=n)
+        side = np.ones(2 * m, dtype=np.int64)
+        side[m:] = np.where(other[m:] < node[m:], 0, 2)
+        if (n + 1) * ranks * 3 * (n + 1) >= 2 ** 62:
+            raise OverflowError(f"{n:,} nodes and {ranks:,} distinct strengths do not fit the sort key")
+        key = node
+        key *= ranks
+        key += np.concatenate([edge_rank, edge_rank])
+        key *= 3
+        key += side
+        key *= n
+        key += other
+        del node, side, other
+        key.sort()
+        self.ranked_other = (key % max(n, 1)).astype(np.int32)
+        key //= max(n, 1)
+        incoming = (key % 3 != 1)
+        key //= 3
+        key %= ranks
+        self.ranked_rank = (2 * key + incoming).astype(np.int32)
+        del key, incoming
+        self.rank_strength = strengths
+        self.rank_code = 2 * rank_tiers
+        self.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.edge_count = m
+        self._rank_cache.clear()
+        self._adjacency_cache.clear()
+
+    def edge_attrs(self, source: int, target: int, kind: str) -> dict[str, Any]:
+        """The attributes of the `kind` edge from node index `source` to `target`."""
+        return self.tables[kind].attrs(self.tables[kind].find(source, target))
+
+    # -- rankings ----------------------------------------------------------------------------
+
+    def ranked_entries(self, node: str) -> RankedEntries:
+        """The node's incident edges strongest first, as `graph_ranking.ranking` gives them
+        (a flat [other, code, ...] sequence, read lazily). Raises KeyError."""
+        i = self.index[node]
+        cache = self._rank_cache
+        entries = cache.get(i)
+        if entries is None:
+            entries = cache[i] = RankedEntries(self, int(self.indptr[i]), int(self.indptr[i + 1]))
+            if len(cache) > 4096:
+                cache.popitem(last=False)
+        return entries
+
+    # -- the networkx read API the views use ------------------------------------------------
+
+    def __contains__(self, node: object) -> bool:
+        return node in self.index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def number_of_nodes(self) -> int:
+        return len(self.ids)
+
+    def number_of_edges(self) -> int:
+        return self.edge_count
+
+    def degree(self, node: str) -> int:
+        """Incident edges of `node` (both directions, each kind counted)."""
+        i = self.index[node]
+        return int(self.indptr[i + 1] - self.indptr[i])
+
+    @property
+    def nodes(self) -> _NodeView:
+        return _NodeView(self)
+
+    @property
+    def succ(self) -> _Adjacency:
+        return _Adjacency(self, 0)
+
+    @property
+    def pred(self) -> _Adjacency:
+        return _Adjacency(self, 1)
+
+    _succ = succ
+    _pred = pred
+    adj = succ
+
+    def _entries(self, i: int, incoming: int | None = None) -> tuple[list[int], list[int]]:
+        """(other node indices, codes) of node index i's ranked entries, strongest first:
+        all, or only its out-edges (incoming=0) or in-edges (1)."""
+        lo, hi = int(self.indptr[i]), int(self.indptr[i + 1])
+        packed = self.ranked_rank[lo:hi]
+        others = self.ranked_other[lo:hi]
+        if incoming is not None:
+            chosen = np.flatnonzero((packed & 1) == incoming)
+            packed, others = packed[chosen], others[chosen]
+        codes = self.rank_code[packed >> 1] + (packed & 1)
+        return others.tolist(), codes.tolist()
+
+    def adjacency_of(self, node: str, incoming: int) -> Neighbours:
+        """{other: {kind: attrs}} of the node's out-edges (incoming=0) or in-edges (1); the
+        attribute dicts are read when asked for. O(degree)."""
+        i = self.index[node]
+        cached = self._adjacency_cache.get((i, incoming))
+        if cached is None:
+            cached = self._adjacency_cache[(i, incoming)] = Neighbours(self, i, incoming)
+            if len(self._adjacency_cache) > 4096:
+                self._adjacency_cache.popitem(last=False)
+        return cached
+
+    def edges_among(self, nodes: Iterable[str], kinds: Iterable[str] | None = None) -> list[tuple[str, str, str]]:
+        """(u, v, kind) of every edge with both ends in `nodes` (of `kinds`, default all), by
+        u in the order given, then strongest first. Vectorised over the nodes' entries."""
+        order = [self.index[n] for n in dict.fromkeys(nodes)]
+        if not order:
+            return []
+        chosen = np.array(order, dtype=np.int64)
+        starts, ends = self.indptr[chosen], self.indptr[chosen + 1]
+        owner = np.repeat(np.arange(len(chosen)), ends - starts)
+        at = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist())])
+        packed, other = self.ranked_rank[at], self.ranked_other[at]
+        keep = ((packed & 1) == 0) & np.isin(other, chosen)
+        codes = self.rank_code[packed[keep] >> 1]
+        if kinds is not None:
+            allowed = {_tier(k) * 2 for k in kinds}
+            ok = np.isin(codes, list(allowed))
+            keep_at = np.flatnonzero(keep)[ok]
+            codes = codes[ok]
+        else:
+            keep_at = np.flatnonzero(keep)
+        ids = self.ids
+        return [(ids[order[u]], ids[v], code_kind(c)) for u, v, c in
+                zip(owner[keep_at].tolist(), other[keep_at].tolist(), codes.tolist())]
+
+    def links_into(self, nodes: Iterable[str], targets: Iterable[str]) -> dict[str, int]:
+        """For each of `targets`: how many of `nodes` have an edge with it, each direction
+        counted once (what `(*succ[n], *pred[n])` counts). Vectorised; O(their degrees)."""
+        wanted = np.array([self.index[t] for t in targets if t in self.index], dtype=np.int64)
+        counts: dict[str, int] = {}
+        for node in nodes:
+            i = self.index[node]
+            lo, hi = int(self.indptr[i]), int(self.indptr[i + 1])
+            other = self.ranked_other[lo:hi].astype(np.int64)
+            pairs = np.unique(other[np.isin(other, wanted)] * 2 + (self.ranked_rank[lo:hi][np.isin(other, wanted)] & 1))
+            for o in (pairs // 2).tolist():
+                counts[self.ids[o]] = counts.get(self.ids[o], 0) + 1
+        return counts
+
+    def shortest_path_nodes(self, a: str, b: str, kinds: Iterable[str]) -> list[str]:
+        """Every node on some fewest-hops path between `a` and `b` along edges of `kinds`
+        (either direction); [] when they are not connected. Two breadth-first searches in C
+        (scipy.sparse.csgraph) over the ranked adjacency: O(V + E), ~0.1 s a million edges."""
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import shortest_path
+
+        n = len(self.ids)
+        tiers = np.array(sorted({_tier(k) for k in kinds}), dtype=np.int64)
+        keep = np.isin(self.rank_code[self.ranked_rank >> 1] >> 1, tiers)
+        owner = np.repeat(np.arange(n), np.diff(self.indptr))
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(owner[keep], minlength=n))])
+        matrix = csr_matrix((np.ones(int(keep.sum()), dtype=np.int8), self.ranked_other[keep], indptr), shape=(n, n))
+        ends = [self.index[a], self.index[b]]
+        dist = shortest_path(matrix, unweighted=True, indices=ends)
+        hops = dist[0][ends[1]]
+        if not np.isfinite(hops):
+            return []
+        return [self.ids[i] for i in np.flatnonzero(dist[0] + dist[1] == hops).tolist()]
+
+    def hub_note(self) -> str | None:
+        """The note with most incident edges (ties: the lowest id): where the app opens."""
+        degrees = np.diff(self.indptr)
+        best, best_degree = None, -1
+        for node, attrs in self._node.items():
+            if attrs.get("kind") == "note":
+                degree = int(degrees[self.index[node]])
+                if degree > best_degree:
+                    best, best_degree = node, degree
+        return best
+
+    def subgraph(self, nodes: Iterable[str], kinds: Iterable[str] | None = None) -> Any:
+        """A networkx MultiDiGraph of `nodes` (attributes copied) and the edges among them of
+        `kinds`, keyed by kind: what networkx algorithms run on. O(their degrees)."""
+        import networkx as nx
+
+        chosen = [n for n in dict.fromkeys(nodes) if n in self.index]
+        out = nx.MultiDiGraph()
+        out.graph.update(self.graph)
+        out.add_nodes_from((n, dict(self._node[n])) for n in chosen)
+        for u, v, kind in self.edges_among(chosen, kinds):
+            out.add_edge(u, v, key=kind, **self.edge_attrs(self.index[u], self.index[v], kind))
+        return out
+
+
+def _strength_ranks(tables: list[EdgeTable], tiers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(each edge's rank among the distinct (-strength, tier) pairs over all kinds, each
+    rank's strength, each rank's tier). Sorts only the distinct strengths of each kind."""
+    values = [np.unique(t.strength) for t in tables]
+    if not values:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64)
+    negative = np.concatenate([-v for v in values])
+    tier_of = np.concatenate([np.full(len(v), tier) for v, tier in zip(values, tiers)])
+    order = np.lexsort((tier_of, negative))
+    rank_of = np.empty(len(negative), dtype=np.int64)
+    rank_of[order] = np.arange(len(negative))
+    ranks, base = [], 0
+    for v, table in zip(values, tables):
+        ranks.append(rank_of[base + np.searchsorted(v, table.strength)])
+        base += len(v)
+    return np.concatenate(ranks), -negative[order], tier_of[order].astype(np.int64)
+
+
+class RankedEntries:
+    """One node's ranking as a flat sequence [other id, code, ...] (`graph_ranking.ranking`'s
+    form), converted from the arrays in growing chunks as a walk reads further. Slices
+    (step 1) are plain lists: a walk that reads many entries reads them in chunks."""
+
+    __slots__ = ("_graph", "_lo", "_count", "_flat", "_strengths")
+
+    def __init__(self, graph: CompactGraph, lo: int, hi: int) -> None:
+        self._graph, self._lo, self._count = graph, lo, hi - lo
+        self._flat: list[Any] = []
+        self._strengths: list[float] = []
+
+    def __len__(self) -> int:
+        return 2 * self._count
+
+    def _load(self, entry: int) -> None:
+        """Convert entries up to `entry` (at least doubling what is loaded)."""
+        have = len(self._strengths)
+        upto = min(self._count, max(entry + 1, 2 * have, 32))
+        if upto <= have:
+            return
+        lo, hi = self._lo + have, self._lo + upto
+        graph = self._graph
+        ids = graph.ids
+        packed = graph.ranked_rank[lo:hi]
+        part: list[Any] = [None] * (2 * (hi - lo))
+        part[0::2] = [ids[i] for i in graph.ranked_other[lo:hi].tolist()]
+        part[1::2] = (graph.rank_code[packed >> 1] + (packed & 1)).tolist()
+        self._flat += part
+        self._strengths += graph.rank_strength[packed >> 1].tolist()
+
+    def __getitem__(self, j: Any) -> Any:
+        if isinstance(j, slice):
+            start, stop, step = j.indices(len(self))
+            if stop > len(self._flat):
+                self._load((stop - 1) >> 1)
+            return self._flat[start:stop:step]
+        if j >= len(self._flat):
+            if j < 0:
+                return self[len(self) + j]
+            if j >= len(self):
+                raise IndexError(j)
+            self._load(j >> 1)
+        return self._flat[j]
+
+    def __iter__(self) -> Iterator[Any]:
+        self._load(self._count - 1)
+        return iter(self._flat)
+
+    def strength(self, j: int) -> float:
+        """The strength of the entry at flat position `j` (even)."""
+        if j >= len(self._flat):
+            self._load(j >> 1)
+        return self._strengths[j >> 1]
+
+
+class _LazyMapping(Mapping[str, Any]):
+    """A mapping over the keys of `_keys` whose values are made when asked for."""
+
+    _keys: dict[str, Any]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def keys(self) -> Any:
+        return self._keys.keys()
+
+
+class Neighbours(_LazyMapping):
+    """One node's out- or in-neighbours as networkx's {other: {kind: attrs}}: the ids and
+    kinds are read at once, each attribute dict only when asked for (a bisection)."""
+
+    def __init__(self, graph: CompactGraph, i: int, incoming: int) -> None:
+        self._graph, self._i, self._incoming = graph, i, incoming
+        others, codes = graph._entries(i, incoming)
+        ids = graph.ids
+        self._keys: dict[str, dict[str, int]] = {}
+        for other, code in zip(others, codes):
+            kinds = self._keys.get(ids[other])
+            if kinds is None:
+                kinds = self._keys[ids[other]] = {}
+            kinds[code_kind(code)] = other
+
+    def __getitem__(self, other: str) -> _EdgeKinds:
+        return _EdgeKinds(self._graph, self._i, self._incoming, self._keys[other])
+
+
+class _EdgeKinds(_LazyMapping):
+    """{kind: attrs} of the edges between two nodes, attributes read on access."""
+
+    def __init__(self, graph: CompactGraph, i: int, incoming: int, kinds: dict[str, int]) -> None:
+        self._graph, self._i, self._incoming, self._keys = graph, i, incoming, kinds
+
+    def __getitem__(self, kind: str) -> dict[str, Any]:
+        other = self._keys[kind]
+        source, target = (other, self._i) if self._incoming else (self._i, other)
+        return self._graph.edge_attrs(source, target, kind)
+
+
+class _NodeView:
+    """graph.nodes: `nodes[n]` is n's attribute dict; `nodes(data=...)` as networkx's."""
+
+    def __init__(self, graph: CompactGraph) -> None:
+        self._graph = graph
+
+    def __getitem__(self, node: str) -> dict[str, Any]:
+        return self._graph._node[node]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._graph.ids)
+
+    def __len__(self) -> int:
+        return len(self._graph.ids)
+
+    def __contains__(self, node: object) -> bool:
+        return node in self._graph.index
+
+    def __call__(self, data: bool | str = False, default: Any = None) -> Iterable[Any]:
+        items = self._graph._node.items()
+        if data is True:
+            return list(items)
+        if data is False:
+            return list(self._graph.ids)
+        return [(n, attrs.get(data, default)) for n, attrs in items]
+
+    def items(self) -> Iterable[tuple[str, dict[str, Any]]]:
+        return self._graph._node.items()
+
+
+class _Adjacency:
+    """graph.succ / graph.pred: `succ[u]` is {v: {kind: attrs}}, built on demand."""
+
+    def __init__(self, graph: CompactGraph, incoming: int) -> None:
+        self._graph, self._incoming = graph, incoming
+
+    def __getitem__(self, node: str) -> dict[str, dict[str, Any]]:
+        return self._graph.adjacency_of(node, self._incoming)
+
+    def __contains__(self, node: object) -> bool:
+        return node in self._graph.index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._graph.ids)
+
+    def __len__(self) -> int:
+        return len(self._graph.ids)
+
+    def get(self, node: str, default: Any = None) -> Any:
+        return self[node] if node in self._graph.index else default

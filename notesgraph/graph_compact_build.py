@@ -1,0 +1,167 @@
+"""Build a `CompactGraph` from the store, and keep it current.
+
+Nodes, and the edges that need resolving (related, mentions, embeds, claims, runs), come from
+`notesgraph.graph._add_rows`, the same code that builds the networkx graph, with the edges
+collected into columns instead of dicts. The bulk of the edges (source_of: ~120 a note, and
+cites) is read from SQLite as arrays (`Store.graph_link_arrays`) and mapped to node indices
+with numpy, never a Python object per edge. Cost at the generated 100k-note store: see
+benchmarks/bench_graph.py (README).
+
+`refresh_compact` compares note versions with the store (one query) and, when a note was
+added, changed or removed, builds the graph again (O(build), not O(change): arrays are not
+edited in place); `set_similar` and `refresh_compact_runs` replace one edge kind and re-rank.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from typing import Any
+
+import numpy as np
+
+from notesgraph.graph import (
+    GraphChange,
+    KnowledgeGraph,
+    SimilarPairs,
+    _add_rows,
+    _add_runs,
+    _collector_paused,
+    note_changes,
+    similar_rows,
+)
+from notesgraph.graph_compact import CompactGraph, EdgeTable, columns_of
+from notesgraph.graph_nodes import _note_nodes
+from notesgraph.graph_ranking import edge_strength
+from notesgraph.store import GraphRows, Store
+
+
+def build_compact(store: Store, similar: SimilarPairs | None = None) -> CompactGraph:
+    """The knowledge graph of everything in `store` as a `CompactGraph` (the same nodes,
+    edges and rankings `build_graph` makes); `similar` as for `build_graph`."""
+    store.sync_derived()
+    with _collector_paused(), store.snapshot():
+        rows = store.graph_rows(links=False)
+        links = store.graph_link_arrays()
+    graph = compact_from_rows(rows, links, similar)
+    graph.graph["store"] = store.path
+    return graph
+
+
+def compact_from_rows(rows: GraphRows, links: dict[str, np.ndarray] | None = None,
+                      similar: SimilarPairs | None = None) -> CompactGraph:
+    """A `CompactGraph` of `rows`; `links` holds note_inquiries and note_papers as arrays
+    (`Store.graph_link_arrays`), else they are taken from `rows`."""
+    if links is None:
+        links = {name: np.array(getattr(rows, name), dtype=np.int32).reshape(-1, 3)
+                 for name in ("note_inquiries", "note_papers")}
+        rows = GraphRows(rows.notes, rows.inquiries, rows.papers, [], [], rows.note_concepts,
+                         rows.references, rows.claims, rows.runs)
+    with _collector_paused():
+        nodes = KnowledgeGraph()  # holds the nodes while `_add_rows` resolves links; edges go to `collected`
+        collected: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+        _add_rows(nodes, rows, append=True, sink=lambda kind, edges: collected.setdefault(kind, []).extend(edges))
+        graph = CompactGraph(nodes._node)
+        graph._pages, graph._inquiries, graph._runs = nodes._pages, nodes._inquiries, nodes._runs
+        del nodes
+        tables = [_table(graph, kind, edges) for kind, edges in collected.items() if edges]
+        note_node = _id_lookup(graph, {i: node for i, node in _note_nodes(rows).items()})
+        inquiry_node = _id_lookup(graph, {i: graph._inquiries.get(i, f"inquiry:{i}") for i, _ in rows.inquiries})
+        paper_node = _id_lookup(graph, {i: f"paper:{i}" for i, _, _ in rows.papers})
+        tables.append(_link_table("source_of", links["note_inquiries"], note_node, inquiry_node, "position"))
+        tables.append(_link_table("cites", links["note_papers"], note_node, paper_node, "rank"))
+        if similar is not None:
+            tables.append(similar_table(graph, similar))
+        graph.set_tables(tables)
+    if gc.isenabled():
+        gc.collect()
+    return graph
+
+
+def _table(graph: CompactGraph, kind: str, edges: list[tuple[str, str, dict[str, Any]]]) -> EdgeTable:
+    index = graph.index
+    source = np.fromiter((index[s] for s, _, _ in edges), dtype=np.int32, count=len(edges))
+    target = np.fromiter((index[t] for _, t, _ in edges), dtype=np.int32, count=len(edges))
+    strength = np.fromiter((edge_strength(kind, a) for _, _, a in edges), dtype=np.float64, count=len(edges))
+    return EdgeTable(kind, source, target, columns_of([a for _, _, a in edges]), strength)
+
+
+def _id_lookup(graph: CompactGraph, nodes: dict[int, str]) -> np.ndarray:
+    """Row id -> node index (-1: no node), as an array indexed by the id."""
+    lookup = np.full(max(nodes, default=0) + 1, -1, dtype=np.int32)
+    for ident, node in nodes.items():
+        lookup[ident] = graph.index.get(node, -1)
+    return lookup
+
+
+def _link_table(kind: str, rows: np.ndarray, left: np.ndarray, right: np.ndarray, column: str) -> EdgeTable:
+    """Edges from (note id, item id, order) rows: ids mapped to nodes, rows naming an id
+    outside the graph or joining a node to itself (an inquiry that is the note) dropped."""
+    note_ids, item_ids = rows[:, 0], rows[:, 1]
+    ok = (note_ids < len(left)) & (item_ids < len(right))
+    source = np.where(ok, left[np.minimum(note_ids, len(left) - 1)], -1)
+    target = np.where(ok, right[np.minimum(item_ids, len(right) - 1)], -1)
+    keep = (source >= 0) & (target >= 0) & (source != target)
+    return EdgeTable(kind, source[keep].astype(np.int32), target[keep].astype(np.int32),
+                     {column: rows[keep, 2].astype(np.int32)})
+
+
+def similar_table(graph: CompactGraph, pairs: SimilarPairs) -> EdgeTable:
+    """`similar` edges as `set_similar_edges` makes them (see `similar_rows`)."""
+    return _table(graph, "similar", similar_rows(pairs, graph.index))
+
+
+def set_similar(graph: CompactGraph, pairs: SimilarPairs) -> int:
+    """Replace every `similar` edge with `pairs`; returns how many were added. Re-ranks."""
+    table = similar_table(graph, pairs)
+    graph.set_tables([table])
+    return len(table)
+
+
+def refresh_compact_runs(graph: CompactGraph, store: Store) -> int:
+    """Re-read the run nodes and their `replicated_by` edges (`refresh_runs` for a
+    CompactGraph); returns how many run nodes there are. Re-ranks: O(E) vectorised."""
+    for node in list(graph._runs):
+        graph._node.pop(node, None)
+    holder = KnowledgeGraph()
+    holder._node = {node: attrs for node, attrs in graph._node.items() if attrs.get("kind") == "claim"}
+    collected: list[tuple[str, str, dict[str, Any]]] = []
+    _add_runs(holder, store.run_graph_rows(), sink=lambda kind, edges: collected.extend(edges))
+    runs = {node: attrs for node, attrs in holder._node.items() if attrs.get("kind") == "run"}
+    if set(runs) != graph._runs or set(graph.ids) - set(graph._node):
+        _renumber(graph, {**graph._node, **runs})
+    graph._node.update(runs)
+    graph._runs = set(runs)
+    graph.set_tables([_table(graph, "replicated_by", collected)])
+    return len(runs)
+
+
+def _renumber(graph: CompactGraph, node_attrs: dict[str, dict[str, Any]]) -> None:
+    """Give the graph a new node set (run nodes came or went), keeping every other edge
+    whose ends stay: indices mapped through one array. O(nodes + edges), vectorised."""
+    old_ids = graph.ids
+    fresh = CompactGraph(node_attrs)
+    mapping = np.array([fresh.index.get(node, -1) for node in old_ids], dtype=np.int32)
+    graph.ids, graph.index, graph._node = fresh.ids, fresh.index, fresh._node
+    kept = []
+    for table in graph.tables.values():
+        source, target = mapping[table.source], mapping[table.target]
+        keep = np.flatnonzero((source >= 0) & (target >= 0))
+        columns = {name: (col[keep] if isinstance(col, np.ndarray) else [col[k] for k in keep.tolist()])
+                   for name, col in table.columns.items()}
+        kept.append(EdgeTable(table.kind, source[keep], target[keep], columns,
+                              None if table.strength is None else table.strength[keep]))
+    graph.tables = {}
+    graph.set_tables(kept)
+
+
+def refresh_compact(graph: CompactGraph, store: Store, similar: SimilarPairs | None = None) -> tuple[CompactGraph, GraphChange]:
+    """(the graph for `store` now, what changed): the same graph when no note was added,
+    changed or removed (one query), else a new build (the counts say what changed)."""
+    started = time.perf_counter()
+    store.sync_derived()
+    added, removed, updated = note_changes(graph, store.note_versions())
+    if not (added or removed or updated):
+        return graph, GraphChange(0, 0, 0, 0, time.perf_counter() - started)
+    fresh = build_compact(store, similar)
+    return fresh, GraphChange(len(added), len(updated), len(removed), 0, time.perf_counter() - started)
