@@ -176,31 +176,48 @@ def bench_walks(graph, n: int) -> tuple[list[dict], str]:
     return rows, digest.hexdigest()
 
 
-def run_side(side: str, n: int, db: Path, workdir: Path) -> dict:
-    """One side at one size, in this process (run by main in a fresh one)."""
-    refresh = bench_refresh(side, db, workdir) if n <= 10_000 else None
+def _from_rows(side: str):
+    if side == "baseline":
+        from notesgraph.graph import graph_from_rows
+
+        return graph_from_rows
+    from notesgraph.graph_compact_build import compact_from_rows
+
+    return compact_from_rows
+
+
+def run_side(side: str, n: int, db: Path | None, workdir: Path) -> dict:
+    """One side at one size, in this process (run by main in a fresh one); without `db`,
+    from generated rows (`synthetic_rows`, timed apart from the build)."""
+    refresh = bench_refresh(side, db, workdir) if db is not None and n <= 10_000 else None
     gc.collect()
     rss_before = rss_gb()
-    with Store(db) as store:
-        graph, seconds = timed(_builder(side), store)
+    if db is None:
+        rows, generated = timed(synthetic_rows, n)
+        graph, seconds = timed(_from_rows(side), rows)
+        del rows
+    else:
+        with Store(db) as store:
+            graph, seconds = timed(_builder(side), store)
     walks, digest = bench_walks(graph, n)
-    return {"side": side, "n": n, "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
+    return {"side": side, "n": n, "source": "indexed store" if db else "generated rows", "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
             "build_s": seconds, "peak_rss_gb": rss_gb(), "rss_before_build_gb": rss_before,
             "refresh_s": refresh, "walks": walks, "walk_digest": digest}
 
 
-def side_in_subprocess(side: str, n: int, db: Path, workdir: Path) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--side", side, "--sizes", str(n), "--db", str(db),
+def side_in_subprocess(side: str, n: int, db: Path | None, workdir: Path) -> dict:
+    where = ["--db", str(db)] if db is not None else []
+    done = subprocess.run([sys.executable, __file__, "--side", side, "--sizes", str(n), *where,
                            "--workdir", str(workdir)], capture_output=True, text=True, check=True)
     return json.loads(done.stdout)
 
 
 def markdown(results: list[dict]) -> str:
-    lines = ["| notes | side | nodes | edges | build | peak RSS | refresh after one edited note |",
-             "| ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| notes | built from | side | nodes | edges | build | peak RSS | refresh after one edited note |",
+             "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
         refresh = f"{r['refresh_s'] * 1e3:,.0f} ms" if r.get("refresh_s") is not None else "—"
-        lines.append(f"| {r['n']:,} | {r['side']} | {r['nodes']:,} | {r['edges']:,} | {r['build_s']:.1f} s "
+        lines.append(f"| {r['n']:,} | {r['source']} | {r['side']} | {r['nodes']:,} | {r['edges']:,} | {r['build_s']:.1f} s "
                      f"| {r['peak_rss_gb']:.2f} GB | {refresh} |")
     lines += ["", "| notes | depth | reach (median) | side | cap 200, first call | cap 200, warm |",
               "| ---: | ---: | ---: | --- | ---: | ---: |"]
@@ -233,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline-up-to", type=int, default=100_000,
                         help="run the networkx side only up to this many notes (default 100000)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
+    parser.add_argument("--generated-rows", type=int, nargs="*", default=[],
+                        help="sizes built from rows generated with make_corpus's plan (no claims) instead of a store")
     parser.add_argument("--side", choices=["baseline", "compact"], help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -244,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         for n in args.sizes:
-            db = indexed_store(n, workdir)
+            db = None if n in args.generated_rows else indexed_store(n, workdir)
             for side in ("compact", "baseline"):
                 if side == "baseline" and n > args.baseline_up_to:
                     continue

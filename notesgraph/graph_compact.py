@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from notesgraph.graph_ranking import _tier, code_kind, edge_strength, node_sort_key
+from notesgraph.graph_ranking import _tier, code_kind, edge_strength
 
 
 @dataclass
@@ -92,6 +92,25 @@ class EdgeTable:
                                         dtype=np.float64, count=len(self))
 
 
+def sorted_nodes(nodes: Iterable[str]) -> list[str]:
+    """`nodes` in `node_sort_key` order (kind, then text ids, then numeric ids by number),
+    without a key tuple per node: grouped by kind, numbers compared as ints."""
+    by_kind: dict[str, tuple[list[str], list[str]]] = {}
+    for node in nodes:
+        kind, _, ident = node.partition(":")
+        group = by_kind.get(kind)
+        if group is None:
+            group = by_kind[kind] = ([], [])
+        group[ident.isdigit()].append(node)
+    ordered: list[str] = []
+    for kind in sorted(by_kind):
+        texts, numbers = by_kind[kind]
+        cut = len(kind) + 1
+        ordered += sorted(texts, key=lambda n: n[cut:])
+        ordered += sorted(numbers, key=lambda n: int(n[cut:]))
+    return ordered
+
+
 def columns_of(attr_dicts: list[dict[str, Any]]) -> dict[str, np.ndarray | list[Any]]:
     """Per-edge attribute dicts as columns: an int or float column where every edge has the
     attribute as a number, else a list (None where missing). O(edges x attributes)."""
@@ -117,7 +136,7 @@ class CompactGraph:
 
     def __init__(self, node_attrs: Mapping[str, dict[str, Any]], tables: Iterable[EdgeTable] = (),
                  ids: list[str] | None = None) -> None:
-        self.ids: list[str] = ids if ids is not None else sorted(node_attrs, key=node_sort_key)
+        self.ids: list[str] = ids if ids is not None else sorted_nodes(node_attrs)
         self.index: dict[str, int] = {node: i for i, node in enumerate(self.ids)}
         self._node: dict[str, dict[str, Any]] = {node: node_attrs[node] for node in self.ids}
         self.graph: dict[str, Any] = {}
@@ -227,6 +246,21 @@ class CompactGraph:
         i = self.index[node]
         return int(self.indptr[i + 1] - self.indptr[i])
 
+    def edges(self, keys: bool = False, data: bool = False) -> Iterator[tuple[Any, ...]]:
+        """Every edge as (u, v[, kind][, attrs]), kind by kind: networkx's `edges(keys=,
+        data=)` for a MultiDiGraph keyed by kind. O(E) Python tuples: for tests and small graphs."""
+        ids = self.ids
+        for table in self.tables.values():
+            for row, (s, t) in enumerate(zip(table.source.tolist(), table.target.tolist())):
+                edge: tuple[Any, ...] = (ids[s], ids[t]) + ((table.kind,) if keys else ())
+                yield edge + (table.attrs(row),) if data else edge
+
+    def has_edge(self, u: str, v: str, key: str | None = None) -> bool:
+        if u not in self.index or v not in self.index:
+            return False
+        kinds = self.adjacency_of(u, 0).get(v)
+        return kinds is not None and (key is None or key in kinds)
+
     @property
     def nodes(self) -> _NodeView:
         return _NodeView(self)
@@ -273,9 +307,7 @@ class CompactGraph:
         if not order:
             return []
         chosen = np.array(order, dtype=np.int64)
-        starts, ends = self.indptr[chosen], self.indptr[chosen + 1]
-        owner = np.repeat(np.arange(len(chosen)), ends - starts)
-        at = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist())])
+        owner, at = _entry_ranges(self.indptr, chosen)
         packed, other = self.ranked_rank[at], self.ranked_other[at]
         keep = ((packed & 1) == 0) & np.isin(other, chosen)
         codes = self.rank_code[packed[keep] >> 1]
@@ -293,16 +325,17 @@ class CompactGraph:
     def links_into(self, nodes: Iterable[str], targets: Iterable[str]) -> dict[str, int]:
         """For each of `targets`: how many of `nodes` have an edge with it, each direction
         counted once (what `(*succ[n], *pred[n])` counts). Vectorised; O(their degrees)."""
+        members = np.array([self.index[n] for n in nodes], dtype=np.int64)
         wanted = np.array([self.index[t] for t in targets if t in self.index], dtype=np.int64)
-        counts: dict[str, int] = {}
-        for node in nodes:
-            i = self.index[node]
-            lo, hi = int(self.indptr[i]), int(self.indptr[i + 1])
-            other = self.ranked_other[lo:hi].astype(np.int64)
-            pairs = np.unique(other[np.isin(other, wanted)] * 2 + (self.ranked_rank[lo:hi][np.isin(other, wanted)] & 1))
-            for o in (pairs // 2).tolist():
-                counts[self.ids[o]] = counts.get(self.ids[o], 0) + 1
-        return counts
+        if not len(members) or not len(wanted):
+            return {}
+        owner, at = _entry_ranges(self.indptr, members)
+        other = self.ranked_other[at].astype(np.int64)
+        hit = np.isin(other, wanted)
+        width = 2 * len(self.ids)
+        pairs = np.unique(owner[hit] * width + other[hit] * 2 + (self.ranked_rank[at][hit] & 1))
+        found, counts = np.unique((pairs % width) // 2, return_counts=True)
+        return {self.ids[o]: c for o, c in zip(found.tolist(), counts.tolist())}
 
     def shortest_path_nodes(self, a: str, b: str, kinds: Iterable[str]) -> list[str]:
         """Every node on some fewest-hops path between `a` and `b` along edges of `kinds`
@@ -347,6 +380,15 @@ class CompactGraph:
         for u, v, kind in self.edges_among(chosen, kinds):
             out.add_edge(u, v, key=kind, **self.edge_attrs(self.index[u], self.index[v], kind))
         return out
+
+
+def _entry_ranges(indptr: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position in `nodes`, entry index) of every ranked entry of `nodes`, without a
+    Python loop over them."""
+    starts, lengths = indptr[nodes], indptr[nodes + 1] - indptr[nodes]
+    owner = np.repeat(np.arange(len(nodes)), lengths)
+    offsets = np.cumsum(lengths) - lengths
+    return owner, np.arange(int(lengths.sum())) - np.repeat(offsets, lengths) + np.repeat(starts, lengths)
 
 
 def _strength_ranks(tables: list[EdgeTable], tiers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -14,6 +14,7 @@ edited in place); `set_similar` and `refresh_compact_runs` replace one edge kind
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import time
 from typing import Any
@@ -60,7 +61,12 @@ def compact_from_rows(rows: GraphRows, links: dict[str, np.ndarray] | None = Non
     with _collector_paused():
         nodes = KnowledgeGraph()  # holds the nodes while `_add_rows` resolves links; edges go to `collected`
         collected: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
-        _add_rows(nodes, rows, append=True, sink=lambda kind, edges: collected.setdefault(kind, []).extend(edges))
+        sink = lambda kind, edges: collected.setdefault(kind, []).extend(edges)  # noqa: E731
+        # Claims (~9 a note) are added here, their edges as arrays; runs need their claim nodes.
+        _add_rows(nodes, dataclasses.replace(rows, claims=[], runs=[]), append=True, sink=sink)
+        nodes._node.update((f"claim:{claim_id}", {"kind": "claim", "label": text})
+                           for claim_id, _, _, text, _ in rows.claims)
+        _add_runs(nodes, rows.runs, sink)
         graph = CompactGraph(nodes._node)
         graph._pages, graph._inquiries, graph._runs = nodes._pages, nodes._inquiries, nodes._runs
         del nodes
@@ -70,6 +76,7 @@ def compact_from_rows(rows: GraphRows, links: dict[str, np.ndarray] | None = Non
         paper_node = _id_lookup(graph, {i: f"paper:{i}" for i, _, _ in rows.papers})
         tables.append(_link_table("source_of", links["note_inquiries"], note_node, inquiry_node, "position"))
         tables.append(_link_table("cites", links["note_papers"], note_node, paper_node, "rank"))
+        tables.append(_claims_table(graph, rows.claims, note_node, paper_node))
         if similar is not None:
             tables.append(similar_table(graph, similar))
         graph.set_tables(tables)
@@ -92,6 +99,27 @@ def _id_lookup(graph: CompactGraph, nodes: dict[int, str]) -> np.ndarray:
     for ident, node in nodes.items():
         lookup[ident] = graph.index.get(node, -1)
     return lookup
+
+
+def _claims_table(graph: CompactGraph, claims: list[tuple[int, int, int, str, int | None]],
+                  note_node: np.ndarray, paper_node: np.ndarray) -> EdgeTable:
+    """`claims` edges as `_add_rows` makes them: note -> claim (its position) and claim ->
+    the paper it reports, when that paper is a node (position 1). Claim nodes are numbered
+    in id order, one block, so a claim's index is its place among the claim ids."""
+    ids = np.array([c[0] for c in claims], dtype=np.int64)
+    notes = np.array([c[1] for c in claims], dtype=np.int64)
+    positions = np.array([c[2] for c in claims], dtype=np.int32)
+    papers = np.array([-1 if c[4] is None else c[4] for c in claims], dtype=np.int64)
+    if not len(ids):
+        return EdgeTable("claims", np.zeros(0, np.int32), np.zeros(0, np.int32), {"position": positions})
+    order = np.sort(ids)
+    first = graph.index[f"claim:{order[0]}"]
+    claim_node = (first + np.searchsorted(order, ids)).astype(np.int32)
+    paper = np.where((papers >= 0) & (papers < len(paper_node)), paper_node[np.clip(papers, 0, len(paper_node) - 1)], -1)
+    reported = paper >= 0
+    return EdgeTable("claims", np.concatenate([note_node[notes], claim_node[reported]]).astype(np.int32),
+                     np.concatenate([claim_node, paper[reported]]).astype(np.int32),
+                     {"position": np.concatenate([positions, np.ones(int(reported.sum()), dtype=np.int32)])})
 
 
 def _link_table(kind: str, rows: np.ndarray, left: np.ndarray, right: np.ndarray, column: str) -> EdgeTable:
