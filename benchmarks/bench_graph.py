@@ -5,7 +5,8 @@ For each size N a generated corpus (make_corpus.py, seed 0) is indexed into SQLi
 peak RSS is that side's alone:
   baseline  `build_graph` (networkx KnowledgeGraph), as the app and CLI used before;
   compact   `build_compact` (notesgraph.graph_compact), what they use now.
-Each side reports: build seconds and peak RSS (ru_maxrss of its process); a capped
+Each side reports: build seconds and peak RSS (ru_maxrss of its process, after the build and
+the walks, before the refresh); a capped
 neighbourhood (200 nodes, as before) at depth 1/2/3 around 10 seeded notes, first call and warm
 median of 10; a refresh after one note edited in a copy of the store (N <= 10k); and a digest of
 every neighbourhood it walked, which must be the same on both sides (asserted).
@@ -189,8 +190,6 @@ def _from_rows(side: str):
 def run_side(side: str, n: int, db: Path | None, workdir: Path) -> dict:
     """One side at one size, in this process (run by main in a fresh one); without `db`,
     from generated rows (`synthetic_rows`, timed apart from the build)."""
-    refresh = bench_refresh(side, db, workdir) if db is not None and n <= 10_000 else None
-    gc.collect()
     rss_before = rss_gb()
     if db is None:
         rows, generated = timed(synthetic_rows, n)
@@ -200,8 +199,13 @@ def run_side(side: str, n: int, db: Path | None, workdir: Path) -> dict:
         with Store(db) as store:
             graph, seconds = timed(_builder(side), store)
     walks, digest = bench_walks(graph, n)
-    return {"side": side, "n": n, "source": "indexed store" if db else "generated rows", "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
-            "build_s": seconds, "peak_rss_gb": rss_gb(), "rss_before_build_gb": rss_before,
+    peak = rss_gb()  # the build and the walks; the refresh below builds two graphs more
+    nodes, edges = graph.number_of_nodes(), graph.number_of_edges()
+    del graph
+    gc.collect()
+    refresh = bench_refresh(side, db, workdir) if db is not None and n <= 10_000 else None
+    return {"side": side, "n": n, "source": "indexed store" if db else "generated rows", "nodes": nodes, "edges": edges,
+            "build_s": seconds, "peak_rss_gb": peak, "rss_before_build_gb": rss_before,
             "refresh_s": refresh, "walks": walks, "walk_digest": digest}
 
 

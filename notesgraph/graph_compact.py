@@ -427,7 +427,7 @@ class RankedEntries:
     def _load(self, entry: int) -> None:
         """Convert entries up to `entry` (at least doubling what is loaded)."""
         have = len(self._strengths)
-        upto = min(self._count, max(entry + 1, 2 * have, 32))
+        upto = min(self._count, max(entry + 1, 2 * have, 8))
         if upto <= have:
             return
         lo, hi = self._lo + have, self._lo + upto

@@ -29,8 +29,9 @@ from notesgraph.model import ITEM_KINDS
 
 DEFAULT_MAX_NODES = 200
 DEFAULT_COUNT_LIMIT = 1000
-_CHUNK = 256
-"""Ranking entries (x2) read per slice while walking."""
+_FIRST_CHUNK, _CHUNK = 8, 256
+"""Ranking entries (x2) read per slice while walking: the first slice small (most pushes use
+the first usable entry), then doubling."""
 _ALL_KINDS = frozenset(ITEM_KINDS)
 
 
@@ -146,16 +147,19 @@ def neighbourhood(graph: nx.MultiDiGraph, node: str, depth: int = 1, *,
     def push(parent: str, start: int, at_depth: int, score: float) -> None:
         nonlocal seq
         flat = ranking(graph, parent)
-        for first in range(start, len(flat), _CHUNK):  # in slices: a compact graph's ranking converts lazily
-            part = flat[first:first + _CHUNK]
+        first, size = start, _FIRST_CHUNK
+        while first < len(flat):  # in growing slices: a compact graph's ranking converts lazily
+            part = flat[first:first + size]
+            base, first, size = first, first + size, min(2 * size, _CHUNK)
             for k in range(0, len(part), 2):
                 other = part[k]
                 if other in hits or not (any_edge or part[k + 1] in edge_codes) \
                         or not (any_kind or node_attrs[other].get("kind") in kind_ok):
                     continue
+                at = base + k
                 seq += 1
-                strength = ranked_strength(graph, parent, flat, first + k)
-                heapq.heappush(heap, (at_depth, -score * strength, seq, parent, first + k))
+                strength = ranked_strength(graph, parent, flat, at)
+                heapq.heappush(heap, (at_depth, -score * strength, seq, parent, at))
                 return
 
     if depth >= 1:
