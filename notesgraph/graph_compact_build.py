@@ -42,9 +42,8 @@ def build_compact(store: Store, similar: SimilarPairs | None = None) -> CompactG
     edges and rankings `build_graph` makes); `similar` as for `build_graph`."""
     store.sync_derived()
     with _collector_paused(), store.snapshot():
-        rows = store.graph_rows(links=False)
-        links = store.graph_link_arrays()
-    graph = compact_from_rows(rows, links, similar)
+        read: list[Any] = [store.graph_rows(links=False), store.graph_link_arrays()]
+    graph = _compact(read, similar)  # takes the rows out of `read`: freed before the ranking
     graph.graph["store"] = store.path
     return graph
 
@@ -58,6 +57,14 @@ def compact_from_rows(rows: GraphRows, links: dict[str, np.ndarray] | None = Non
                  for name in ("note_inquiries", "note_papers")}
         rows = GraphRows(rows.notes, rows.inquiries, rows.papers, [], [], rows.note_concepts,
                          rows.references, rows.claims, rows.runs)
+    return _compact([rows, links], similar)
+
+
+def _compact(read: list[Any], similar: SimilarPairs | None) -> CompactGraph:
+    """`compact_from_rows` on read = [rows, links], emptied once the rows are used, so the
+    caller's rows and the edge lists are freed before the ranking's big arrays are made."""
+    rows, links = read
+    read.clear()
     with _collector_paused():
         nodes = KnowledgeGraph()  # holds the nodes while `_add_rows` resolves links; edges go to `collected`
         collected: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
@@ -70,13 +77,14 @@ def compact_from_rows(rows: GraphRows, links: dict[str, np.ndarray] | None = Non
         graph = CompactGraph(nodes._node)
         graph._pages, graph._inquiries, graph._runs = nodes._pages, nodes._inquiries, nodes._runs
         del nodes
-        tables = [_table(graph, kind, edges) for kind, edges in collected.items() if edges]
+        tables = [_table(graph, kind, collected.pop(kind)) for kind in list(collected) if collected[kind]]
         note_node = _id_lookup(graph, {i: node for i, node in _note_nodes(rows).items()})
         inquiry_node = _id_lookup(graph, {i: graph._inquiries.get(i, f"inquiry:{i}") for i, _ in rows.inquiries})
         paper_node = _id_lookup(graph, {i: f"paper:{i}" for i, _, _ in rows.papers})
         tables.append(_link_table("source_of", links["note_inquiries"], note_node, inquiry_node, "position"))
         tables.append(_link_table("cites", links["note_papers"], note_node, paper_node, "rank"))
         tables.append(_claims_table(graph, rows.claims, note_node, paper_node))
+        del rows, links, collected
         if similar is not None:
             tables.append(similar_table(graph, similar))
         graph.set_tables(tables)
