@@ -258,6 +258,8 @@ def index_folder(
     store.sync_derived()
     if report.updated or report.removed or report.problems:
         store.prune_orphans()  # only a replaced or removed note can orphan an inquiry
+    if report.added or report.updated:
+        store.resolve_citations()  # citations in the new text, through the user's library
     report.seconds = time.perf_counter() - started
     return report
 

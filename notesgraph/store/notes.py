@@ -256,13 +256,15 @@ class NoteTables(StoreConnection):
         return done
 
     def prune_orphans(self) -> None:
-        """Drop inquiries and papers that no note lists any more and that have no page."""
+        """Drop inquiries and papers that no note lists any more and that have no page (nor, for
+        a paper, an entry in the library)."""
         self.sync_derived()
         with self.transaction() as conn:
             conn.execute("DELETE FROM inquiries WHERE id NOT IN (SELECT inquiry_id FROM inquiry_notes)"
                          f" AND key NOT IN ({PAGE_KEYS.format(kind='inquiry')})")
             conn.execute("DELETE FROM papers WHERE id NOT IN (SELECT paper_id FROM paper_notes)"
-                         f" AND key NOT IN ({PAGE_KEYS.format(kind='paper')})")
+                         f" AND key NOT IN ({PAGE_KEYS.format(kind='paper')})"
+                         " AND id NOT IN (SELECT paper_id FROM paper_entries)")  # the library's papers stay
         self._id_cache.clear()
 
     # -- reading ------------------------------------------------------------------------------

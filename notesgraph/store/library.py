@@ -1,0 +1,198 @@
+"""The reference library (migration 6): paper metadata and authors, citations resolved through
+it, and the paper-to-paper rows (co-citation, shared authors) the graph draws.
+
+Entries hang off `papers` rows: a paper a note lists gets its metadata when an entry is matched
+to it (notesgraph.library decides the match); an entry no note cites yet gets a paper row of
+its own, which `prune_orphans` keeps while the entry exists.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from notesgraph.model import normalise_title
+from notesgraph.parsing.library import LibraryEntry, cites_entry, entry_years, family_names
+from notesgraph.store.connection import StoreConnection, _now
+
+CITATION_KINDS = ("author_year", "arxiv", "doi")
+"""In-body reference kinds that name a paper without its title: resolved through the library."""
+MIN_COCITATIONS = 2
+"""Two papers are co-cited when at least this many notes list both: one note listing both is
+already drawn by that note's two `cites` edges."""
+_ADJACENT = 8
+"""Characters between a quoted title and the arXiv id after it for the id to be that paper's."""
+
+
+def author_key(family: str, given: str) -> str:
+    """What shared authors are matched on: the folded family name and the first initial
+    ("Ellie Pavlick" -> "pavlick e"); two people of one name and initial are one author here."""
+    initial = next((c for c in given if c.isalpha()), "")
+    return f"{family_names([(family, '')])[0]} {initial.lower()}".strip()
+
+
+class LibraryTables(StoreConnection):
+    """Paper metadata from the user's library (migration 6)."""
+
+    # -- what matching needs -------------------------------------------------------------------
+
+    def library_index(self) -> list[dict[str, Any]]:
+        """paper_id, citation_key, doi, arxiv, source of every entry: what re-import keys on."""
+        return self.rows("SELECT paper_id, citation_key, doi, arxiv, source FROM paper_entries")
+
+    def cited_papers(self) -> list[tuple[int, str, str]]:
+        """(id, key, title) of every paper some note lists."""
+        self.sync_derived()  # type: ignore[attr-defined]
+        return self.db.execute("SELECT id, key, title FROM papers WHERE id IN (SELECT paper_id FROM paper_notes)"
+                               " ORDER BY id").fetchall()
+
+    def ids_in_notes(self) -> dict[tuple[str, str], int]:
+        """("arxiv" or "doi", id) -> paper id, where a note writes the id right after a quoted
+        title that is one of its listed papers (`"Title" (2109.01247)`). O(those references)."""
+        rows = self.db.execute(
+            "SELECT r.note_id, r.kind, r.text, r.target, r.paragraph, r.start, r.\"end\", p.id FROM note_references r"
+            " LEFT JOIN papers p ON r.kind = 'quoted_title' AND p.key = r.target_key"
+            " WHERE (r.kind = 'quoted_title' AND r.target != '') OR r.kind IN ('arxiv', 'doi')"
+            " ORDER BY r.note_id, r.paragraph, r.start").fetchall()
+        found: dict[tuple[str, str], int] = {}
+        for before, after in zip(rows, rows[1:]):
+            if before[1] == "quoted_title" and after[1] != "quoted_title" and before[0] == after[0] and \
+                    before[4] == after[4] and 0 <= after[5] - before[6] <= _ADJACENT and before[7] is not None:
+                found.setdefault((after[1], after[2]), before[7])
+        return found
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def save_library(self, source: str, matched: Sequence[tuple[int | None, LibraryEntry, str]]) -> list[int]:
+        """Write the entries of one library file in one transaction: each (paper id or None for
+        a new paper, entry, how it matched). Entries this file gave before and no longer has are
+        dropped (their papers stay). Returns the paper ids, in order."""
+        ids: list[int] = []
+        with self.transaction() as conn:
+            for paper_id, entry, match in matched:
+                ids.append(self._save_entry(conn, paper_id, entry, match))
+            conn.execute("DELETE FROM paper_entries WHERE source = ? AND paper_id NOT IN"
+                         " (SELECT value FROM json_each(?))", [source, json.dumps(ids)])
+        getattr(self, "_id_cache", {}).clear()
+        return ids
+
+    def _save_entry(self, conn: sqlite3.Connection, paper_id: int | None, entry: LibraryEntry, match: str) -> int:
+        if paper_id is None:
+            key = normalise_title(entry.title)
+            row = conn.execute("SELECT id FROM papers WHERE key = ?", [key]).fetchone()
+            paper_id = row[0] if row else conn.execute(
+                "INSERT INTO papers (key, title) VALUES (?, ?)", [key, entry.title]).lastrowid
+        conn.execute("INSERT OR REPLACE INTO paper_entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
+            paper_id, entry.citation_key, entry.entry_type, entry.title, json.dumps(entry.authors),
+            entry.year, entry.venue, entry.doi, entry.arxiv, entry.url, entry.abstract,
+            json.dumps(entry.keywords), entry.bibtex, entry.source, entry.line, match, _now()])
+        conn.execute("DELETE FROM paper_authors WHERE paper_id = ?", [paper_id])
+        conn.executemany("INSERT INTO paper_authors VALUES (?,?,?,?,?)",
+                         [(paper_id, i, f, g, author_key(f, g)) for i, (f, g) in enumerate(entry.authors, 1)])
+        return paper_id
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def paper_entry(self, paper_id: int) -> LibraryEntry | None:
+        """The library entry of a paper, or None when it has none."""
+        rows = self.rows("SELECT * FROM paper_entries WHERE paper_id = ?", [paper_id])
+        return _entry(rows[0]) if rows else None
+
+    def paper_entries(self, paper_ids: Iterable[int] | None = None) -> dict[int, LibraryEntry]:
+        """paper id -> entry for `paper_ids` (default: every entry)."""
+        if paper_ids is None:
+            rows = self.rows("SELECT * FROM paper_entries")
+        else:
+            rows = self.rows("SELECT * FROM paper_entries WHERE paper_id IN (SELECT value FROM json_each(?))",
+                             [json.dumps(list(paper_ids))])
+        return {row["paper_id"]: _entry(row) for row in rows}
+
+    def paper_abstracts(self) -> dict[int, str]:
+        """paper id -> abstract, for the papers whose entry has one (what their vectors embed)."""
+        return dict(self.db.execute("SELECT paper_id, abstract FROM paper_entries WHERE abstract != ''").fetchall())
+
+    def papers_by_year(self) -> list[dict[str, Any]]:
+        """Every paper with its year, venue, first author, citation key and how many notes list
+        it: the Papers view, newest first, then most cited."""
+        self.sync_derived()  # type: ignore[attr-defined]
+        return self.rows(
+            "SELECT p.id, p.title, e.year, coalesce(e.venue, '') AS venue, coalesce(e.authors, '[]') AS authors,"
+            " coalesce(e.citation_key, '') AS citation_key, e.paper_id IS NOT NULL AS in_library,"
+            " (SELECT count(*) FROM paper_notes x WHERE x.paper_id = p.id) AS notes"
+            " FROM papers p LEFT JOIN paper_entries e ON e.paper_id = p.id"
+            " ORDER BY e.year IS NULL, e.year DESC, notes DESC, p.title COLLATE NOCASE")
+
+    def paper_edge_rows(self) -> list[tuple[int, int, str, int]]:
+        """(paper id, paper id, kind, count) with the smaller id first: `cocited` when at least
+        MIN_COCITATIONS notes list both papers (count: how many), `shares_author` when their
+        entries share authors (count: how many). Two self-joins: O(sum over notes of papers^2
+        + sum over authors of papers^2)."""
+        self.sync_derived()  # type: ignore[attr-defined]
+        cocited = self.db.execute(
+            "SELECT a.paper_id, b.paper_id, 'cocited', count(*) FROM paper_notes a JOIN paper_notes b"
+            " ON a.note_id = b.note_id AND a.paper_id < b.paper_id GROUP BY a.paper_id, b.paper_id"
+            " HAVING count(*) >= ?", [MIN_COCITATIONS]).fetchall()
+        shared = self.db.execute(
+            "SELECT a.paper_id, b.paper_id, 'shares_author', count(DISTINCT a.author_key) FROM paper_authors a"
+            " JOIN paper_authors b ON a.author_key = b.author_key AND a.paper_id < b.paper_id"
+            " WHERE a.author_key != '' GROUP BY a.paper_id, b.paper_id").fetchall()
+        return sorted(cocited + shared)
+
+    # -- citations through the library ----------------------------------------------------------
+
+    def resolve_citations(self) -> int:
+        """Give author-year, arXiv and DOI citations a paper through the library: in-body
+        references get the paper's title as target, and claims whose source is such a citation
+        get that paper (and count as listed when their note lists it). A citation matching
+        several entries takes the one its note lists, else stays as it was. Runs after each
+        index and import; returns how many claims changed. O(unresolved citations x entries)."""
+        entries = self.paper_entries()
+        if not entries:
+            return 0
+        authors = {pid: family_names(e.authors) for pid, e in entries.items()}
+        years = {pid: entry_years(e.year, e.arxiv) for pid, e in entries.items()}
+        listed = {(n, p) for n, p in self.db.execute("SELECT note_id, paper_id FROM note_papers")}
+        titles = dict(self.db.execute("SELECT id, title FROM papers WHERE id IN (SELECT paper_id FROM paper_entries)"))
+
+        def paper_for(note_id: int, kind: str, text: str) -> int | None:
+            if kind == "arxiv":
+                found = [p for p, e in entries.items() if e.arxiv and e.arxiv == text]
+            elif kind == "doi":
+                found = [p for p, e in entries.items() if e.doi and e.doi == text.lower().removeprefix("doi:")]
+            else:
+                found = [p for p, e in entries.items() if cites_entry(text, authors[p], years[p])]
+            if len(found) > 1:
+                found = [p for p in found if (note_id, p) in listed]
+            return found[0] if len(found) == 1 else None
+
+        with self.transaction() as conn:
+            refs = conn.execute("SELECT rowid, note_id, kind, text FROM note_references WHERE target = ''"
+                                f" AND kind IN {CITATION_KINDS}").fetchall()
+            for rowid, note_id, kind, text in refs:
+                paper = paper_for(note_id, kind, text)
+                if paper is not None:
+                    conn.execute("UPDATE note_references SET target = ?, target_key = ? WHERE rowid = ?",
+                                 [titles[paper], normalise_title(titles[paper]), rowid])
+            changed = 0
+            for claim_id, note_id, citation, arxiv in conn.execute(
+                    "SELECT id, note_id, citation, arxiv FROM claims WHERE listed = 0 AND paper = ''"
+                    " AND (citation != '' OR arxiv != '')").fetchall():
+                kind, text = ("arxiv", arxiv) if arxiv else (("doi", citation) if citation.startswith("doi:")
+                                                             else ("author_year", citation))
+                paper = paper_for(note_id, kind, text)
+                if paper is not None:
+                    changed += conn.execute(
+                        "UPDATE claims SET paper = ?, paper_key = ?, listed = ? WHERE id = ?",
+                        [titles[paper], normalise_title(titles[paper]), int((note_id, paper) in listed),
+                         claim_id]).rowcount
+        return changed
+
+
+def _entry(row: dict[str, Any]) -> LibraryEntry:
+    return LibraryEntry(
+        title=row["title"], citation_key=row["citation_key"], entry_type=row["entry_type"],
+        authors=tuple(tuple(a) for a in json.loads(row["authors"])), year=row["year"], venue=row["venue"],
+        doi=row["doi"], arxiv=row["arxiv"], url=row["url"], abstract=row["abstract"],
+        keywords=tuple(json.loads(row["keywords"])), bibtex=row["bibtex"], source=row["source"], line=row["line"])
