@@ -128,6 +128,8 @@ def _person(name: str) -> tuple[str, str]:
     """'Webson, Albert' or 'Albert Webson' -> ('Webson', 'Albert'); '{Big Science}' stays whole."""
     from bibtexparser.middlewares.names import InvalidNameError, parse_single_name_into_parts
 
+    if name.strip().lower() == "others":  # BibTeX's "and others": more authors, unnamed (et al.)
+        return "others", ""
     if name.strip().startswith("{") and name.strip().endswith("}"):
         return plain_text(name), ""
     try:

@@ -9,6 +9,7 @@ its own, which `prune_orphans` keeps while the entry exists.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -90,7 +91,8 @@ class LibraryTables(StoreConnection):
             json.dumps(entry.keywords), entry.bibtex, entry.source, entry.line, match, _now()])
         conn.execute("DELETE FROM paper_authors WHERE paper_id = ?", [paper_id])
         conn.executemany("INSERT INTO paper_authors VALUES (?,?,?,?,?)",
-                         [(paper_id, i, f, g, author_key(f, g)) for i, (f, g) in enumerate(entry.authors, 1)])
+                         [(paper_id, i, f, g, author_key(f, g)) for i, (f, g) in enumerate(entry.authors, 1)
+                          if (f, g) != ("others", "")])
         return paper_id
 
     # -- reading -------------------------------------------------------------------------------
@@ -109,6 +111,21 @@ class LibraryTables(StoreConnection):
                              [json.dumps(list(paper_ids))])
         return {row["paper_id"]: _entry(row) for row in rows}
 
+    def paper_page(self, paper_id: int) -> dict[str, Any]:
+        """A paper as its reader page shows it: `Store.paper` (title, the notes listing it) plus
+        its library `entry` (or None), the papers `cocited` with it (id, title, count: notes
+        listing both) and those it `shares_authors` with (id, title, count). KeyError if none."""
+        page = self.paper(paper_id)  # type: ignore[attr-defined]
+        page["entry"] = self.paper_entry(paper_id)
+        for name, kind in (("cocited", "cocited"), ("shares_authors", "shares_author")):
+            others = [(b if a == paper_id else a, count) for a, b, k, count in self.paper_edge_rows(paper_id)
+                      if k == kind]
+            titles = dict(self.db.execute("SELECT id, title FROM papers WHERE id IN (SELECT value FROM json_each(?))",
+                                          [json.dumps([o for o, _ in others])]).fetchall())
+            page[name] = sorted(({"id": o, "title": titles[o], "count": c} for o, c in others if o in titles),
+                                key=lambda r: (-r["count"], r["title"].casefold()))
+        return page
+
     def paper_abstracts(self) -> dict[int, str]:
         """paper id -> abstract, for the papers whose entry has one (what their vectors embed)."""
         return dict(self.db.execute("SELECT paper_id, abstract FROM paper_entries WHERE abstract != ''").fetchall())
@@ -124,20 +141,22 @@ class LibraryTables(StoreConnection):
             " FROM papers p LEFT JOIN paper_entries e ON e.paper_id = p.id"
             " ORDER BY e.year IS NULL, e.year DESC, notes DESC, p.title COLLATE NOCASE")
 
-    def paper_edge_rows(self) -> list[tuple[int, int, str, int]]:
+    def paper_edge_rows(self, paper_id: int | None = None) -> list[tuple[int, int, str, int]]:
         """(paper id, paper id, kind, count) with the smaller id first: `cocited` when at least
         MIN_COCITATIONS notes list both papers (count: how many), `shares_author` when their
-        entries share authors (count: how many). Two self-joins: O(sum over notes of papers^2
-        + sum over authors of papers^2)."""
+        entries share authors (count: how many); all of them, or those of one paper. Two
+        self-joins: O(sum over notes of papers^2 + sum over authors of papers^2)."""
         self.sync_derived()  # type: ignore[attr-defined]
+        one = "" if paper_id is None else " AND (a.paper_id = :p OR b.paper_id = :p)"
+        params = {"n": MIN_COCITATIONS, "p": paper_id}
         cocited = self.db.execute(
             "SELECT a.paper_id, b.paper_id, 'cocited', count(*) FROM paper_notes a JOIN paper_notes b"
-            " ON a.note_id = b.note_id AND a.paper_id < b.paper_id GROUP BY a.paper_id, b.paper_id"
-            " HAVING count(*) >= ?", [MIN_COCITATIONS]).fetchall()
+            f" ON a.note_id = b.note_id AND a.paper_id < b.paper_id{one} GROUP BY a.paper_id, b.paper_id"
+            " HAVING count(*) >= :n", params).fetchall()
         shared = self.db.execute(
             "SELECT a.paper_id, b.paper_id, 'shares_author', count(DISTINCT a.author_key) FROM paper_authors a"
-            " JOIN paper_authors b ON a.author_key = b.author_key AND a.paper_id < b.paper_id"
-            " WHERE a.author_key != '' GROUP BY a.paper_id, b.paper_id").fetchall()
+            f" JOIN paper_authors b ON a.author_key = b.author_key AND a.paper_id < b.paper_id{one}"
+            " WHERE a.author_key != '' GROUP BY a.paper_id, b.paper_id", params).fetchall()
         return sorted(cocited + shared)
 
     # -- citations through the library ----------------------------------------------------------
@@ -145,9 +164,11 @@ class LibraryTables(StoreConnection):
     def resolve_citations(self) -> int:
         """Give author-year, arXiv and DOI citations a paper through the library: in-body
         references get the paper's title as target, and claims whose source is such a citation
-        get that paper (and count as listed when their note lists it). A citation matching
-        several entries takes the one its note lists, else stays as it was. Runs after each
-        index and import; returns how many claims changed. O(unresolved citations x entries)."""
+        get that paper (listed when their note lists it). When several entries fit (two "Wei et
+        al. (2022)"), the ones the note lists are kept, then the one whose title and abstract
+        share the most words with the paragraph, if one shares more than the rest; else the
+        citation stays unresolved. Runs after each index and import; returns how many claims
+        changed. O(unresolved citations x entries)."""
         entries = self.paper_entries()
         if not entries:
             return 0
@@ -156,38 +177,51 @@ class LibraryTables(StoreConnection):
         listed = {(n, p) for n, p in self.db.execute("SELECT note_id, paper_id FROM note_papers")}
         titles = dict(self.db.execute("SELECT id, title FROM papers WHERE id IN (SELECT paper_id FROM paper_entries)"))
 
-        def paper_for(note_id: int, kind: str, text: str) -> int | None:
+        def paper_for(note_id: int, kind: str, text: str, paragraph: str) -> int | None:
             if kind == "arxiv":
                 found = [p for p, e in entries.items() if e.arxiv and e.arxiv == text]
             elif kind == "doi":
-                found = [p for p, e in entries.items() if e.doi and e.doi == text.lower().removeprefix("doi:")]
+                found = [p for p, e in entries.items() if e.doi and e.doi == text.lower()]
             else:
                 found = [p for p, e in entries.items() if cites_entry(text, authors[p], years[p])]
             if len(found) > 1:
-                found = [p for p in found if (note_id, p) in listed]
+                found = [p for p in found if (note_id, p) in listed] or found
+            if len(found) > 1:
+                found = _most_words_shared(paragraph, {p: f"{titles[p]} {entries[p].abstract}" for p in found})
             return found[0] if len(found) == 1 else None
 
         with self.transaction() as conn:
-            refs = conn.execute("SELECT rowid, note_id, kind, text FROM note_references WHERE target = ''"
-                                f" AND kind IN {CITATION_KINDS}").fetchall()
-            for rowid, note_id, kind, text in refs:
-                paper = paper_for(note_id, kind, text)
+            refs = conn.execute(
+                "SELECT r.rowid, r.note_id, r.kind, r.text, coalesce(g.text, '') FROM note_references r"
+                " LEFT JOIN paragraphs g ON g.note_id = r.note_id AND g.position = r.paragraph"
+                f" WHERE r.target = '' AND r.kind IN {CITATION_KINDS}").fetchall()
+            for rowid, note_id, kind, text, paragraph in refs:
+                paper = paper_for(note_id, kind, text, paragraph)
                 if paper is not None:
                     conn.execute("UPDATE note_references SET target = ?, target_key = ? WHERE rowid = ?",
                                  [titles[paper], normalise_title(titles[paper]), rowid])
-            changed = 0
-            for claim_id, note_id, citation, arxiv in conn.execute(
-                    "SELECT id, note_id, citation, arxiv FROM claims WHERE listed = 0 AND paper = ''"
-                    " AND (citation != '' OR arxiv != '')").fetchall():
-                kind, text = ("arxiv", arxiv) if arxiv else (("doi", citation) if citation.startswith("doi:")
-                                                             else ("author_year", citation))
-                paper = paper_for(note_id, kind, text)
-                if paper is not None:
-                    changed += conn.execute(
-                        "UPDATE claims SET paper = ?, paper_key = ?, listed = ? WHERE id = ?",
-                        [titles[paper], normalise_title(titles[paper]), int((note_id, paper) in listed),
-                         claim_id]).rowcount
+            # A claim's citation is a reference of its paragraph: it takes what that resolved to.
+            changed = conn.execute(
+                "UPDATE claims SET paper = r.target, paper_key = r.target_key, listed = EXISTS (SELECT 1"
+                " FROM note_papers np JOIN papers p ON p.id = np.paper_id WHERE np.note_id = claims.note_id"
+                " AND p.key = r.target_key) FROM note_references r WHERE claims.listed = 0 AND claims.paper = ''"
+                " AND r.note_id = claims.note_id AND r.paragraph = claims.paragraph AND r.target != ''"
+                " AND ((claims.arxiv != '' AND r.kind = 'arxiv' AND r.text = claims.arxiv) OR (claims.arxiv = ''"
+                " AND ((r.kind = 'author_year' AND r.text = claims.citation)"
+                " OR (r.kind = 'doi' AND 'doi:' || r.text = claims.citation))))").rowcount
         return changed
+
+
+_WORD = re.compile(r"[a-z0-9]{4,}")
+
+
+def _most_words_shared(paragraph: str, texts: dict[int, str]) -> list[int]:
+    """The one key whose text shares the most words (4+ letters) with `paragraph`, if it shares
+    strictly more than every other; else all keys (still ambiguous)."""
+    words = set(_WORD.findall(paragraph.lower()))
+    scored = sorted(((len(words & set(_WORD.findall(text.lower()))), key) for key, text in texts.items()),
+                    reverse=True)
+    return [scored[0][1]] if scored[0][0] > scored[1][0] else list(texts)
 
 
 def _entry(row: dict[str, Any]) -> LibraryEntry:

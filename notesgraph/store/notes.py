@@ -372,7 +372,9 @@ class NoteTables(StoreConnection):
         note["references"] = self.rows(
             'SELECT kind, text, target, paragraph, start, "end", (SELECT n.id FROM notes n'
             " WHERE r.target_key != '' AND (n.key = r.target_key OR n.stem_key = r.target_key)"
-            ' LIMIT 1) AS note_id FROM note_references r WHERE note_id = ? ORDER BY paragraph, start',
+            " LIMIT 1) AS note_id, (SELECT p.id FROM papers p WHERE r.kind IN ('author_year', 'arxiv', 'doi')"
+            " AND r.target_key != '' AND p.key = r.target_key) AS paper_id"  # resolved through the library
+            ' FROM note_references r WHERE note_id = ? ORDER BY paragraph, start',
             [note_id])
         note["warnings"] = self.rows(
             "SELECT line, message FROM parse_warnings WHERE note_id = ? ORDER BY line", [note_id])
