@@ -394,7 +394,7 @@ def build_graph(store: Store, similar: SimilarPairs | None = None) -> KnowledgeG
     with _collector_paused():
         rows = store.graph_rows()
     graph = graph_from_rows(rows, similar)
-    set_paper_edges(graph, store.paper_edge_rows())  # co-citation and shared authors
+    set_paper_edges(graph, store)  # co-citation and shared authors
     graph.graph["store"] = store.path
     return graph
 
@@ -457,7 +457,7 @@ def refresh_graph(graph: KnowledgeGraph, store: Store) -> GraphChange:
     with store.snapshot():  # versions and rows of one state, whatever an index writes meanwhile
         change = _refresh(graph, store, started)
         if change.changed:
-            set_paper_edges(graph, store.paper_edge_rows())  # co-citation and shared authors
+            set_paper_edges(graph, store)  # co-citation and shared authors
         return change
 
 

@@ -3,7 +3,7 @@
 count), and a paper's size in the views by the number of notes citing it.
 
 Kept apart from graph building on purpose: `set_paper_edges` replaces these two edge kinds on
-a built graph from `Store.paper_edge_rows`, so it is one call after building or refreshing,
+a built graph from the store, so it is one call after building or refreshing,
 whatever the graph's internals look like. Co-citation is what Connected Papers and Litmaps draw
 from whole citation databases; here it comes from the user's own notes.
 """
@@ -11,28 +11,34 @@ from whole citation databases; here it comes from the user's own notes.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the app sizes nodes before it needs networkx: that comes with the graph
     import networkx as nx
 
+    from notesgraph.store import Store
+
 PAPER_EDGE_KINDS = ("cocited", "shares_author")
 
 
-def set_paper_edges(graph: nx.MultiDiGraph, rows: Iterable[tuple[int, int, str, int]]) -> int:
-    """Replace every `cocited` and `shares_author` edge with `rows` (paper id, paper id, kind,
-    count) as `Store.paper_edge_rows` returns them; pairs with a paper not in the graph are
-    skipped. Returns how many edges were added. O(old + new paper edges + papers): each edge is
-    inserted in its ends' rankings in place (paper edges are few)."""
+def set_paper_edges(graph: nx.MultiDiGraph, store: Store) -> int:
+    """Replace every `cocited` and `shares_author` edge with the store's
+    (`Store.paper_edge_rows`), adding the library's papers a refresh has not brought in yet
+    (no note lists them, so no changed note did). Returns how many edges were added.
+    O(old + new paper edges + papers): each edge is inserted in its ends' rankings in place
+    (paper edges are few)."""
     from notesgraph.graph_ranking import _add_edges, _remove_edge
 
-    from notesgraph.graph_ranking import _add_edges, _remove_edge
-
+    for ident, key, title in store.library_paper_rows():
+        node = f"paper:{ident}"
+        if node not in graph._node:
+            graph._node[node] = {"kind": "paper", "label": title, "key": key}
+            graph._succ[node], graph._pred[node] = {}, {}
     old = [(u, v, kind) for u, nbrs in graph._succ.items() if u.startswith("paper:")
            for v, keydict in nbrs.items() for kind in PAPER_EDGE_KINDS if kind in keydict]
     for u, v, kind in old:
         _remove_edge(graph, u, v, kind)
+    rows = store.paper_edge_rows()
     added = 0
     for kind in PAPER_EDGE_KINDS:
         edges = [(f"paper:{a}", f"paper:{b}", {"count": count}) for a, b, k, count in rows

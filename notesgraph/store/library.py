@@ -126,9 +126,10 @@ class LibraryTables(StoreConnection):
                                 key=lambda r: (-r["count"], r["title"].casefold()))
         return page
 
-    def paper_abstracts(self) -> dict[int, str]:
-        """paper id -> abstract, for the papers whose entry has one (what their vectors embed)."""
-        return dict(self.db.execute("SELECT paper_id, abstract FROM paper_entries WHERE abstract != ''").fetchall())
+    def library_paper_rows(self) -> list[tuple[int, str, str]]:
+        """(id, key, title) of the papers that have a library entry."""
+        return self.db.execute("SELECT p.id, p.key, p.title FROM papers p JOIN paper_entries e ON e.paper_id = p.id"
+                               " ORDER BY p.id").fetchall()
 
     def papers_by_year(self) -> list[dict[str, Any]]:
         """Every paper with its year, venue, first author, citation key and how many notes list
