@@ -57,8 +57,8 @@ EDGE_STYLES: dict[str, EdgeStyle] = {
     "claims": EdgeStyle("makes the claim / the claim reports the paper", "#e15759"),
     "replicated_by": EdgeStyle("is tested by the replication run", "#b07aa1"),
     "source_of": EdgeStyle("is a source for the inquiry", "#f28e2b"),
-    "cocited": EdgeStyle("listed together by the same notes (co-citation)", "#8cd17d", dashed=True),
-    "shares_author": EdgeStyle("shares authors (from your library)", "#499894", dashed=True),
+    "cocited": EdgeStyle("listed together by the same notes (co-citation)", "#8cd17d"),
+    "shares_author": EdgeStyle("shares authors (from your library)", "#499894"),
     "similar": EdgeStyle("similar in meaning (cosine)", "#bab0ac", dashed=True),
 }
 
