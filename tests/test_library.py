@@ -231,6 +231,9 @@ def test_reimport_updates_in_place_and_a_removed_entry_keeps_its_paper(tmp_path:
     assert store.paper_entry(ids["zhao2021calibrate"]) is None  # its entry went; the paper notes list stays
     assert store.paper(ids["zhao2021calibrate"])["notes"]
     assert len(store.library_index()) == 3
+    renamed = changed.replace("title = {A paper no note cites}", "title = {A paper no note cites, renamed}")
+    report = import_library(store, write(tmp_path, "refs.bib", renamed))
+    assert store.paper(ids["pavlick2019linzen"])["title"] == "A paper no note cites, renamed"  # only the library has it
 
 
 def test_an_id_written_next_to_a_quoted_title_matches_a_renamed_entry(tmp_path: Path, indexed: Store) -> None:
@@ -267,6 +270,14 @@ def test_every_citation_in_the_bundled_notes_resolves_through_notes_library_bib(
     unresolved = store.rows("SELECT text FROM note_references WHERE kind = 'author_year' AND target = ''")
     assert unresolved == []
     assert store.rows("SELECT count(*) AS n FROM note_references WHERE kind = 'author_year'")[0]["n"] >= 40
+    # The seed note's claims citing Webson & Pavlick (2021) now name the paper it lists third.
+    from notesgraph.claims import describe_source, stored_claims
+
+    seed = next(n["id"] for n in store.note_titles() if n["title"].startswith("Does instruction tuning teach"))
+    webson = [describe_source(c.claim.source) for c in stored_claims(store, [seed])
+              if c.claim.source.citation == "Webson & Pavlick (2021)"]
+    assert webson and all(s.startswith("paper: Do Prompt-Based Models Really Understand") and "(listed paper;" in s
+                          for s in webson)
     # Two "Wei et al. (2022)" papers: each note's citation goes to the one that note lists.
     wei = store.rows("SELECT n.title, r.target FROM note_references r JOIN notes n ON n.id = r.note_id"
                      " WHERE r.text = 'Wei et al. (2022)'")
@@ -323,6 +334,9 @@ def test_library_and_cite_commands(capsys, tmp_path: Path) -> None:
     listed = json.loads(capsys.readouterr().out)
     years = [p["year"] for p in listed]
     assert years == sorted((y for y in years if y), reverse=True) + [None] * years.count(None)
+    assert main(["show", "Do Prompt-Based Models", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "Albert Webson, Ellie Pavlick · 2022 · Proceedings of NAACL" in out and "arXiv:2109.01247" in out
     assert main(["cite", "What do prompts teach", "--db", db]) == 0
     out = capsys.readouterr().out
     assert out.startswith("@inproceedings{webson2022prompt,") and out.count("\n@") == 2

@@ -85,6 +85,10 @@ class LibraryTables(StoreConnection):
             row = conn.execute("SELECT id FROM papers WHERE key = ?", [key]).fetchone()
             paper_id = row[0] if row else conn.execute(
                 "INSERT INTO papers (key, title) VALUES (?, ?)", [key, entry.title]).lastrowid
+        elif conn.execute("SELECT 1 FROM paper_notes WHERE paper_id = ?", [paper_id]).fetchone() is None:
+            # A paper only the library has takes the entry's title when that changes (if free).
+            conn.execute("UPDATE OR IGNORE papers SET key = ?, title = ? WHERE id = ?",
+                         [normalise_title(entry.title), entry.title, paper_id])
         conn.execute("INSERT OR REPLACE INTO paper_entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
             paper_id, entry.citation_key, entry.entry_type, entry.title, json.dumps(entry.authors),
             entry.year, entry.venue, entry.doi, entry.arxiv, entry.url, entry.abstract,
