@@ -143,6 +143,25 @@ def _reference_links(note: dict[str, Any]) -> dict[int, list[tuple[int, int, str
     return links
 
 
+def _citation_spans(note: dict[str, Any]) -> dict[int, list[tuple[int, int, int]]]:
+    """paragraph -> (start, end, paper id) of the citations resolved through the library."""
+    spans: dict[int, list[tuple[int, int, int]]] = {}
+    for ref in note["references"]:
+        if ref.get("paper_id") and ref["kind"] in ("author_year", "arxiv", "doi"):
+            spans.setdefault(ref["paragraph"], []).append((ref["start"], ref["end"], ref["paper_id"]))
+    return spans
+
+
+def _link_citations(text: str, spans: Iterable[tuple[int, int, int]]) -> str:
+    """Markdown source with each resolved citation made a link to its paper (from the end, so
+    offsets hold); a span holding brackets or backticks (inside a link or code) stays text."""
+    for start, end, paper_id in sorted(spans, reverse=True):
+        cited = text[start:end]
+        if not any(c in cited for c in "[]`"):
+            text = f"{text[:start]}[{cited}]({item_href('paper', paper_id)}){text[end:]}"
+    return text
+
+
 def _section(heading: str, rows: Iterable[str], ordered: bool = False) -> str:
     rows = list(rows)
     if not rows:
@@ -162,7 +181,9 @@ def note_html(note: dict[str, Any], our_ranks: dict[int, int] | None = None,
     if note["format"] == "markdown":
         targets = {r["target"]: r.get("note_id") for r in note["references"] if r["kind"] == "wiki_link"}
         md = _markdown()
-        shown = (_OBSIDIAN_COMMENT.sub("", p) for p in paragraphs)  # Obsidian hides %% comments %%
+        cited = _citation_spans(note)
+        shown = (_OBSIDIAN_COMMENT.sub("", _link_citations(p, cited.get(i, ())))  # Obsidian hides %% comments %%
+                 for i, p in enumerate(paragraphs))
         rendered = [md.render(_wiki_to_markdown(p, targets)) if p.strip() else "" for p in shown]
     else:
         links = _reference_links(note)

@@ -53,13 +53,19 @@ def test_the_paper_page_shows_the_library_entry_and_copies_its_bibtex(qtbot, imp
 
 def test_a_citation_in_a_note_links_to_its_paper_and_the_note_copies_its_papers(imported: MainWindow) -> None:
     win = imported
-    note = next(f"note:{n['id']}" for n in win.store.note_titles()  # an export note (its text is linked)
+    note = next(f"note:{n['id']}" for n in win.store.note_titles()  # an export note
                 if n["title"] == "Can models pass tests while missing the actual grammar?")
     win.open_item(note)
     page = win.reader.toHtml()
     webson = paper_item(win, WEBSON)
     assert page.count(f"item:paper%3A{webson.split(':')[1]}") == 2  # "Webson & Pavlick (2021)", the listed paper
     assert "Copy BibTeX of these papers" in win.reader.toPlainText()
+    markdown = next(f"note:{n['id']}" for n in win.store.note_titles()
+                    if n["title"].startswith("Are instruction-tuned models more or less sensitive"))
+    win.open_item(markdown)  # a Markdown note: its citations are links too
+    # "Webson & Pavlick (2021)", its arXiv id "(2109.01247)" and the listed paper
+    assert win.reader.toHtml().count(f"item:paper%3A{webson.split(':')[1]}") == 3
+    assert "Webson & Pavlick (2021), " in win.reader.toPlainText()
     text = win.copy_bibtex(note)
     assert text.count("@") == 7 and "@inproceedings{webson2022prompt," in text
 
