@@ -345,3 +345,22 @@ def test_library_and_cite_commands(capsys, tmp_path: Path) -> None:
     assert target.read_text(encoding="utf-8").count("@") == 3
     assert main(["library", "import", str(tmp_path / "nope.bib"), "--db", db]) == 2
     assert "cannot read it" in capsys.readouterr().err
+
+
+def test_a_papers_vector_reads_its_abstract(embedded_store: Store, encoder) -> None:
+    from notesgraph.embeddings import embed_store
+    from notesgraph.passages import kind_passages
+    from notesgraph.similarity import Similarity
+
+    store = embedded_store
+    webson = paper_id(store, "Do Prompt-Based Models Really Understand the Meaning of Their Prompts?")
+    import_library(store, NOTES / "library.bib")
+    (passage,) = kind_passages(store, "paper", [str(webson)])
+    assert passage.text.startswith("Do Prompt-Based Models Really Understand the Meaning of Their Prompts?\nModels "
+                                   "prompted for natural language inference")
+    report = embed_store(store, encoder)
+    assert report.embedded == 43  # every paper's text changed (all have abstracts); nothing else
+    seed = note_id(store, "Are instruction-tuned models more or less sensitive to prompt semantics than others?")
+    ranking = Similarity(store).paper_ranking(seed)
+    first = next(p for p in ranking.papers if p.item == f"paper:{webson}")
+    assert first.why is not None and "misleading templates" in first.why.match_text

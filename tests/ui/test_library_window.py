@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from conftest import REPO
 from notesgraph.ui.main_window import MainWindow
@@ -103,3 +103,26 @@ def test_papers_cited_by_more_notes_are_drawn_larger(imported: MainWindow) -> No
     once = [r for ident, r in radius.items() if counts[ident] == 1]
     more = [r for ident, r in radius.items() if counts[ident] >= 2]
     assert once and more and min(more) > max(once)
+
+
+def test_file_menu_imports_a_library_and_saves_bibtex(qtbot, tmp_path: Path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    win = open_window(qtbot, tmp_path)
+    qtbot.waitUntil(lambda: win.current is not None and not win.tasks, timeout=30000)
+    actions = {a.text(): a for a in win.menuBar().actions()[0].menu().actions()}
+    ris = tmp_path / "refs.ris"  # a modal file dialog cannot be clicked offscreen: it answers with this
+    ris.write_text("TY  - JOUR\nTI  - Language Models are Few-Shot Learners\nAU  - Brown, Tom B.\nAU  - Mann, "
+                   "Benjamin\nPY  - 2020\nER  - \nTY  - JOUR\nAU  - Nobody\nER  - \n", encoding="utf-8")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(ris), ""))
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
+    shown: list[str] = []
+    actions["&Import library…"].trigger()
+    qtbot.waitUntil(lambda: win.last_import is not None and not win.tasks, timeout=30000)
+    assert win.last_import.matched == 1 and shown and "refs.ris:7: record has no title" in shown[0]
+    win.open_item(paper_item(win, "Language Models are Few-Shot Learners"))
+    assert "Tom B. Brown, Benjamin Mann · 2020" in win.reader.toPlainText()
+    target = tmp_path / "out.bib"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    actions["Save &BibTeX of this page's papers…"].trigger()
+    assert target.read_text(encoding="utf-8").startswith("@article{brown2020language,")
