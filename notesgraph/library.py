@@ -95,8 +95,8 @@ def _match_cited(entry: LibraryEntry, cited: dict[str, tuple[int, str]],
 def import_library(store: Store, path: Path | str) -> LibraryImport:
     """Import (or re-import) a library file into `store`; see the module docstring. Entries
     that cannot be read are reported with file, line and reason, and the rest import. Raises
-    LibraryFileError when the file as a whole cannot be read (nothing changes then). One
-    transaction; O(entries x cited papers) for the close title matches."""
+    LibraryFileError when the file as a whole cannot be read (nothing changes then). The
+    entries are written in one transaction; O(entries x cited papers) for the close titles."""
     entries, problems = parse_library(path)
     source = str(Path(path).resolve())
     report = LibraryImport(str(path), problems=list(problems))
@@ -106,22 +106,22 @@ def import_library(store: Store, path: Path | str) -> LibraryImport:
     by_key_ids = {(kind, row[kind]): row["paper_id"] for row in known for kind in ("doi", "arxiv") if row[kind]}
     cited = {key: (ident, title) for ident, key, title in store.cited_papers()}
     by_id = store.ids_in_notes()
-    taken: dict[int, LibraryEntry] = {}
+    taken: dict[int | str, LibraryEntry] = {}  # paper id, or the title key of a paper to be made
     rows: list[tuple[int | None, LibraryEntry, str, float, bool]] = []
     for entry in entries:
         entry = replace(entry, source=source)
         existing = by_key.get(entry.citation_key) or by_key_ids.get(("doi", entry.doi)) or \
             by_key_ids.get(("arxiv", entry.arxiv))
         paper_id, how, score = _match_cited(entry, cited, by_id) or (existing, "", 100.0)
-        if paper_id is not None and paper_id in taken:
-            other = taken[paper_id]
+        slot = normalise_title(entry.title) if paper_id is None else paper_id
+        if slot in taken:
+            other = taken[slot]
             report.problems.append(LibraryProblem(str(path), entry.line, (
                 f"{entry.citation_key}: the same paper as {other.citation_key} (line {other.line}); "
                 "kept the first")))
             continue
         rows.append((paper_id, entry, how, score, existing is not None))
-        if paper_id is not None:
-            taken[paper_id] = entry
+        taken[slot] = entry
     ids = store.save_library(source, [(p, e, f"{how} {score:g}" if how == "close title" else how)
                                       for p, e, how, score, _ in rows])
     paper_titles = dict(store.db.execute("SELECT id, title FROM papers WHERE id IN (SELECT value FROM json_each(?))",

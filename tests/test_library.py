@@ -364,3 +364,10 @@ def test_a_papers_vector_reads_its_abstract(embedded_store: Store, encoder) -> N
     ranking = Similarity(store).paper_ranking(seed)
     first = next(p for p in ranking.papers if p.item == f"paper:{webson}")
     assert first.why is not None and "misleading templates" in first.why.match_text
+
+
+def test_two_entries_for_one_new_paper_keep_the_first(tmp_path: Path, store: Store) -> None:
+    bib = "@misc{a, title = {One Paper}, year = 2020}\n@misc{b, title = {One paper.}, year = 2021}\n"
+    report = import_library(store, write(tmp_path, "refs.bib", bib))
+    assert [m.citation_key for m in report.matches] == ["a"]
+    assert [(p.line, p.reason) for p in report.problems] == [(2, "b: the same paper as a (line 1); kept the first")]
