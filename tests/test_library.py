@@ -264,7 +264,9 @@ def test_citations_and_claims_resolve_through_the_library(tmp_path: Path, indexe
 
 
 def test_every_citation_in_the_bundled_notes_resolves_through_notes_library_bib(store: Store) -> None:
-    index_folder(store, NOTES)
+    indexed = index_folder(store, NOTES)
+    assert [(Path(i.path).name, i.reason.split(" (")[0]) for i in indexed.ignored] == [
+        ("library.bib", "a reference library")]  # listed with how to import it, not as a data file
     report = import_library(store, NOTES / "library.bib")
     assert report.problems == [] and report.matched == store.stats()["papers"] - (len(report.matches) - report.matched)
     unresolved = store.rows("SELECT text FROM note_references WHERE kind = 'author_year' AND target = ''")
