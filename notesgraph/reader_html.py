@@ -154,10 +154,11 @@ def _citation_spans(note: dict[str, Any]) -> dict[int, list[tuple[int, int, int]
 
 def _link_citations(text: str, spans: Iterable[tuple[int, int, int]]) -> str:
     """Markdown source with each resolved citation made a link to its paper (from the end, so
-    offsets hold); a span holding brackets or backticks (inside a link or code) stays text."""
+    offsets hold); a span holding brackets or backticks (inside a link or code) or right after
+    a slash (an id in a URL: doi.org/10..., arxiv.org/abs/...) stays as it is."""
     for start, end, paper_id in sorted(spans, reverse=True):
         cited = text[start:end]
-        if not any(c in cited for c in "[]`"):
+        if not any(c in cited for c in "[]`") and text[start - 1:start] != "/":
             text = f"{text[:start]}[{cited}]({item_href('paper', paper_id)}){text[end:]}"
     return text
 

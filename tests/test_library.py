@@ -189,7 +189,7 @@ def test_entries_without_a_key_get_one_and_dois_are_found_in_text() -> None:
     entries, _ = parse_library_text("TY  - JOUR\nAU  - Müller, Jörg\nTI  - Über Prompts\nPY  - 2020\nER  - \n",
                                     "x.ris", "ris")
     assert entries[0].citation_key == "muller2020uber"
-    refs = find_references(["See doi:10.1162/TACL_A_00293, and 10.18653/v1/2022.naacl-main.167."])
+    refs = find_references(["See doi:10.1162/TACL_A_00293, and https://doi.org/10.18653/v1/2022.naacl-main.167."])
     assert [(r.kind, r.text) for r in refs if r.kind == "doi"] == [
         ("doi", "10.1162/tacl_a_00293"), ("doi", "10.18653/v1/2022.naacl-main.167")]
 
@@ -373,3 +373,16 @@ def test_two_entries_for_one_new_paper_keep_the_first(tmp_path: Path, store: Sto
     report = import_library(store, write(tmp_path, "refs.bib", bib))
     assert [m.citation_key for m in report.matches] == ["a"]
     assert [(p.line, p.reason) for p in report.problems] == [(2, "b: the same paper as a (line 1); kept the first")]
+
+
+def test_resolved_citations_link_in_markdown_but_never_inside_a_url(tmp_path: Path, store: Store) -> None:
+    from notesgraph.reader_html import note_html
+
+    write(tmp_path / "n", "a.md", "# A note\n\nLede.\n\nPavlick & Linzen (2019) in [their paper]"
+                                  "(https://doi.org/10.1162/tacl_a_00293), also doi:10.1162/tacl_a_00293.\n")
+    index_folder(store, tmp_path / "n")
+    import_library(store, write(tmp_path, "refs.bib", BIB))
+    page = note_html(store.note(note_id(store, "A note")))
+    paper = paper_id(store, "A paper no note cites")
+    assert page.count(f'href="item:paper%3A{paper}"') == 2  # the citation and the bare DOI
+    assert '<a href="https://doi.org/10.1162/tacl_a_00293">their paper</a>' in page

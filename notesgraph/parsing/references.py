@@ -15,7 +15,7 @@ from notesgraph.parsing.obsidian_links import scan_block
 _QUOTED = re.compile(r'"([^"\n]{3,240})"|“([^”\n]{3,240})”')
 _ARXIV = re.compile(r"(?<![\w.])(?:arXiv:\s*)?(\d{2}(?:0[1-9]|1[0-2])\.\d{4,5})(?:v\d+)?(?!\d)")
 _ARXIV_HINT = re.compile(r"\d{4}\.\d{4}")
-_DOI = re.compile(r"(?<![\w/])(10\.\d{4,9}/[^\s\"“”<>]*[^\s\"“”<>.,;:)\]])")
+_DOI = re.compile(r"(?<![\w.])(10\.\d{4,9}/[^\s\"“”<>]*[^\s\"“”<>.,;:)\]])")
 """A DOI as written in text ("10.18653/v1/2022.naacl-main.167", or after doi: / doi.org/)."""
 _YEARISH = re.compile(r"\d{4}")
 """Four digits in a row: every arXiv id (2309.01809) and citation year (2021) has them."""
