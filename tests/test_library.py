@@ -10,9 +10,10 @@ import pytest
 
 from conftest import NOTES, write
 from notesgraph.cli import main
-from notesgraph.graph import build_graph, refresh_graph
+from notesgraph.graph import _ranking_from_adjacency, build_graph, refresh_graph, set_similar_edges
 from notesgraph.indexer import index_folder
 from notesgraph.library import CLOSE_TITLE_SCORE, bibtex_for, import_library, papers_for
+from notesgraph.paper_map import set_paper_edges
 from notesgraph.parsing.library import LibraryFileError, entry_bibtex, parse_library, parse_library_text
 from notesgraph.parsing.references import find_references
 from notesgraph.store import Store
@@ -306,6 +307,12 @@ def test_cocited_and_shared_author_edges(tmp_path: Path, indexed: Store) -> None
     pavlick = f"paper:{paper_id(store, 'A paper no note cites')}"
     ends = sorted([webson, pavlick], key=lambda n: int(n.split(':')[1]))
     assert graph.edges[ends[0], ends[1], "shares_author"]["count"] == 1  # Ellie Pavlick
+    assert graph.edges[ends[0], ends[1], "shares_author"]["count"] == 1
+    similar = [(webson, pavlick, 0.9), (calibrate, demos, 0.5)]
+    set_similar_edges(graph, similar)  # the last tier, after the paper map
+    set_paper_edges(graph, store)  # again: the rankings are spliced, not re-sorted
+    for node, flat in graph._ranked.items():
+        assert flat == _ranking_from_adjacency(graph, node), node
     page = store.paper_page(int(webson.split(":")[1]))
     assert [p["title"] for p in page["shares_authors"]] == ["A paper no note cites"] and page["cocited"] == []
 
