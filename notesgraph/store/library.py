@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from notesgraph.model import normalise_title
-from notesgraph.parsing.library import LibraryEntry, cites_entry, entry_years, family_names
+from notesgraph.parsing.library import LibraryEntry, citation_parts, cites_entry, entry_years, family_names
 from notesgraph.store.connection import StoreConnection, _now
 
 CITATION_KINDS = ("author_year", "arxiv", "doi")
@@ -182,22 +182,29 @@ class LibraryTables(StoreConnection):
         al. (2022)"), the ones the note lists are kept, then the one whose title and abstract
         share the most words with the paragraph, if one shares more than the rest; else the
         citation stays unresolved. Runs after each index and import; returns how many claims
-        changed. O(unresolved citations x entries)."""
+        changed. O(entries + unresolved citations), entries found by id or by first author and year."""
         entries = self.paper_entries()
         if not entries:
             return 0
         authors = {pid: family_names(e.authors) for pid, e in entries.items()}
         years = {pid: entry_years(e.year, e.arxiv) for pid, e in entries.items()}
+        lookup: dict[tuple[str, str], list[int]] = {}  # ("arxiv", id), ("doi", id), ("author_year", "name year")
+        for pid, entry in entries.items():
+            keys = [("arxiv", entry.arxiv), ("doi", entry.doi)]
+            keys += [("author_year", f"{authors[pid][0]} {year}") for year in years[pid] if authors[pid]]
+            for key in keys:
+                if key[1]:
+                    lookup.setdefault(key, []).append(pid)
         listed = {(n, p) for n, p in self.db.execute("SELECT note_id, paper_id FROM note_papers")}
         titles = dict(self.db.execute("SELECT id, title FROM papers WHERE id IN (SELECT paper_id FROM paper_entries)"))
 
         def paper_for(note_id: int, kind: str, text: str, paragraph: str) -> int | None:
-            if kind == "arxiv":
-                found = [p for p, e in entries.items() if e.arxiv and e.arxiv == text]
-            elif kind == "doi":
-                found = [p for p, e in entries.items() if e.doi and e.doi == text.lower()]
+            if kind == "author_year":
+                parts = citation_parts(text)
+                key = f"{parts[0][0]} {parts[2]}" if parts and parts[0] else ""
+                found = [p for p in lookup.get((kind, key), ()) if cites_entry(text, authors[p], years[p])]
             else:
-                found = [p for p, e in entries.items() if cites_entry(text, authors[p], years[p])]
+                found = list(lookup.get((kind, text.lower() if kind == "doi" else text), ()))
             if len(found) > 1:
                 found = [p for p in found if (note_id, p) in listed] or found
             if len(found) > 1:
