@@ -393,3 +393,14 @@ def test_resolved_citations_link_in_markdown_but_never_inside_a_url(tmp_path: Pa
     paper = paper_id(store, "A paper no note cites")
     assert page.count(f'href="item:paper%3A{paper}"') == 2  # the citation and the bare DOI
     assert '<a href="https://doi.org/10.1162/tacl_a_00293">their paper</a>' in page
+
+
+def test_the_docstring_examples_hold() -> None:
+    import doctest
+
+    import notesgraph.paper_map
+    import notesgraph.parsing.library
+
+    for module in (notesgraph.parsing.library, notesgraph.paper_map):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module.__name__

@@ -13,6 +13,7 @@ from typing import Any
 from notesgraph.cli.output import EXIT_FAILED, EXIT_OK, EXIT_SKIPPED, CommandTable, plural, print_json, user_errors
 from notesgraph.kinds import elide
 from notesgraph.lookup import find_item
+from notesgraph.parsing.library import short_authors
 from notesgraph.store import Store
 
 _library_errors = user_errors({"notesgraph.parsing.library:LibraryFileError": EXIT_FAILED,
@@ -61,10 +62,7 @@ def _print_import(report: Any) -> None:
 
 def _print_papers(papers: list[dict[str, Any]]) -> None:
     for paper in papers:
-        authors = json.loads(paper["authors"])
-        first = (authors[0][0] + (" et al." if len(authors) > 2 else f" & {authors[1][0]}" if len(authors) == 2
-                                  else "")) if authors else ""
-        where = ", ".join(x for x in (first, paper["venue"]) if x)
+        where = ", ".join(x for x in (short_authors(json.loads(paper["authors"])), paper["venue"]) if x)
         print(f"{paper['year'] or '----'}  {paper['notes']:>2} notes  {paper['title']}"
               + (f"  ({where})" if where else "") + f"  [paper:{paper['id']}]")
 

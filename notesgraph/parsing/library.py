@@ -351,7 +351,8 @@ def make_citation_key(entry: LibraryEntry) -> str:
     'webson2021prompt'
     """
     family = _ascii_word(entry.authors[0][0]) if entry.authors else "anon"
-    words = [w for w in (_ascii_word(w) for w in entry.title.split()) if len(w) > 3 and w not in {"with", "from", "that", "their"}]
+    words = [w for w in (_ascii_word(w) for w in re.split(r"[\s\-/]+", entry.title))
+             if len(w) > 3 and w not in {"with", "from", "that", "their"}]
     return f"{family or 'anon'}{entry.year or ''}{words[0] if words else ''}"
 
 
@@ -385,6 +386,20 @@ def entry_bibtex(entry: LibraryEntry) -> str:
 def misc_bibtex(key: str, title: str) -> str:
     """A paper with no library entry, as BibTeX: `@misc` with its title only."""
     return f"@misc{{{key},\n  title = {_bibtex_value(title)}\n}}"
+
+
+def short_authors(authors: Sequence[Sequence[str]]) -> str:
+    """How a citation names the authors: "Webson & Pavlick", "Min et al." (BibTeX's "and
+    others" counts as more authors), "" for none.
+
+    >>> short_authors([("Lee", "Seongyun"), ("others", "")])
+    'Lee et al.'
+    """
+    if not authors:
+        return ""
+    if len(authors) > 2 or any(a[0] == "others" for a in authors[1:]):
+        return f"{authors[0][0]} et al."
+    return " & ".join(a[0] for a in authors)
 
 
 def family_names(authors: Iterable[tuple[str, str]]) -> list[str]:

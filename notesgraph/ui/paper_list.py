@@ -11,19 +11,11 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
 from notesgraph.model import item_id
+from notesgraph.parsing.library import short_authors
 from notesgraph.store import Store
 from notesgraph.ui.navigator_lists import ItemList
 
 SHOWN = {"all": "All papers", "cited": "Cited by notes", "library": "Only in library"}
-
-
-def short_authors(authors: list[list[str]]) -> str:
-    """ "Webson & Pavlick", "Min et al.", "" (BibTeX's "others" counts as more authors)."""
-    if not authors:
-        return ""
-    if len(authors) > 2 or any(a[0] == "others" for a in authors[1:]):
-        return f"{authors[0][0]} et al."
-    return " & ".join(a[0] for a in authors)
 
 
 def paper_row_text(paper: dict[str, Any]) -> str:
