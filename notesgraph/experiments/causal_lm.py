@@ -142,7 +142,7 @@ class LanguageModel:
         scores = np.zeros(len(texts))
         with torch.no_grad():
             head = self.model(torch.tensor([prefix], device=self.device), use_cache=True)
-            cache, last = head.past_key_values, head.logits[0, -1].float().log_softmax(-1)
+            cache, last = head.cache, head.logits[0, -1].float().log_softmax(-1)
             size = min(batch_size, len(texts))
             cache.batch_repeat_interleave(size)
             order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))  # less padding per batch
@@ -151,7 +151,7 @@ class LanguageModel:
                 rows = [encoded[i] for i in chosen] + [encoded[chosen[0]]] * (size - len(chosen))
                 width = max(len(r) for r in rows)
                 ids = torch.tensor([r + [self.pad] * (width - len(r)) for r in rows], device=self.device)
-                out = self.model(ids, past_key_values=cache, use_cache=True)
+                out = self.model(ids, cache=cache, use_cache=True)
                 cache.crop(-width)  # back to the context alone for the next batch
                 logp = out.logits.float().log_softmax(-1)
                 for row, index in enumerate(chosen):
