@@ -114,7 +114,7 @@ def test_replication_2_runs_in_context_on_smollm2_with_verdicts(tmp_path: Path, 
 
     db = tmp_path / "notes.db"
     code = main(["--db", str(db), "run", "prompt_sensitivity", "--quick", "--param", "backend=causal_lm",
-                 "--param", "threads=2", "--seed", "0", "--seed", "1"])
+                 "--param", "threads=2", "--param", "lm_pairs=8", "--seed", "0", "--seed", "1"])
     out = capsys.readouterr().out
     assert code == 0, out
     run_id = 1  # the first run of a new database
@@ -122,6 +122,6 @@ def test_replication_2_runs_in_context_on_smollm2_with_verdicts(tmp_path: Path, 
         verdicts = store.run_verdicts(run_id)
     records = load_records(run_folder(db, run_id), "M1")
     assert records is not None and {r.shots for r in records.records} == {0, 4}
-    assert all(0.0 <= r.final_accuracy <= 1.0 and r.n_test == 16 for r in records.records if r.task == "entailment")
+    assert all(0.0 <= r.final_accuracy <= 1.0 and r.n_test == 8 for r in records.records if r.task == "entailment")
     assert {v[1] for v in verdicts} == {"M1"} and len(verdicts) == 3
     assert all(v[2] in ("consistent", "inconsistent", "inconclusive") and v[3] for v in verdicts)

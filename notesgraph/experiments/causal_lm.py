@@ -153,11 +153,13 @@ class LanguageModel:
                 ids = torch.tensor([r + [self.pad] * (width - len(r)) for r in rows], device=self.device)
                 out = self.model(ids, cache=cache, use_cache=True)
                 cache.crop(-width)  # back to the context alone for the next batch
-                logp = out.logits.float().log_softmax(-1)
+                logits = out.logits.float()
+                norm = torch.logsumexp(logits, dim=-1)  # [batch, width]: no second vocabulary-sized tensor
                 for row, index in enumerate(chosen):
                     tokens = encoded[index]
                     first = float(last[tokens[0]])  # the context's last position predicts the first token
-                    rest = logp[row, torch.arange(len(tokens) - 1), torch.tensor(tokens[1:], dtype=torch.long)]
+                    at = torch.arange(len(tokens) - 1)
+                    rest = logits[row, at, torch.tensor(tokens[1:], dtype=torch.long)] - norm[row, at]
                     scores[index] = first + float(rest.sum())
         return scores
 
