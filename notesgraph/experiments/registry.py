@@ -217,7 +217,8 @@ PROMPT_SENSITIVITY = ExperimentSpec(
                           r"learn identically fast)",
                   metric="median_final/category", claimed=0.0, condition="M1",
                   description="Irrelevant templates are learnt from about as fast as instructive ones (Dunn's test, "
-                              "medians within 5 points at k=32), if the template check passes."),
+                              "and TOST equivalence of the medians within ±5 points at k=32), if the template check "
+                              "and the positive control (the best template beats chance) pass."),
         ClaimTest(name="targets_vs_templates",
                   pattern=r"target words.{0,120}(more than|far more)|sensitive to the choice of (LM )?target words",
                   metric="median_final/target", claimed=0.0, condition="M1",
