@@ -1,7 +1,10 @@
 """A note (as `Store.note` returns it) -> safe HTML for the reader.
 
-Notes are data, never code: raw HTML in a note is escaped (markdown-it with html disabled,
-html.escape for export text), and the only links made are `item:` links to other items
+Notes are data, never code: raw HTML in a note is never passed on. As Obsidian shows a note,
+its tags are not shown as text: an inline tag (`<span class="x">`) is dropped and what it wraps
+reads as Markdown, an HTML block shows its text without tags, comments and script or style
+blocks show nothing (`html_inline`/`html_block` render rules); export text is html.escape'd.
+The only links made are `item:` links to other items
 and `create:` links for stubs, which the app handles itself. Markdown links keep their
 target only when it is an http(s) URL, which the app opens in the browser on a click.
 """
@@ -59,9 +62,27 @@ def parse_href(href: str) -> tuple[str, str]:
     return "external", href
 
 
+_HIDDEN_HTML = re.compile(r"<!--.*?(-->|$)|<(script|style)\b.*?(</\2\s*>|$)", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _inline_html(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    """An inline tag: `<br>` stays a line break, every other tag is dropped (its text stays)."""
+    return "<br>" if re.fullmatch(r"<br\s*/?>", tokens[idx].content.strip(), re.IGNORECASE) else ""
+
+
+def _block_html(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    """An HTML block: its text without tags, escaped; nothing for comments, scripts, styles."""
+    text = _TAG.sub(" ", _HIDDEN_HTML.sub("", tokens[idx].content))
+    text = " ".join(text.split())
+    return f"<p>{html.escape(text)}</p>\n" if text else ""
+
+
 def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False})
+    md = MarkdownIt("commonmark", {"html": True, "linkify": False})
     md.validateLink = lambda url: url.startswith(_SAFE_SCHEMES)  # type: ignore[method-assign]
+    md.add_render_rule("html_inline", _inline_html)
+    md.add_render_rule("html_block", _block_html)
     return md
 
 
