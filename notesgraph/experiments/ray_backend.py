@@ -297,9 +297,10 @@ class RayConditions:
         store.save_run_condition(run_id, flight.condition, flight.position, rows)
         finished.add(flight.condition)
         del flights[generator]
+        cached = sorted(name.split("/", 1)[1] for name in files if name.startswith("cache/"))
         store.add_run_log(run_id, f"condition {flight.condition} finished on Ray{flight.where} in "
                                   f"{time.monotonic() - flight.started:.1f} s: {len(rows)} results, "
-                                  f"{len(files)} file(s) back")
+                                  f"{len(files)} file(s) back" + (f", built {', '.join(cached)}" if cached else ""))
         return f"{flight.condition}: done"
 
     @staticmethod
