@@ -74,6 +74,15 @@ def test_stages_keep_what_conditions_share_and_resources_follow_the_parameters()
         make_backend("slurm")
 
 
+def test_an_address_where_no_ray_answers_fails_the_run_at_once_and_says_so(capsys, db: Path) -> None:
+    code, out, err = _cli(capsys, "run", "random_baseline", "--quick", "--backend", "ray", "--address",
+                          "127.0.0.1:1", "--db", str(db))
+    assert code == 2 and "failed" in out and "no Ray head answers at 127.0.0.1:1" in out
+    code, _, err = _cli(capsys, "run", "random_baseline", "--quick", "--address", "auto", "--backend", "local",
+                        "--db", str(db))
+    assert code == 2 and "is for the ray backend: add --backend ray" in err
+
+
 # -- on a real local Ray instance -------------------------------------------------------------------
 
 def test_quick_random_baseline_on_ray_equals_the_local_backend(capsys, db: Path, ray_address: str) -> None:

@@ -165,6 +165,19 @@ def _start_files(runs: Path, run_id: int) -> dict[str, Path]:
     return found
 
 
+def _check_reachable(address: str) -> None:
+    """ExperimentError within seconds when nothing listens at a HOST:PORT address (ray.init would
+    wait minutes for it); "local", "auto" and ray:// addresses are left to Ray."""
+    host, colon, port = address.rpartition(":")
+    if not colon or "://" in address or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=10).close()
+    except OSError as error:
+        raise ExperimentError(f"no Ray head answers at {address} ({error}); start one there with "
+                              f"`ray start --head --port {port}`, or give its address") from None
+
+
 @dataclass
 class _Flight:
     """A submitted condition, as far as the driver knows."""
@@ -192,11 +205,12 @@ class RayConditions:
     def __call__(self, store: Store, spec: ExperimentSpec, row: dict[str, Any]) -> None:
         import ray
 
+        _check_reachable(self.address)
         previous = signal.getsignal(signal.SIGTERM)
-        ray.init(address=None if self.address == LOCAL else self.address, include_dashboard=False,
-                 runtime_env={"env_vars": {name: str(THREADS) for name in THREAD_VARIABLES}})
-        signal.signal(signal.SIGTERM, lambda signum, frame: self.stop.set())  # ray.init set its own
         try:
+            ray.init(address=None if self.address == LOCAL else self.address, include_dashboard=False,
+                     runtime_env={"env_vars": {name: str(THREADS) for name in THREAD_VARIABLES}})
+            signal.signal(signal.SIGTERM, lambda signum, frame: self.stop.set())  # ray.init set its own
             self._run(ray, store, spec, row)
         finally:
             ray.shutdown()
