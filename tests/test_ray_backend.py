@@ -179,3 +179,21 @@ def test_a_killed_ray_worker_fails_its_condition_and_resume_finishes_it(capsys, 
         assert victim not in store.finished_conditions(run_id)
         assert any(m.startswith(f"condition {victim} failed on Ray") for _, m in store.run_log(run_id))
     assert victim not in _kept_and_resumed(capsys, db, run_id, reference)
+
+
+def test_no_address_joins_the_instance_ray_start_left_unless_it_is_dead(tmp_path: Path, monkeypatch) -> None:
+    """A `ray start` instance that died without `ray stop` leaves its address behind; ray.init()
+    would wait minutes for it, so the run starts a new instance ("local") instead."""
+    import socket
+
+    from notesgraph.experiments.ray_backend import _init_address
+
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    assert _init_address("local") is None and _init_address("auto") == "auto"  # nothing recorded: Ray's lookup
+    (tmp_path / "ray").mkdir()
+    (tmp_path / "ray" / "ray_current_cluster").write_text("127.0.0.1:1\n")
+    assert _init_address("local") == "local" and _init_address("10.0.0.1:6379") == "10.0.0.1:6379"
+    with socket.create_server(("127.0.0.1", 0)) as listening:
+        (tmp_path / "ray" / "ray_current_cluster").write_text(f"127.0.0.1:{listening.getsockname()[1]}\n")
+        assert _init_address("local") is None  # alive: join it

@@ -178,6 +178,21 @@ def _check_reachable(address: str) -> None:
                               f"`ray start --head --port {port}`, or give its address") from None
 
 
+def _init_address(address: str) -> str | None:
+    """What ray.init gets for `address`: LOCAL joins the instance `ray start` left on this machine
+    (None: Ray's own lookup, RAY_ADDRESS first) unless its recorded address is dead (a crash without
+    `ray stop`), where ray.init would wait for it for minutes: then "local", a new instance."""
+    current = Path(os.environ.get("RAY_TMPDIR") or tempfile.gettempdir()) / "ray" / "ray_current_cluster"
+    if address != LOCAL or os.environ.get("RAY_ADDRESS") or not current.exists():
+        return None if address == LOCAL else address
+    try:
+        host, _, port = current.read_text(encoding="utf-8").strip().rpartition(":")
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except (OSError, ValueError):
+        return "local"
+    return None
+
+
 @dataclass
 class _Flight:
     """A submitted condition, as far as the driver knows."""
@@ -208,8 +223,14 @@ class RayConditions:
         _check_reachable(self.address)
         previous = signal.getsignal(signal.SIGTERM)
         try:
-            ray.init(address=None if self.address == LOCAL else self.address, include_dashboard=False,
-                     runtime_env={"env_vars": {name: str(THREADS) for name in THREAD_VARIABLES}})
+            try:
+                ray.init(address=_init_address(self.address), include_dashboard=False,
+                         runtime_env={"env_vars": {name: str(THREADS) for name in THREAD_VARIABLES}})
+            except ConnectionError as error:
+                raise ExperimentError(f"{error}. A cluster started with `ray start` checks a token: on this machine "
+                                      "set RAY_AUTH_MODE=token with the head's token in ~/.ray/auth_token (`ray "
+                                      "get-auth-token` on the head), or join it (`ray start --address ...`) and use "
+                                      "--address auto") from error
             signal.signal(signal.SIGTERM, lambda signum, frame: self.stop.set())  # ray.init set its own
             self._run(ray, store, spec, row)
         finally:
