@@ -68,7 +68,8 @@ def measure(workdir: Path, label: str, backends: dict[str, Backend], repeat: int
         for run in runs[kind]:
             run.pop("outcome")
     return {"workload": label, "experiment": name, "quick": quick, "same_results_and_verdicts": same,
-            "median_seconds": medians, "ratio_to_local": {k: round(v / medians["local"], 2) for k, v in medians.items()},
+            "median_seconds": medians,
+            "ratio_to_local": {kind: round(seconds / medians["local"], 2) for kind, seconds in medians.items()},
             "runs": runs}
 
 

@@ -48,10 +48,10 @@ from notesgraph.experiments.spec import ClaimTest, ExperimentError, ExperimentSp
 from notesgraph.model import Run, RunDetails, RunStatus
 from notesgraph.store import Store
 
-__all__ = ["BACKENDS", "FINISHED", "LAUNCH_GRACE", "PARALLEL", "Backend", "LocalBackend", "RunNotFound", "RunStatus", "cancel_run",
-           "claims_of_run", "code_version", "create_run", "deterministic_torch", "environment", "execute", "follow_run",
-           "list_runs", "make_backend", "mark_interrupted", "resume_run", "run_details", "run_folder", "run_results", "runs_of_claim",
-           "start_run", "wait_for", "watch_runs"]
+__all__ = ["BACKENDS", "FINISHED", "LAUNCH_GRACE", "PARALLEL", "Backend", "LocalBackend", "RunNotFound", "RunStatus",
+           "cancel_run", "claims_of_run", "code_version", "create_run", "deterministic_torch", "environment",
+           "execute", "follow_run", "list_runs", "make_backend", "mark_interrupted", "resume_run", "run_details",
+           "run_folder", "run_results", "runs_of_claim", "start_run", "wait_for", "watch_runs"]
 
 FINISHED = frozenset({"done", "failed", "cancelled", "interrupted"})
 RESUMABLE = frozenset({"failed", "cancelled", "interrupted"})
