@@ -33,6 +33,7 @@ from notesgraph.graph import (
 )
 from notesgraph.graph_compact import CompactGraph, EdgeTable, columns_of
 from notesgraph.graph_nodes import _note_nodes
+from notesgraph.paper_map import PAPER_EDGE_KINDS
 from notesgraph.graph_ranking import edge_strength
 from notesgraph.store import GraphRows, Store
 
@@ -42,7 +43,8 @@ def build_compact(store: Store, similar: SimilarPairs | None = None) -> CompactG
     edges and rankings `build_graph` makes); `similar` as for `build_graph`."""
     store.sync_derived()
     with _collector_paused(), store.snapshot():
-        read: list[Any] = [store.graph_rows(links=False), store.graph_link_arrays()]
+        read: list[Any] = [store.graph_rows(links=False), store.graph_link_arrays(),
+                           store.library_paper_rows(), store.paper_edge_rows()]
     graph = _compact(read, similar)  # takes the rows out of `read`: freed before the ranking
     graph.graph["store"] = store.path
     return graph
@@ -57,13 +59,15 @@ def compact_from_rows(rows: GraphRows, links: dict[str, np.ndarray] | None = Non
                  for name in ("note_inquiries", "note_papers")}
         rows = GraphRows(rows.notes, rows.inquiries, rows.papers, [], [], rows.note_concepts,
                          rows.references, rows.claims, rows.runs)
-    return _compact([rows, links], similar)
+    return _compact([rows, links, [], []], similar)
 
 
 def _compact(read: list[Any], similar: SimilarPairs | None) -> CompactGraph:
-    """`compact_from_rows` on read = [rows, links], emptied once the rows are used, so the
-    caller's rows and the edge lists are freed before the ranking's big arrays are made."""
-    rows, links = read
+    """`compact_from_rows` on read = [rows, links, library papers, paper edges], emptied once
+    the rows are used, so the caller's rows and the edge lists are freed before the ranking's
+    big arrays are made. The library papers and paper-map edges (`cocited`, `shares_author`)
+    are what `notesgraph.paper_map.set_paper_edges` adds to the networkx graph."""
+    rows, links, library_papers, paper_edges = read
     read.clear()
     with _collector_paused():
         nodes = KnowledgeGraph()  # holds the nodes while `_add_rows` resolves links; edges go to `collected`
@@ -74,6 +78,8 @@ def _compact(read: list[Any], similar: SimilarPairs | None) -> CompactGraph:
         nodes._node.update((f"claim:{claim_id}", {"kind": "claim", "label": text})
                            for claim_id, _, _, text, _ in rows.claims)
         _add_runs(nodes, rows.runs, sink)
+        for ident, key, title in library_papers:  # listed by no note: only the library has them
+            nodes._node.setdefault(f"paper:{ident}", {"kind": "paper", "label": title, "key": key})
         graph = CompactGraph(nodes._node)
         graph._pages, graph._inquiries, graph._runs = nodes._pages, nodes._inquiries, nodes._runs
         del nodes
@@ -84,7 +90,11 @@ def _compact(read: list[Any], similar: SimilarPairs | None) -> CompactGraph:
         tables.append(_link_table("source_of", links["note_inquiries"], note_node, inquiry_node, "position"))
         tables.append(_link_table("cites", links["note_papers"], note_node, paper_node, "rank"))
         tables.append(_claims_table(graph, rows.claims, note_node, paper_node))
-        del rows, links, collected
+        for kind in PAPER_EDGE_KINDS:
+            edges = [(f"paper:{a}", f"paper:{b}", {"count": count}) for a, b, k, count in paper_edges
+                     if k == kind and f"paper:{a}" in graph.index and f"paper:{b}" in graph.index]
+            tables.append(_table(graph, kind, edges))
+        del rows, links, collected, paper_edges
         if similar is not None:
             tables.append(similar_table(graph, similar))
         graph.set_tables(tables)

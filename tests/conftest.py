@@ -91,3 +91,20 @@ def bundled_graph(tmp_path_factory: pytest.TempPathFactory):
     with Store(tmp_path_factory.mktemp("bundled-graph") / "notes.db") as opened:
         index_folder(opened, NOTES)
         yield opened, build_graph(opened)
+
+
+# -- Ray: one real local instance per session ------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def ray_address() -> str:
+    """The address of a real local Ray instance (2 CPUs, no dashboard, a small object store),
+    started once for the session; runs on the ray backend join it from their own process."""
+    import signal
+
+    import ray
+
+    previous = signal.getsignal(signal.SIGTERM)
+    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=100 * 2**20, log_to_driver=False)
+    signal.signal(signal.SIGTERM, previous)  # ray.init makes SIGTERM exit pytest
+    yield ray.get_runtime_context().gcs_address
+    ray.shutdown()

@@ -46,6 +46,20 @@ def test_note_markup_is_shown_as_text(store: Store, tmp_path: Path) -> None:
     assert "&lt;|start_header_id|&gt;" in page_for(store, "Plain <script>x</script>?")
 
 
+def test_html_in_a_markdown_note_shows_its_text_not_its_tags(store: Store, tmp_path: Path) -> None:
+    """As Obsidian shows it (the data-engineering wiki ends notes with a <span> footer)."""
+    folder = tmp_path / "vault"
+    write(folder, "a.md", "# Footer\n\nLede.\n\n<span class=\"git-footer\">[Edit](https://example.org/e) | "
+                          "**Copy**</span> line<br>two\n\n<div class=\"box\">\n<p>Boxed <b>text</b></p>\n</div>\n\n"
+                          "<!-- a hidden comment -->\n\n<script>alert(1)</script>\n\n<style>p {}</style>\n")
+    index_folder(store, folder)
+    page = page_for(store, "Footer")
+    assert "span" not in page and "git-footer" not in page and "&lt;" not in page
+    assert 'href="https://example.org/e"' in page and "<strong>Copy</strong>" in page and "line<br>two" in page
+    assert "Boxed text" in page and "<b>" not in page and "box" not in page
+    assert "hidden comment" not in page and "alert" not in page and "p {}" not in page
+
+
 def test_hrefs_round_trip() -> None:
     assert parse_href("item:concept%3Aa%20b") == ("item", "concept:a b")
     assert parse_href("create:A%20title%3F") == ("create", "A title?")

@@ -11,7 +11,7 @@ import argparse
 import sys
 from dataclasses import asdict
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from notesgraph.cli.output import (
     EXIT_FAILED,
@@ -28,6 +28,9 @@ from notesgraph.kinds import elide
 from notesgraph.experiments.spec import ExperimentError, Parameter
 from notesgraph.model import Run, RunDetails
 from notesgraph.store import Store
+
+if TYPE_CHECKING:
+    from notesgraph.experiments.runner import Backend
 
 _EXIT_BY_STATUS = {"done": EXIT_OK, "cancelled": EXIT_SKIPPED, "interrupted": EXIT_SKIPPED, "failed": EXIT_FAILED,
                    "queued": EXIT_OK, "running": EXIT_OK}
@@ -92,6 +95,10 @@ def _print_run(details: RunDetails, log: bool = False, every_verdict: bool = Fal
     if env:
         print(f"  code {env.get('code_version')} · Python {env.get('python')} · numpy {env.get('numpy')}"
               f" · torch {env.get('torch') or '-'} · {env.get('threads')} thread(s)")
+    if env.get("backend") == "ray":
+        ray = env.get("ray", {})
+        print(f"  on Ray {ray.get('version')} at {ray.get('address')}: {ray.get('nodes')} node(s), "
+              f"{ray.get('cpus', 0):g} CPUs, {ray.get('gpus', 0):g} GPUs")
     print(f"  created {run.created_at} · started {run.started_at or '-'} · finished {run.finished_at or '-'}")
     print(f"  folder {run.folder}")
     _print_results(details)
@@ -194,19 +201,34 @@ def _show_started(args: argparse.Namespace, store: Store, run: Run) -> int:
 @_experiment_errors
 def cmd_run(args: argparse.Namespace, store: Store) -> int:
     """Queue a run, start it in its own process, show progress, then results and verdicts."""
-    from notesgraph.experiments.runner import LocalBackend, start_run
+    from notesgraph.experiments.runner import start_run
     from notesgraph.experiments.spec import parse_assignments
 
     if args.name is None and args.for_claim is None:
         raise ExperimentError("name an experiment (see `notesgraph experiments`) or give --for-claim CLAIM_ID")
     run = start_run(store, args.name, args.for_claim, parse_assignments(args.param or []), args.seed, args.quick,
-                    LocalBackend(args.parallel))
+                    _backend(args))
     return _show_started(args, store, run)
+
+
+def _backend(args: argparse.Namespace, used: Run | None = None) -> Backend:
+    """The backend asked for (--backend, --address), else the one the resumed run `used`, else local."""
+    from notesgraph.experiments.runner import make_backend
+
+    before = used.environment if used is not None else {}
+    name = args.backend or ("ray" if args.address else before.get("backend", "local"))
+    address = args.address or (before.get("ray", {}).get("address") if name == "ray" else None)
+    return make_backend(name, address, args.parallel)
 
 
 def _launch_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--parallel", type=int, default=1, metavar="N",
                         help="let this run start while up to N-1 others run (default 1: one after another)")
+    parser.add_argument("--backend", choices=("local", "ray"),
+                        help="where the conditions run: local (this machine, the default) or ray (a task per "
+                             "condition; `runs resume` keeps the run's own)")
+    parser.add_argument("--address", metavar="ADDR", help="ray: HOST:PORT of the cluster's head, or auto "
+                        "(the cluster this machine joined); default: start or join a Ray instance here")
     parser.add_argument("--detach", action="store_true", help="start it and return; watch with `runs show ID`")
     parser.add_argument("--verbose", action="store_true",
                         help="print the whole run: results table and the verdict of every condition")
@@ -279,9 +301,9 @@ def cmd_runs_cancel(args: argparse.Namespace, store: Store) -> int:
 
 def cmd_runs_resume(args: argparse.Namespace, store: Store) -> int:
     """`runs resume ID`: continue a failed, cancelled or interrupted run where it stopped."""
-    from notesgraph.experiments.runner import LocalBackend, resume_run
+    from notesgraph.experiments.runner import resume_run, run_details
 
-    return _show_started(args, store, resume_run(store, args.id, LocalBackend(args.parallel)))
+    return _show_started(args, store, resume_run(store, args.id, _backend(args, run_details(store, args.id).run)))
 
 
 _RUNS_ACTIONS: dict[str, Command] = {"list": cmd_runs_list, "show": cmd_runs_show, "cancel": cmd_runs_cancel,
@@ -306,7 +328,7 @@ def _runs_arguments(parser: argparse.ArgumentParser) -> None:
 RUN_COMMANDS: CommandTable = {
     "experiments": ("the experiments that can be run, with their conditions, parameters and the claims they test",
                     cmd_experiments, no_arguments),
-    "run": ("run an experiment in its own process and show its results and verdicts",
+    "run": ("run an experiment in its own process (or on Ray) and show its results and verdicts",
             cmd_run, _run_arguments),
     "runs": ("the history of runs; `runs show|cancel|resume ID` to inspect, stop or continue one",
              cmd_runs, _runs_arguments),

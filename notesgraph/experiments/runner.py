@@ -14,11 +14,12 @@ it waits): LocalBackend records its worker's pid at launch, so a worker that die
 claims its run is seen too, and a queued run that no worker took up within LAUNCH_GRACE s
 (a launcher killed mid-way, a backend that lost the job) is interrupted, so it can be resumed.
 
-Backends: `LocalBackend` starts `python -m notesgraph.experiments.runner DB RUN_ID`. Another
-engine (Ray, a batch queue) only needs `submit(db_path, run_id)` that calls `execute` somewhere
-that can reach the database file (a `Backend`, passed to `start_run` and `resume_run`), and
-whose worker claims the run (or whose submit calls `Store.record_worker`) within LAUNCH_GRACE
-seconds; see the README's design section.
+Backends: `LocalBackend` starts `python -m notesgraph.experiments.runner DB RUN_ID`, which runs
+the conditions in its own process. `RayBackend` (ray_backend.py) starts the same worker with
+`--ray ADDRESS`: it claims the run the same way, then runs each condition as a Ray task and
+writes what the tasks return, so the database never leaves this machine. Another engine only
+needs `submit(db_path, run_id)` (a `Backend`, passed to `start_run` and `resume_run`) whose
+worker claims the run (or whose submit calls `Store.record_worker`) within LAUNCH_GRACE s.
 """
 
 from __future__ import annotations
@@ -47,15 +48,18 @@ from notesgraph.experiments.spec import ClaimTest, ExperimentError, ExperimentSp
 from notesgraph.model import Run, RunDetails, RunStatus
 from notesgraph.store import Store
 
-__all__ = ["FINISHED", "LAUNCH_GRACE", "PARALLEL", "Backend", "LocalBackend", "RunNotFound", "RunStatus", "cancel_run",
-           "claims_of_run", "code_version", "create_run", "deterministic_torch", "environment", "execute", "follow_run",
-           "list_runs", "mark_interrupted", "resume_run", "run_details", "run_folder", "run_results", "runs_of_claim",
-           "start_run", "wait_for", "watch_runs"]
+__all__ = ["BACKENDS", "FINISHED", "LAUNCH_GRACE", "PARALLEL", "Backend", "LocalBackend", "RunNotFound", "RunStatus",
+           "cancel_run", "claims_of_run", "code_version", "create_run", "deterministic_torch", "environment",
+           "execute", "follow_run", "list_runs", "make_backend", "mark_interrupted", "resume_run", "run_details",
+           "run_folder", "run_results", "runs_of_claim", "start_run", "wait_for", "watch_runs"]
 
 FINISHED = frozenset({"done", "failed", "cancelled", "interrupted"})
 RESUMABLE = frozenset({"failed", "cancelled", "interrupted"})
 THREADS = 1
 """Threads a worker may use (BLAS, OpenMP, torch): fixed, so results do not depend on the machine."""
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+BACKENDS = ("local", "ray")
+"""Where a run may execute: this machine's processes, or a Ray cluster (`make_backend`)."""
 _PROGRESS_EVERY = 0.2
 """Seconds between progress writes; also how often a worker looks for a cancel request."""
 _WORKER_MODULE = "notesgraph.experiments.runner"
@@ -267,15 +271,33 @@ class LocalBackend:
         that dies before it claims the run (killed, a broken interpreter) is seen as gone."""
         folder = run_folder(db_path, run_id)
         folder.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **{name: str(THREADS) for name in (
-            "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")}}
+        env = {**os.environ, **{name: str(THREADS) for name in THREAD_VARIABLES}}
         with open(folder / "worker.log", "ab") as log:
             worker = subprocess.Popen(
-                [sys.executable, "-m", _WORKER_MODULE, str(db_path), str(run_id), "--parallel", str(self.parallel)],
+                [sys.executable, "-m", _WORKER_MODULE, str(db_path), str(run_id), *self.worker_arguments()],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         with Store(db_path) as store:
             store.record_worker(run_id, worker.pid)
         return worker
+
+    def worker_arguments(self) -> list[str]:
+        """The worker's options after DB RUN_ID (RayBackend adds where to send the conditions)."""
+        return ["--parallel", str(self.parallel)]
+
+
+def make_backend(name: str = "local", address: str | None = None, parallel: int = 1) -> Backend:
+    """The backend called `name` (BACKENDS): LocalBackend, or RayBackend at `address` (None: start or
+    join a Ray instance on this machine; "auto": the cluster this machine belongs to; host:port).
+    ExperimentError for another name, an address without Ray, or Ray not installed."""
+    if name == "ray":
+        from notesgraph.experiments.ray_backend import RayBackend
+
+        return RayBackend(address, parallel)
+    if name != "local":
+        raise ExperimentError(f"backend {name!r} is not one of: {', '.join(BACKENDS)}")
+    if address:
+        raise ExperimentError(f"an address ({address}) is for the ray backend: add --backend ray")
+    return LocalBackend(parallel)
 
 
 # -- what the CLI and the app call ---------------------------------------------------------------
@@ -455,9 +477,14 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise RunCancelled()
 
 
-def execute(db_path: Path | str, run_id: int, parallel: int = 1) -> str:
-    """The worker: wait for a slot, run every unfinished condition, store results, verdicts and
-    artefacts; returns the final status. Never raises for an experiment's error (status failed)."""
+ConditionRunner = Callable[[Store, ExperimentSpec, dict[str, Any]], None]
+"""Runs a claimed run's unfinished conditions, saving each as it finishes (RunCancelled on a cancel)."""
+
+
+def execute(db_path: Path | str, run_id: int, parallel: int = 1, conditions: ConditionRunner | None = None) -> str:
+    """The worker: wait for a slot, run every unfinished condition (in this process, or with
+    `conditions` elsewhere: ray_backend), store results, verdicts and artefacts; returns the final
+    status. Never raises for an experiment's error (status failed)."""
     with Store(db_path) as store:
         mark_interrupted(store)
         while (status := store.claim_run_slot(run_id, os.getpid(), parallel)) == "queued":
@@ -475,7 +502,8 @@ def execute(db_path: Path | str, run_id: int, parallel: int = 1) -> str:
             if spec.version != row["version"]:
                 raise ExperimentError(f"run {run_id} used {spec.name} version {row['version']}; "
                                       f"this notesgraph has version {spec.version}")
-            _run_conditions(store, spec, row)
+            (conditions or _run_conditions)(store, spec, row)
+            row = _row(store, run_id)  # a backend may have added to the environment
             module = implementation(spec)
             results = run_results(store, run_id)
             verdicts = [(v.claim, v.condition, v.verdict, v.reason, v.primary)
@@ -529,17 +557,26 @@ def _run_conditions(store: Store, spec: ExperimentSpec, row: dict[str, Any]) -> 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m notesgraph.experiments.runner DB RUN_ID [--parallel N]`: the worker process."""
+    """`python -m notesgraph.experiments.runner DB RUN_ID [--parallel N] [--ray ADDRESS]`: the worker
+    process (with --ray, the driver that sends the conditions to Ray: ray_backend)."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="notesgraph-run-worker")
     parser.add_argument("db")
     parser.add_argument("run_id", type=int)
     parser.add_argument("--parallel", type=int, default=1)
+    parser.add_argument("--ray", metavar="ADDRESS", help="run the conditions on Ray at ADDRESS (local: this machine)")
     args = parser.parse_args(argv)
-    status = execute(args.db, args.run_id, args.parallel)
+    conditions = None
+    if args.ray:
+        from notesgraph.experiments.ray_backend import RayConditions
+
+        conditions = RayConditions(args.ray)
+    status = execute(args.db, args.run_id, args.parallel, conditions)
     return 0 if status in ("done", "cancelled") else 1
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # run as the imported module, whose RunCancelled ray_backend raises
+    from notesgraph.experiments import runner
+
+    sys.exit(runner.main())

@@ -159,9 +159,12 @@ class RunTables(StoreConnection):
             "SELECT condition FROM run_conditions WHERE run_id = ? ORDER BY position", [run_id])]
 
     def run_results(self, run_id: int) -> list[tuple[str, str, float, float, float, int]]:
-        """(condition, metric, value, ci_low, ci_high, n) of a run, in the order written."""
-        return self.db.execute("SELECT condition, metric, value, ci_low, ci_high, n FROM run_results"
-                               " WHERE run_id = ? ORDER BY rowid", [run_id]).fetchall()
+        """(condition, metric, value, ci_low, ci_high, n) of a run, in run order (conditions as the
+        experiment lists them, each's rows as written): the same whichever condition finished
+        first (a Ray run finishes them in any order)."""
+        return self.db.execute("SELECT r.condition, metric, value, ci_low, ci_high, n FROM run_results r"
+                               " LEFT JOIN run_conditions c ON c.run_id = r.run_id AND c.condition = r.condition"
+                               " WHERE r.run_id = ? ORDER BY c.position, r.rowid", [run_id]).fetchall()
 
     def add_run_log(self, run_id: int, message: str) -> None:
         with self.transaction() as conn:

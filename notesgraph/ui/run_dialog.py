@@ -2,7 +2,8 @@
 
 The dialog only collects a `RunChoice` (checked against the spec, so a bad value is shown here
 rather than failing later); the window starts it through the same core functions as
-`notesgraph run` (runner.create_run, then LocalBackend.submit).
+`notesgraph run` (runner.start_run on runner.make_backend: this machine, or Ray with an
+address, as `--backend ray --address`). Ray is never imported here (only looked up).
 
 Parameters are numbers today (a spin box with the spec's range) and may be strings soon (a
 combo box when the spec lists `choices`, else a line edit): the editor is picked from the
@@ -15,6 +16,7 @@ run estimated over ten minutes asks before it starts.
 from __future__ import annotations
 
 import html
+import importlib.util
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,6 +56,10 @@ class RunChoice:
     quick: bool
     parameters: dict[str, ParameterValue]
     seeds: list[int]
+    backend: str = "local"
+    """runner.BACKENDS: "local" (this machine) or "ray" (a task per condition)"""
+    address: str = ""
+    """ray: HOST:PORT, "auto", or "" (start or join a Ray instance on this machine)"""
 
 
 class NumberBox(QDoubleSpinBox):
@@ -182,6 +188,14 @@ class RunDialog(QDialog):
         self._mode.addButton(self.full)
         self.quick.setChecked(True)
         self.estimate = QLabel()
+        self.where = QComboBox()
+        self.where.addItem("This machine", "local")
+        self.where.addItem("Ray cluster (a task per condition)", "ray")
+        if importlib.util.find_spec("ray") is None:
+            self.where.model().item(1).setEnabled(False)
+            self.where.setToolTip("Ray is not installed: pip install 'notesgraph[ray]'")
+        self.address = QLineEdit()
+        self.address.setPlaceholderText("blank: a Ray instance on this machine · auto · HOST:PORT of the head")
         self.parameters = QFormLayout()
         self.seeds = QLineEdit()
         self.seeds.setToolTip("comma-separated whole numbers, e.g. 0, 1, 2")
@@ -197,6 +211,10 @@ class RunDialog(QDialog):
         form.addRow("Setting", self.quick)
         form.addRow("", self.full)
         form.addRow("", self.estimate)
+        form.addRow("Run on", self.where)
+        form.addRow("Ray address", self.address)
+        self.where.currentIndexChanged.connect(lambda _: form.setRowVisible(self.address, self.backend() == "ray"))
+        form.setRowVisible(self.address, False)
         layout = QVBoxLayout(self)
         layout.addWidget(claim)
         layout.addLayout(form)
@@ -254,6 +272,10 @@ class RunDialog(QDialog):
         """The parameters whose rows are shown (those that apply)."""
         return [name for row, name in enumerate(self.editors) if self.parameters.isRowVisible(row)]
 
+    def backend(self) -> str:
+        """Where the run is to execute: "local" or "ray"."""
+        return str(self.where.currentData())
+
     def estimated_seconds(self) -> float:
         """The spec's estimate for the chosen setting (quick or full), at the default values."""
         return self.spec.quick_seconds if self.quick.isChecked() else self.spec.estimate_seconds
@@ -271,7 +293,8 @@ class RunDialog(QDialog):
             return None
         self.error.setText("")
         self.start_button.setEnabled(True)
-        return RunChoice(self.spec.name, self.quick.isChecked(), values, seeds)
+        address = self.address.text().strip() if self.backend() == "ray" else ""
+        return RunChoice(self.spec.name, self.quick.isChecked(), values, seeds, self.backend(), address)
 
     def choice(self) -> RunChoice | None:
         """What to run (None while a value is invalid)."""

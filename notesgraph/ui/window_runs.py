@@ -31,20 +31,21 @@ class RunsMixin:
         return self.start_run(unquote(name), quick == "1", int(claim))
 
     def start_run(self, name: str, quick: bool, claim_id: int, parameters: dict[str, Any] | None = None,
-                  seeds: list[int] | None = None) -> int | None:
-        """Start a replication run for a claim in its own process and watch it: the same core
-        call as `notesgraph run` (runner.start_run)."""
+                  seeds: list[int] | None = None, backend: str = "local", address: str = "") -> int | None:
+        """Start a replication run for a claim in its own process (on Ray with backend "ray") and
+        watch it: the same core calls as `notesgraph run` (runner.make_backend, runner.start_run)."""
         from notesgraph.experiments import runner
 
         try:
-            run_id = runner.start_run(self.store, name, claim_id, parameters, seeds, quick).id
+            run_id = runner.start_run(self.store, name, claim_id, parameters, seeds, quick,
+                                      runner.make_backend(backend, address or None)).id
         except Exception as error:  # noqa: BLE001 - an experiment error is the user's to read
             QMessageBox.warning(self, "notesgraph", f"Could not start the run:\n{error}")
             return None
         self.watched_runs[run_id] = f"claim:{claim_id}"
         self.navigator.refresh_claims_and_runs()
         self._refresh_run_nodes()
-        self.statusBar().showMessage(f"Run {run_id} started ({name})", 5000)
+        self.statusBar().showMessage(f"Run {run_id} started ({name}{' on Ray' if backend == 'ray' else ''})", 5000)
         self._run_timer.start()
         self.reopen()
         return run_id
@@ -70,7 +71,8 @@ class RunsMixin:
         def start() -> None:
             choice = dialog.choice()
             if choice is not None:
-                self.start_run(choice.experiment, choice.quick, stored.id, choice.parameters, choice.seeds)
+                self.start_run(choice.experiment, choice.quick, stored.id, choice.parameters, choice.seeds,
+                               choice.backend, choice.address)
 
         dialog.accepted.connect(start)
         self.run_dialog = dialog

@@ -15,6 +15,7 @@ from notesgraph.experiments.registry import INSTRUCTION_TUNING, PROMPT_SENSITIVI
 from notesgraph.experiments.runner import create_run
 from notesgraph.store import Store
 from notesgraph.ui.run_dialog import NumberBox, RunDialog, duration_text
+from ui.test_main_window import window  # noqa: F401 - the fixture
 
 
 def open_dialog(qtbot, spec=INSTRUCTION_TUNING) -> RunDialog:
@@ -126,3 +127,27 @@ def test_number_boxes_keep_small_values_and_step_by_factors_on_wide_ranges(qtbot
     share.setValue(0.6)
     share.stepBy(1)
     assert share.value() == pytest.approx(0.61)
+
+
+def test_the_dialog_runs_on_ray(qtbot, window, ray_address: str) -> None:
+    """"Run on: Ray cluster" with an address: the window starts the run through Ray (a real local
+    instance) and watches it to the end (tests/test_ray_backend.py checks its numbers)."""
+    from ui.test_runs_and_live_folder import baseline_claim
+
+    claim = baseline_claim(window)
+    window.walk_and_open(claim.item)
+    window.open_run_dialog(f"random_baseline:{claim.id}")  # what "Run replication…" does
+    dialog = window.run_dialog
+    assert not dialog.address.isVisible() and dialog.choice().backend == "local"
+    choose(qtbot, dialog.where, "Ray cluster (a task per condition)")
+    assert dialog.address.isVisible()
+    qtbot.keyClicks(dialog.address, ray_address)
+    assert dialog.choice().backend == "ray" and dialog.choice().address == ray_address
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    run_id = next(iter(window.watched_runs))
+    assert "on Ray" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: not window.watched_runs, timeout=300000)
+    row = window.store.run_row(run_id)
+    assert row["status"] == "done" and row["environment"]["backend"] == "ray"
+    assert row["environment"]["ray"]["address"] == ray_address and len(window.store.run_results(run_id)) == 12
+    assert f"Run {run_id} · random_baseline (quick) · done" in window.reader.toPlainText()
