@@ -77,19 +77,28 @@ _LOAD_LOCK = threading.Lock()
 
 
 def _load_model(path: Path) -> Any:
-    """The SentenceTransformer in `path`, loaded once per process (about 1 s, plus the torch
-    import the first time)."""
+    """The model in `path`, loaded once per process (about 1 s, plus the torch import the
+    first time): for the usual Transformer + mean-pooling folder through transformers alone
+    (`notesgraph.text_encoder`, same vectors, skips importing sentence-transformers), else
+    as a SentenceTransformer."""
     key = str(path)
     with _LOAD_LOCK:
         if key not in _LOADED:
             os.environ["HF_HUB_OFFLINE"] = "1"
             os.environ["TRANSFORMERS_OFFLINE"] = "1"
             try:
-                from sentence_transformers import SentenceTransformer
                 from transformers.utils import logging as transformers_logging
 
+                from notesgraph.text_encoder import PlainSentenceEncoder, plain_layout
+
                 transformers_logging.disable_progress_bar()
-                _LOADED[key] = SentenceTransformer(key, device="cpu", local_files_only=True)
+                layout = plain_layout(path)
+                if layout is not None:
+                    _LOADED[key] = PlainSentenceEncoder(path, layout)
+                else:
+                    from sentence_transformers import SentenceTransformer
+
+                    _LOADED[key] = SentenceTransformer(key, device="cpu", local_files_only=True)
             except Exception as error:  # a corrupt folder fails in many ways, all reported alike
                 raise ModelError(f"cannot load the embedding model from {path}: "
                                  f"{type(error).__name__}: {str(error)[:300]} (fix or replace the folder, "
