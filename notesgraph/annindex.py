@@ -39,6 +39,27 @@ EXPANSION_ADD = 128
 _ADD_CHUNK = 50_000
 
 
+def in_use(store: Store, model: str) -> bool:
+    """Whether `model`'s vectors are many enough for the approximate index (and usearch is
+    installed; without it everything stays exact)."""
+    if store.vector_count(model) < APPROXIMATE_FROM:
+        return False
+    try:
+        import usearch.index  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def keep_up_to_date(store: Store, model: str, changed: bool) -> SyncReport | None:
+    """After an embedding run that `changed` vectors (or when the index is missing): bring
+    it in step, so a query never pays for a big sync, when the store is large enough to use
+    it. None when nothing was to do."""
+    if not in_use(store, model) or not (changed or not index_folder(store, model).exists()):
+        return None
+    return ApproximateIndex.open(store, model).report
+
+
 def passage_key(item: str, part: str, content_hash: str) -> int:
     """A 63-bit key for one embedded text at one place: changes when the text does."""
     digest = hashlib.blake2b(f"{item}\0{part}\0{content_hash}".encode(), digest_size=8).digest()

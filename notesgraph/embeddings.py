@@ -299,5 +299,8 @@ def embed_store(store: Store, encoder: Encoder, progress: Callable[[EmbedProgres
         if progress is not None:
             progress(EmbedProgress(report.embedded, len(todo)))
     store.finish_vectors(model, path)
+    from notesgraph import annindex  # numpy and usearch: only once something is embedded
+
+    annindex.keep_up_to_date(store, model, bool(report.embedded or report.reused or report.deleted))
     report.seconds = time.perf_counter() - started
     return report

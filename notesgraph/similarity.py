@@ -156,7 +156,7 @@ class Similarity:
     def approximate(self) -> bool:
         """Whether queries go through the approximate index (decided once, by size)."""
         if self._approximate is None:
-            self._approximate = use_approximate(self.store, self.model()[0])
+            self._approximate = annindex.in_use(self.store, self.model()[0])
         return self._approximate
 
     def ann(self) -> annindex.ApproximateIndex:
@@ -307,18 +307,6 @@ class Similarity:
                      Why(part_label(query_part), query_text, part_label(part), texts.get((hit.item, part), "")))
 
 
-def use_approximate(store: Store, model: str) -> bool:
-    """Whether `model`'s vectors are many enough for the approximate index (and usearch is
-    installed; without it everything stays exact)."""
-    if store.vector_count(model) < annindex.APPROXIMATE_FROM:
-        return False
-    try:
-        import usearch.index  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def similar_pairs(store: Store, kinds: Sequence[str] = ("note",), k: int = 5,
                   min_score: float | None = None, approximate: bool | None = None) -> list[tuple[str, str, float]]:
     """`similar` edges for the graph: each item of `kinds` joined to its `k` most similar
@@ -334,7 +322,7 @@ def similar_pairs(store: Store, kinds: Sequence[str] = ("note",), k: int = 5,
     current = store.current_vector_model()
     if current is None or store.vector_count(current[0]) == 0:
         return []
-    if approximate if approximate is not None else use_approximate(store, current[0]):
+    if approximate if approximate is not None else annindex.in_use(store, current[0]):
         pairs = annindex.ApproximateIndex.open(store, current[0]).neighbour_pairs(kinds, k, min_score)
     else:
         pairs = VectorIndex.from_store(store, current[0]).item_pairs(kinds, k, min_score)

@@ -86,3 +86,25 @@ def test_a_corrupt_index_file_is_rebuilt_from_the_table(embedded_store: Store) -
     reopened = ApproximateIndex.open(embedded_store, model)
     assert reopened.report.rebuilt == ("note",) and len(reopened) == embedded_store.vector_count(model)
     assert not index_folder(embedded_store, "old-model@123").exists()
+
+
+def test_embedding_keeps_the_index_in_step_and_large_stores_use_it(embedded_store: Store, encoder,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from notesgraph import annindex
+    from notesgraph.embeddings import embed_store
+
+    model = embedded_store.current_vector_model()[0]
+    assert not Similarity(embedded_store).approximate  # 200-odd vectors: exact
+    monkeypatch.setattr(annindex, "APPROXIMATE_FROM", 100)
+    note = next(i for i in all_items(embedded_store) if i.startswith("note:"))
+    embedded_store.delete_vectors(model, [(note, "head")], [note])
+    report = embed_store(embedded_store, encoder)
+    assert report.embedded == 1
+    folder = index_folder(embedded_store, model)
+    assert (folder / "note.usearch").is_file()
+    synced = ApproximateIndex.open(embedded_store, model)
+    assert (synced.report.added, synced.report.removed) == (0, 0)  # embed_store already synced it
+    similarity = Similarity(embedded_store)
+    assert similarity.approximate
+    assert [m.item for m in similarity.related(note, k=10)] == \
+        [m.item for m in Similarity(embedded_store, approximate=False).related(note, k=10)]
