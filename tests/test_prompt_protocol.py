@@ -203,3 +203,30 @@ def test_nothing_learnt_or_too_few_runs_is_inconclusive() -> None:
     noisy = _constructed({**CATEGORY_MEANS, "instructive": 0.75, "irrelevant": 0.65}, KIND_MEANS,
                          check=(0.8, 0.55), seeds=1, spread=0.08)
     assert _verdicts(noisy)[0] == "inconclusive"
+
+
+def test_a_model_at_chance_fails_the_positive_control_and_says_so() -> None:
+    at_chance = {name: 0.5 for name in CATEGORY_MEANS}
+    verdicts = claim_verdicts(_constructed(at_chance, KIND_MEANS, check=(0.8, 0.55)), "M1")
+    assert [v.verdict for v in verdicts] == ["inconclusive"] * 3
+    assert "positive control failed" in verdicts[0].reason and verdicts[0].details["control_p_bonferroni"] >= 0.05
+    passed = claim_verdicts(_constructed(CATEGORY_MEANS, KIND_MEANS, check=(0.8, 0.55)), "M1")[0]
+    assert passed.details["control_p_bonferroni"] < 1e-6 and "TOST" in passed.reason
+    assert -0.05 < passed.details["tost_low"] <= passed.details["tost_high"] < 0.05
+
+
+def test_equivalence_is_shown_only_by_a_narrow_interval() -> None:
+    from notesgraph.experiments.prompt_statistics import best_above_chance, median_difference_tost
+
+    rng = np.random.default_rng(1)
+    tight = median_difference_tost(0.7 + rng.normal(0, 0.01, 24), 0.7 + rng.normal(0, 0.01, 20), margin=0.05)
+    assert tight.equivalent and tight.low < 0 < tight.high
+    few = median_difference_tost([0.6, 0.8], [0.62, 0.78], margin=0.05)  # same medians, two runs each
+    assert abs(few.difference) < 0.01 and not few.equivalent
+    apart = median_difference_tost(0.75 + rng.normal(0, 0.01, 24), 0.7 + rng.normal(0, 0.01, 20), margin=0.05)
+    assert not apart.equivalent
+    clear = best_above_chance({"a": [(0.8, 100), (0.82, 100)], "b": [(0.5, 100)]})
+    assert clear is not None and clear.prompt == "a" and clear.correct == 80 and clear.p_adjusted < 1e-6
+    barely = best_above_chance({f"t{i}": [(0.5 + 0.01 * (i % 3), 100)] for i in range(20)})
+    assert barely is not None and barely.p_value < 1 and barely.p_adjusted >= 0.05  # 52% of 100, best of 20
+    assert best_above_chance({}) is None

@@ -31,14 +31,15 @@ is inconclusive.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 import numpy as np
 from scipy import stats
 
-from notesgraph.experiments.prompt_statistics import ShotStatistics, statistics_by_shots
+from notesgraph.experiments.prompt_statistics import (AboveChance, ShotStatistics, best_above_chance,
+                                                      median_difference_tost, statistics_by_shots)
 from notesgraph.experiments.prompt_templates import (ANIMAL_TEMPLATE, CATEGORIES, TARGET_KINDS, TEMPLATES,
                                                      TargetSet, Template, target_set, template)
 from notesgraph.experiments.spec import ClaimVerdict
@@ -46,7 +47,7 @@ from notesgraph.experiments.spec import ClaimVerdict
 __all__ = ["CHECK_ATTRIBUTE", "CLAIMS", "DEFAULT_DESIGN", "PAPER_ALBERT_32", "QUICK_DESIGN", "CheckAtShots",
            "MedianRow", "PromptClassifier", "PromptDesign", "PromptExample", "ProtocolConfig", "ProtocolResult",
            "RunRecord", "TemplateCheck", "category_statistics", "claim_verdicts", "example_blocks",
-           "examples_from_rte_lite", "learning_curves", "median_table", "run_count", "run_protocol",
+           "examples_from_rte_lite", "learning_curves", "median_table", "positive_control", "run_count", "run_in_parts", "run_protocol",
            "target_kind_statistics", "template_check"]
 
 CHECK_ATTRIBUTE = "mentions_animal"
@@ -297,6 +298,30 @@ def run_protocol(model: PromptClassifier, train: Sequence[PromptExample], test: 
     return ProtocolResult(config, tuple(records), blocks, check_blocks)
 
 
+def run_in_parts(model: PromptClassifier, train: Sequence[PromptExample], test: Sequence[PromptExample],
+                 config: ProtocolConfig, label: str) -> Iterator[tuple[int, int, str] | ProtocolResult]:
+    """`run_protocol` one (k, seed) at a time, so a caller can report progress and be cancelled
+    between them: (runs done, runs in all, message) after each part, then the whole result
+    (equal to one `run_protocol` call)."""
+    records: list[RunRecord] = []
+    blocks: dict[int, dict[int, tuple[int, ...]]] = {}
+    check_blocks: dict[int, dict[int, tuple[int, ...]]] = {}
+    total, done = run_count(config), 0
+    for k in config.shots:
+        if k == 0 and not config.zero_shot:
+            continue
+        for seed in (config.seeds[:1] if k == 0 else config.seeds):
+            part = replace(config, shots=(k,), seeds=(seed,), check_shots=(k,) if k in config.check_shots else ())
+            result = run_protocol(model, train, test, part)
+            records += result.records
+            for source, target in ((result.blocks, blocks), (result.check_blocks, check_blocks)):
+                for block_seed, per_k in source.items():
+                    target.setdefault(block_seed, {}).update(per_k)
+            done += run_count(part)
+            yield done, total, f"{label}: k={k} seed {seed} ({done}/{total} runs)"
+    yield ProtocolResult(config, tuple(records), blocks, check_blocks)
+
+
 # -- summaries ----------------------------------------------------------------------------------
 
 def category_statistics(result: ProtocolResult, metric: Metric = "final") -> dict[int, ShotStatistics]:
@@ -414,15 +439,30 @@ def _primary_shots(available: Iterable[int], wanted: int) -> int | None:
     return min(options, key=lambda k: (abs(k - wanted), k)) if options else None
 
 
+def positive_control(result: ProtocolResult, shots: int, metric: Metric = "final") -> AboveChance | None:
+    """Whether the model reads the task at all at `shots`: the best template of the template
+    sweep (the templates the categories compare, with their target words) must beat chance on
+    the entailment labels (`best_above_chance`). None without runs."""
+    design = result.config.design
+    runs: dict[str, list[tuple[float, int]]] = {}
+    for r in result.records:
+        if (r.task == "entailment" and r.shots == shots and r.targets == design.sweep_targets
+                and r.template in design.sweep_templates):
+            runs.setdefault(r.template, []).append((r.accuracy(metric), r.n_test))
+    return best_above_chance(runs)
+
+
 def claim_verdicts(result: ProtocolResult, condition: str, shots: int = 32, alpha: float = 0.05,
                    margin: float = 0.05, metric: Metric = "final", primary: bool = True) -> list[ClaimVerdict]:
     """The issue's three verdicts at `shots` (or the nearest k run) for `condition` (a model),
-    with the tests' p-values in `details` and the reasons, all marked `primary` as given, and all
-    inconclusive when the template check failed or was not computed:
+    with the tests' p-values in `details` and the reasons, all marked `primary` as given. Two
+    controls gate them, else every verdict is inconclusive: the template check (the model reads
+    templates) and the positive control (the best prompt beats chance at that k: the model
+    reads the task at all, so "no difference" could have been a difference).
 
     - instructive ≈ irrelevant: inconsistent when Dunn's test (Bonferroni) separates them;
-      consistent when it does not and their medians are within `margin`; inconclusive otherwise,
-      or when no category's median beats chance (0.5) by `margin` (nothing learnt, nothing to compare);
+      consistent when TOST shows their medians equivalent within `margin` (the 90% bootstrap
+      interval of the difference inside ±margin); inconclusive otherwise;
     - target words matter more than templates: consistent when the spread (max - min) of medians
       across target kinds exceeds that across categories and Kruskal-Wallis over target kinds has
       p < alpha; inconsistent when the categories spread at least as far with p < alpha;
@@ -432,12 +472,19 @@ def claim_verdicts(result: ProtocolResult, condition: str, shots: int = 32, alph
     check = template_check(result, alpha, metric)
     categories, kinds = category_statistics(result, metric), target_kind_statistics(result, metric)
     k = _primary_shots(set(categories) | set(kinds), shots)
+    control = positive_control(result, k, metric) if k is not None else None
     details_check = {f"check_p_k{row.shots}": row.p_value for row in check.per_shot}
-    if k is None or not check.passed:
-        why = ("no run with k > 0" if k is None else
-               "the template check was not computed" if not check.computed else
-               "the template check failed: the animal template did not beat the entailment template at k <= 4, "
-               "so the model does not read templates")
+    if control is not None:
+        details_check.update(control_accuracy=control.accuracy, control_p_bonferroni=control.p_adjusted)
+    why = ("no run with k > 0" if k is None else
+           "the template check was not computed" if not check.computed else
+           "the template check failed: the animal template did not beat the entailment template at k <= 4, "
+           "so the model does not read templates" if not check.passed else
+           f"the positive control failed: the best template ({control.prompt}) scores {control.accuracy:.1%} at "
+           f"k={k}, not above chance (binomial p={control.p_adjusted:.3g}, Bonferroni over {control.prompts} "
+           "templates), so the model does not read the task and no difference could show"
+           if control is not None and control.p_adjusted >= alpha else "")
+    if why or k is None:
         return [ClaimVerdict(claim, condition, "inconclusive", why[0].upper() + why[1:] + ".", primary,
                              dict(details_check)) for claim in CLAIMS]
     verdicts = [_instructive_vs_irrelevant(categories.get(k), k, condition, alpha, margin, details_check),
@@ -452,22 +499,22 @@ def _instructive_vs_irrelevant(shot: ShotStatistics | None, k: int, condition: s
     found = shot.comparison("instructive", "irrelevant") if shot else None
     if shot is None or found is None:
         return ClaimVerdict(claim, condition, "inconclusive", f"At k={k} a category is missing.", True, dict(base))
-    gap = shot.medians["instructive"] - shot.medians["irrelevant"]
+    tost = median_difference_tost(shot.values["instructive"], shot.values["irrelevant"], margin, alpha)
     details = {**base, "k": float(k), "dunn_z": found.z, "dunn_p_bonferroni": found.p_adjusted,
-               "median_instructive": shot.medians["instructive"], "median_irrelevant": shot.medians["irrelevant"]}
+               "median_instructive": shot.medians["instructive"], "median_irrelevant": shot.medians["irrelevant"],
+               "tost_low": tost.low, "tost_high": tost.high, "tost_margin": margin}
     if shot.kruskal is not None:
         details["kruskal_p"] = shot.kruskal.p_value
     said = (f"at k={k} the medians are {shot.medians['instructive']:.1%} (instructive) and "
-            f"{shot.medians['irrelevant']:.1%} (irrelevant), Dunn p={found.p_adjusted:.3g} (Bonferroni)")
-    if max(shot.medians.values()) < 0.5 + margin:
-        return ClaimVerdict(claim, condition, "inconclusive",
-                            f"No category beats chance by {margin:.0%}: {said}.", True, details)
+            f"{shot.medians['irrelevant']:.1%} (irrelevant), Dunn p={found.p_adjusted:.3g} (Bonferroni), "
+            f"90% interval of the difference [{tost.low:+.1%}, {tost.high:+.1%}]")
     if found.p_adjusted < alpha:
         return ClaimVerdict(claim, condition, "inconsistent", f"They differ: {said}.", True, details)
-    if abs(gap) <= margin:
-        return ClaimVerdict(claim, condition, "consistent", f"They match within {margin:.0%}: {said}.", True, details)
+    if tost.equivalent:
+        return ClaimVerdict(claim, condition, "consistent", f"Equivalent within ±{margin:.0%} (TOST): {said}.", True,
+                            details)
     return ClaimVerdict(claim, condition, "inconclusive",
-                        f"Not significant but {abs(gap):.1%} apart, too few runs to tell: {said}.", True, details)
+                        f"Neither different nor shown equivalent within ±{margin:.0%} (TOST): {said}.", True, details)
 
 
 def _spread(shot: ShotStatistics) -> float:

@@ -16,15 +16,15 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Literal
 
 import numpy as np
 from scipy import stats
 
-__all__ = ["DunnComparison", "KruskalWallis", "ShotStatistics", "dunn_test", "group_medians", "kruskal_wallis",
-           "statistics_by_shots"]
+__all__ = ["AboveChance", "DunnComparison", "Equivalence", "KruskalWallis", "ShotStatistics", "best_above_chance",
+           "dunn_test", "group_medians", "kruskal_wallis", "median_difference_tost", "statistics_by_shots"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,8 @@ class ShotStatistics:
     counts: dict[str, int]
     kruskal: KruskalWallis | None
     dunn: tuple[DunnComparison, ...]
+    values: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    """every observation per group, for interval estimates (equivalence tests)"""
 
     def comparison(self, first: str, second: str) -> DunnComparison | None:
         """Dunn's comparison of `first` with `second` (z > 0 when `first` ranks higher), or
@@ -156,5 +158,65 @@ def statistics_by_shots(observations: Iterable[tuple[int, str, float]],
     for shots in sorted(by_shots):
         ordered = {name: by_shots[shots][name] for name in order if name in by_shots[shots]}
         result[shots] = ShotStatistics(shots, group_medians(ordered), {k: len(v) for k, v in ordered.items()},
-                                       kruskal_wallis(ordered), dunn_test(ordered))
+                                       kruskal_wallis(ordered), dunn_test(ordered),
+                                       {k: tuple(v) for k, v in ordered.items()})
     return result
+
+
+@dataclass(frozen=True)
+class Equivalence:
+    """Two one-sided tests (TOST) at level alpha by interval inclusion: the groups are
+    equivalent within `margin` when the (1 - 2 alpha) interval of the difference of medians lies
+    strictly inside (-margin, +margin)."""
+
+    difference: float
+    low: float
+    high: float
+    margin: float
+    alpha: float
+
+    @property
+    def equivalent(self) -> bool:
+        return -self.margin < self.low and self.high < self.margin
+
+
+def median_difference_tost(first: Sequence[float], second: Sequence[float], margin: float, alpha: float = 0.05,
+                           resamples: int = 4000, seed: int = 0) -> Equivalence:
+    """TOST on median(first) - median(second): the percentile bootstrap interval at 1 - 2 alpha
+    (runs resampled within each group, seeded). With a handful of runs per group the interval
+    is wide and equivalence is rarely shown, as it should be. O(resamples x n)."""
+    a, b = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
+    rng = np.random.default_rng([seed, a.size, b.size])
+    diffs = (np.median(a[rng.integers(0, a.size, (resamples, a.size))], axis=1)
+             - np.median(b[rng.integers(0, b.size, (resamples, b.size))], axis=1))
+    low, high = np.percentile(diffs, [100 * alpha, 100 * (1 - alpha)])
+    return Equivalence(float(np.median(a) - np.median(b)), float(low), float(high), margin, alpha)
+
+
+@dataclass(frozen=True)
+class AboveChance:
+    """The positive control: the best prompt's median run, its correct answers tested against
+    chance (one-sided binomial), Bonferroni over the `prompts` it was chosen from."""
+
+    prompt: str
+    accuracy: float
+    correct: int
+    items: int
+    p_value: float
+    p_adjusted: float
+    prompts: int
+
+
+def best_above_chance(runs: Mapping[str, Sequence[tuple[float, int]]], chance: float = 0.5) -> AboveChance | None:
+    """`runs` maps a prompt to its runs' (accuracy, items scored). The prompt with the highest
+    median accuracy is tested through its median run (one run's answers are independent draws
+    under the null; runs of one prompt share their test items, so they are not pooled); the
+    p-value is multiplied by the number of prompts, since the best was picked. None without runs."""
+    present = {name: sorted(values) for name, values in runs.items() if values}
+    if not present:
+        return None
+    best = max(present, key=lambda name: (float(np.median([a for a, _ in present[name]])), name))
+    accuracy, items = present[best][(len(present[best]) - 1) // 2]
+    correct = int(round(accuracy * items))
+    p = float(stats.binomtest(correct, items, chance, alternative="greater").pvalue) if items else 1.0
+    return AboveChance(best, accuracy, correct, items, p, min(1.0, p * len(present)), len(present))
