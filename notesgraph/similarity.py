@@ -130,6 +130,7 @@ class Similarity:
         self.store = store
         self._encoder = encoder
         self._index: VectorIndex | None = None
+        self._forced = approximate
         self._approximate = approximate
         self._ann: annindex.ApproximateIndex | None = None
 
@@ -151,6 +152,7 @@ class Similarity:
         """Forget the loaded vectors; the next query reloads them."""
         self._index = None
         self._ann = None
+        self._approximate = self._forced  # the store may have grown past the threshold
 
     @property
     def approximate(self) -> bool:
