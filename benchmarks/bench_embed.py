@@ -58,9 +58,11 @@ def corpus(workdir: Path, n: int) -> Path:
 # -- 1. indexing with embeddings vs a bare encode ---------------------------------------------
 
 def bench_overhead(workdir: Path, notes: int, rounds: int) -> None:
+    from sentence_transformers import SentenceTransformer
+
     folder = corpus(workdir, notes)
     encoder = Encoder()
-    model = _load_model(encoder.path)
+    model = SentenceTransformer(str(encoder.path), device="cpu", local_files_only=True)  # the bare baseline
     with Store(fresh_db(workdir / "texts.db")) as store:
         index_folder(store, folder)
         texts = [p.text for p in plan_embedding(store, encoder.model_id).todo]

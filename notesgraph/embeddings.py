@@ -77,19 +77,28 @@ _LOAD_LOCK = threading.Lock()
 
 
 def _load_model(path: Path) -> Any:
-    """The SentenceTransformer in `path`, loaded once per process (about 1 s, plus the torch
-    import the first time)."""
+    """The model in `path`, loaded once per process (about 1 s, plus the torch import the
+    first time): for the usual Transformer + mean-pooling folder through transformers alone
+    (`notesgraph.text_encoder`, same vectors, skips importing sentence-transformers), else
+    as a SentenceTransformer."""
     key = str(path)
     with _LOAD_LOCK:
         if key not in _LOADED:
             os.environ["HF_HUB_OFFLINE"] = "1"
             os.environ["TRANSFORMERS_OFFLINE"] = "1"
             try:
-                from sentence_transformers import SentenceTransformer
                 from transformers.utils import logging as transformers_logging
 
+                from notesgraph.text_encoder import PlainSentenceEncoder, plain_layout
+
                 transformers_logging.disable_progress_bar()
-                _LOADED[key] = SentenceTransformer(key, device="cpu", local_files_only=True)
+                layout = plain_layout(path)
+                if layout is not None:
+                    _LOADED[key] = PlainSentenceEncoder(path, layout)
+                else:
+                    from sentence_transformers import SentenceTransformer
+
+                    _LOADED[key] = SentenceTransformer(key, device="cpu", local_files_only=True)
             except Exception as error:  # a corrupt folder fails in many ways, all reported alike
                 raise ModelError(f"cannot load the embedding model from {path}: "
                                  f"{type(error).__name__}: {str(error)[:300]} (fix or replace the folder, "
@@ -233,15 +242,34 @@ def _completed(passages: list[Passage], remaining: Counter[str], pending: dict[s
     return done
 
 
+def _is_paragraph(passage: Passage) -> bool:
+    return passage.item.startswith("note:") and passage.part != "head"
+
+
+def _embedding_order(passage: Passage) -> tuple[bool, int]:
+    """Titles + ledes, inquiries, papers and concepts first (short: ~10% of the work, and
+    enough for `related` and search to find every item), then body paragraphs; longest
+    first within each, so a batch pads to little more than its longest text."""
+    return _is_paragraph(passage), -len(passage.text)
+
+
+def _may_publish_early(store: Store) -> bool:
+    """Whether the model being embedded may become the current one before its paragraphs
+    are: only when no model is (a switch keeps the old model until the new is complete)."""
+    return store.current_vector_model() is None
+
+
 def embed_store(store: Store, encoder: Encoder, progress: Callable[[EmbedProgress], None] | None = None,
                 chunk_size: int = 64) -> EmbedReport:
     """Bring the vectors of `encoder`'s model up to date with the store.
 
     Texts whose hash is already stored (for any item) reuse that vector; the rest are
-    embedded longest first (similar lengths batch with little padding) in chunks of
-    `chunk_size`, one model batch by default, each committed on its own and reported to
-    `progress`, so a kill keeps finished batches and the next run continues. Once complete, this model becomes
-    the current one and other models' vectors are dropped. An unchanged store costs one
+    embedded in chunks of `chunk_size`, one model batch by default, each committed on its own
+    and reported to `progress`, so a kill keeps finished batches and the next run continues.
+    Every item's short passages come first (`_embedding_order`); on a first run the model
+    becomes the current one as soon as they are stored, so search and `related` work while
+    the body paragraphs follow. Once complete, this model becomes the current one and other
+    models' vectors are dropped. An unchanged store costs one
     `plan_embedding` and never loads the model. Raises ModelError when the model cannot load.
     """
     started = time.perf_counter()
@@ -258,8 +286,11 @@ def embed_store(store: Store, encoder: Encoder, progress: Callable[[EmbedProgres
     if reusable or complete:
         report.reused = store.save_vectors(model, path, [
             (p.item, p.part, p.content_hash, cached[p.content_hash]) for p in reusable], complete)
-    todo = sorted((p for p in plan.todo if p.content_hash not in cached), key=lambda p: -len(p.text))
+    todo = sorted((p for p in plan.todo if p.content_hash not in cached), key=_embedding_order)
+    first_paragraph = next((i for i, p in enumerate(todo) if _is_paragraph(p)), len(todo))
     for start in range(0, len(todo), chunk_size):
+        if start >= first_paragraph and _may_publish_early(store):
+            store.finish_vectors(model, path)  # titles, ledes, inquiries, papers: searchable now
         chunk = todo[start:start + chunk_size]
         vectors = encoder.encode([p.text for p in chunk])
         report.embedded += store.save_vectors(
@@ -268,5 +299,8 @@ def embed_store(store: Store, encoder: Encoder, progress: Callable[[EmbedProgres
         if progress is not None:
             progress(EmbedProgress(report.embedded, len(todo)))
     store.finish_vectors(model, path)
+    from notesgraph import annindex  # numpy and usearch: only once something is embedded
+
+    annindex.keep_up_to_date(store, model, bool(report.embedded or report.reused or report.deleted))
     report.seconds = time.perf_counter() - started
     return report

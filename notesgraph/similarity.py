@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from notesgraph import annindex
 from notesgraph.embeddings import Encoder, ModelError
 from notesgraph.model import split_item_id
 from notesgraph.passages import MAX_PASSAGE_CHARS, collect_passages, part_label
@@ -119,12 +120,19 @@ class Similarity:
 
     The vectors load lazily on first use and stay in memory (call `refresh()` after
     re-embedding). `encoder` embeds search queries; by default the store's model is opened.
+    From `annindex.APPROXIMATE_FROM` stored vectors (or with `approximate=True`) queries go
+    to the approximate index instead: it proposes candidate items, whose vectors alone are
+    read and scored exactly, so the answers are exact search's whenever the candidates hold
+    the true top items (see `annindex`).
     """
 
-    def __init__(self, store: Store, encoder: Encoder | None = None) -> None:
+    def __init__(self, store: Store, encoder: Encoder | None = None, approximate: bool | None = None) -> None:
         self.store = store
         self._encoder = encoder
         self._index: VectorIndex | None = None
+        self._forced = approximate
+        self._approximate = approximate
+        self._ann: annindex.ApproximateIndex | None = None
 
     def model(self) -> tuple[str, str]:
         """(model id, model folder) the store's vectors were made with; NotEmbedded if none."""
@@ -143,6 +151,28 @@ class Similarity:
     def refresh(self) -> None:
         """Forget the loaded vectors; the next query reloads them."""
         self._index = None
+        self._ann = None
+        self._approximate = self._forced  # the store may have grown past the threshold
+
+    @property
+    def approximate(self) -> bool:
+        """Whether queries go through the approximate index (decided once, by size)."""
+        if self._approximate is None:
+            self._approximate = annindex.in_use(self.store, self.model()[0])
+        return self._approximate
+
+    def ann(self) -> annindex.ApproximateIndex:
+        """The approximate index, synced with the stored vectors on first use."""
+        if self._ann is None:
+            self._ann = annindex.ApproximateIndex.open(self.store, self.model()[0])
+        return self._ann
+
+    def vectors_of(self, items: Iterable[str]) -> VectorIndex:
+        """An index holding (at least) the vectors of `items`: the whole one for exact
+        search, else just theirs, read from the store."""
+        if not self.approximate:
+            return self.index
+        return VectorIndex.from_rows(self.store.vectors_of(self.model()[0], items))
 
     def encoder(self) -> Encoder:
         """The encoder for queries: the one given, else the store's model (which must be the
@@ -166,17 +196,18 @@ class Similarity:
         is a note's title stands for that note. Costs one product of the item's passages with
         every vector: about 0.1 s per passage of `item` at 1M vectors."""
         item = self._canonical(item)
-        rows = self.index.rows_of(item)
+        own = self.vectors_of([item])
+        rows = own.rows_of(item)
         if rows.stop == rows.start:
             raise NotEmbedded(f"{item} has no embedding yet: run `notesgraph index` (without --no-embed)")
         exclude = {item} | (self.store.linked_items(item) if exclude_linked else set())
-        hits = self._hits(self.index.matrix[rows], kinds, k, exclude, min_score)
-        query_parts = self.index.parts[rows]
+        index, hits = self._hits(own.matrix[rows], kinds, k, exclude, min_score)
+        query_parts = own.parts[rows]
         texts = self._texts([item, *(hit.item for hit, _ in hits)])
         matches = []
         for hit, title in hits:
             part = query_parts[hit.query_row]
-            matches.append(self._match(hit, title, part, texts.get((item, part), ""), texts))
+            matches.append(self._match(index, hit, title, part, texts.get((item, part), ""), texts))
         return matches
 
     def search(self, query: str, kinds: Iterable[str] | None = None, k: int = 10,
@@ -188,9 +219,9 @@ class Similarity:
         if not query:
             return []
         vector = self.encoder().encode([query])[0]
-        hits = self._hits(vector, kinds, k, set(), min_score)
+        index, hits = self._hits(vector, kinds, k, set(), min_score)
         texts = self._texts(hit.item for hit, _ in hits)
-        return [self._match(hit, title, "query", query, texts) for hit, title in hits]
+        return [self._match(index, hit, title, "query", query, texts) for hit, title in hits]
 
     def hybrid_search(self, query: str, kinds: Iterable[str] | None = None, k: int = 10,
                       depth: int = 50) -> list[FusedMatch]:
@@ -217,20 +248,21 @@ class Similarity:
         paper's title and the note's best-matching passage, with Spearman's rho."""
         note = self.store.note(note_id)
         item = f"note:{note_id}"
-        rows = self.index.rows_of(item)
+        index = self.vectors_of([item] + [f"paper:{p['id']}" for p in note["papers"]])
+        rows = index.rows_of(item)
         if rows.stop == rows.start:
             raise NotEmbedded(f"{item} has no embedding yet: run `notesgraph index` (without --no-embed)")
-        note_vectors, note_parts = self.index.matrix[rows], self.index.parts[rows]
+        note_vectors, note_parts = index.matrix[rows], index.parts[rows]
         texts = self._texts([item] + [f"paper:{p['id']}" for p in note["papers"]])
         scored: dict[int, tuple[float, Why]] = {}
         for paper in note["papers"]:
             paper_item = f"paper:{paper['id']}"
-            paper_rows = self.index.rows_of(paper_item)
+            paper_rows = index.rows_of(paper_item)
             if paper_rows.stop == paper_rows.start:
                 continue  # not embedded yet: listed without our rank
-            pairwise = note_vectors @ self.index.matrix[paper_rows].T
+            pairwise = note_vectors @ index.matrix[paper_rows].T
             q, m = np.unravel_index(int(pairwise.argmax()), pairwise.shape)
-            note_part, paper_part = note_parts[q], self.index.parts[paper_rows][m]
+            note_part, paper_part = note_parts[q], index.parts[paper_rows][m]
             scored[paper["id"]] = (float(pairwise[q, m]), Why(
                 part_label(note_part), texts.get((item, note_part), ""),
                 part_label(paper_part), texts.get((paper_item, paper_part), "")))
@@ -254,37 +286,47 @@ class Similarity:
         return item
 
     def _hits(self, queries: np.ndarray, kinds: Iterable[str] | None, k: int, exclude: set[str],
-              min_score: float | None) -> list[tuple[Hit, str]]:
-        """Top hits with their titles, skipping items whose vectors outlived them (possible
-        after `index --no-embed`): then fewer than `k` may come back."""
-        hits = self.index.top_items(queries, kinds, k + 10, exclude, min_score)
+              min_score: float | None) -> tuple[VectorIndex, list[tuple[Hit, str]]]:
+        """Top hits with their titles and the index their rows point into, skipping items
+        whose vectors outlived them (possible after `index --no-embed`): then fewer than `k`
+        may come back. Approximate: the candidates' vectors, scored exactly."""
+        kinds = None if kinds is None else list(kinds)
+        index = self.index if not self.approximate else self.vectors_of(
+            self.ann().candidate_items(queries, kinds, k + 10, exclude))
+        hits = index.top_items(queries, kinds, k + 10, exclude, min_score)
         labels = self.store.item_labels(hit.item for hit in hits)
-        return [(hit, labels[hit.item]) for hit in hits if hit.item in labels][:k]
+        return index, [(hit, labels[hit.item]) for hit in hits if hit.item in labels][:k]
 
     def _texts(self, items: Iterable[str]) -> dict[tuple[str, str], str]:
         """(item, part) -> passage text, for the few items shown."""
         return {p.key: p.text for p in collect_passages(self.store, items)}
 
-    def _match(self, hit: Hit, title: str, query_part: str, query_text: str,
+    @staticmethod
+    def _match(index: VectorIndex, hit: Hit, title: str, query_part: str, query_text: str,
                texts: dict[tuple[str, str], str]) -> Match:
-        part = self.index.parts[hit.row]
+        part = index.parts[hit.row]
         return Match(hit.item, hit.item.partition(":")[0], title, hit.score,
                      Why(part_label(query_part), query_text, part_label(part), texts.get((hit.item, part), "")))
 
 
 def similar_pairs(store: Store, kinds: Sequence[str] = ("note",), k: int = 5,
-                  min_score: float | None = None) -> list[tuple[str, str, float]]:
+                  min_score: float | None = None, approximate: bool | None = None) -> list[tuple[str, str, float]]:
     """`similar` edges for the graph: each item of `kinds` joined to its `k` most similar
     items of those kinds, as (item id, item id, cosine) with the smaller id first, each pair
     once, best first. The cosine is that of the items' best-matching passages.
 
     Returns [] when nothing has been embedded (the model is never loaded: only stored
-    vectors are read). Costs loading the vectors plus O(P^2 d) for the P passages of
-    `kinds` (the bundled notes: milliseconds; 1k notes of ~7 passages: about 1 s on 2 cores).
+    vectors are read). Exact below `annindex.APPROXIMATE_FROM` vectors (unless `approximate`
+    says otherwise): loading the vectors plus O(P^2 d) for the P passages of `kinds` (the
+    bundled notes: milliseconds; 1k notes of ~7 passages: about 1 s on 2 cores). Above it,
+    from the approximate index: each passage's nearest passages, O(P log P).
     """
     current = store.current_vector_model()
     if current is None or store.vector_count(current[0]) == 0:
         return []
-    pairs = VectorIndex.from_store(store, current[0]).item_pairs(kinds, k, min_score)
+    if approximate if approximate is not None else annindex.in_use(store, current[0]):
+        pairs = annindex.ApproximateIndex.open(store, current[0]).neighbour_pairs(kinds, k, min_score)
+    else:
+        pairs = VectorIndex.from_store(store, current[0]).item_pairs(kinds, k, min_score)
     present = store.item_labels({item for pair in pairs for item in pair[:2]})
     return [pair for pair in pairs if pair[0] in present and pair[1] in present]

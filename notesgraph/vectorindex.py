@@ -59,11 +59,16 @@ class VectorIndex:
     @classmethod
     def from_store(cls, store: Store, model: str) -> VectorIndex:
         """Load every vector of `model`. Costs one pass over the table: ~1 s per 100k vectors."""
+        return cls.from_rows(store.iter_vectors(model), model)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[str, str, bytes]], model: str = "") -> VectorIndex:
+        """An index of (item, part, blob) rows ordered as `Store.iter_vectors` orders them."""
         items: list[str] = []
         counts: list[int] = []
         parts: list[str] = []
         blobs: list[bytes] = []
-        for item, part, blob in store.iter_vectors(model):
+        for item, part, blob in rows:
             if items and items[-1] == item:
                 counts[-1] += 1
             else:

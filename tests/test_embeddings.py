@@ -137,6 +137,29 @@ def test_a_kill_keeps_finished_chunks_and_the_next_run_continues(store: Store, t
     assert store.current_vector_model() is not None and store.integrity_check() == "ok"
 
 
+def test_short_passages_come_first_and_make_a_first_run_searchable(store: Store, tmp_path: Path,
+                                                                    encoder: Encoder) -> None:
+    from notesgraph.similarity import Similarity
+
+    index_folder(store, small_folder(tmp_path))
+    seen: list[tuple[int, int, bool]] = []  # (short vectors, paragraph vectors, searchable) after each chunk
+
+    def watch(progress) -> None:
+        parts = [r["part"] for r in store.rows("SELECT item, part FROM vectors WHERE item LIKE 'note:%'")]
+        paragraphs = sum(part != "head" for part in parts)
+        seen.append((store.vector_count() - paragraphs, paragraphs, store.current_vector_model() is not None))
+        if paragraphs and not seen[-1][2]:
+            raise AssertionError("paragraphs were embedded before the short passages were published")
+        if seen[-1][2] and paragraphs < 2:
+            searchable = Similarity(store, encoder).search("instruction tuning", k=3)
+            assert searchable, "published: search must answer from the short passages"
+
+    report = embed_store(store, encoder, progress=watch, chunk_size=2)
+    shorts = [short for short, paragraphs, _ in seen if paragraphs == 0]
+    assert shorts and shorts[-1] == report.passages - seen[-1][1]  # every short passage before any paragraph
+    assert any(published and paragraphs < seen[-1][1] for _, paragraphs, published in seen)
+
+
 def test_a_moved_note_reuses_its_vectors_and_a_deleted_one_loses_them(store: Store, tmp_path: Path,
                                                                       encoder: Encoder) -> None:
     folder = small_folder(tmp_path)

@@ -148,6 +148,40 @@ class VectorTables(StoreConnection):
         yield from self.db.execute(
             "SELECT item, part, vector FROM vectors WHERE model = ? ORDER BY item, part", [model])
 
+    def vector_keys(self, model: str) -> list[tuple[int, str, str, str]]:
+        """(rowid, item, part, content hash) of every vector of `model`, from the
+        vectors_hash index alone (no vector is read): what the approximate index syncs
+        against. About 1 s per million vectors."""
+        return self.db.execute("SELECT rowid, item, part, content_hash FROM vectors INDEXED BY vectors_hash"
+                               " WHERE model = ?", [model]).fetchall()
+
+    def vector_dimension(self, model: str) -> int:
+        """How many floats the vectors of `model` have (0 when it has none)."""
+        row = self.db.execute("SELECT length(vector) FROM vectors WHERE model = ? LIMIT 1", [model]).fetchone()
+        return int(row[0]) // 4 if row else 0
+
+    def vectors_at(self, rowids: Iterable[int]) -> list[tuple[int, bytes]]:
+        """(rowid, blob) of the vectors with these rowids (those still present)."""
+        wanted = list(rowids)
+        found: list[tuple[int, bytes]] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            found += self.db.execute(f"SELECT rowid, vector FROM vectors WHERE rowid IN ({','.join('?' * len(chunk))})",
+                                     chunk).fetchall()
+        return found
+
+    def vectors_of(self, model: str, items: Iterable[str]) -> list[tuple[str, str, bytes]]:
+        """(item, part, blob) of the vectors of `items` for `model`, ordered as `iter_vectors`
+        orders them (an item's passages adjacent, items of one kind adjacent)."""
+        wanted = sorted(set(items))
+        found: list[tuple[str, str, bytes]] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            found += self.db.execute(
+                f"SELECT item, part, vector FROM vectors WHERE model = ? AND item IN ({','.join('?' * len(chunk))})"
+                " ORDER BY item, part", [model, *chunk]).fetchall()
+        return found
+
     def item_labels(self, items: Iterable[str]) -> dict[str, str]:
         """item id -> what a user reads: a note's or paper's title, an inquiry's or concept's text."""
         by_kind: dict[str, list[str]] = {}
