@@ -86,6 +86,19 @@ class Context:
         torch.manual_seed(seed)
         return ReaderModel(ModelConfig(len(self.vocab), absent_prior=-4.0 if self.objective == "definitions" else 0.0))
 
+    def _maker(self) -> dict[str, str]:
+        from notesgraph.experiments.runner import code_version
+
+        return {"run": self.workdir.name, "folder": str(self.workdir), "commit": code_version()}
+
+    def _record_reuse(self, path: Path) -> None:
+        """A cached base model made by another run is that run's result: say so in this run's folder."""
+        sidecar = path.with_suffix(".json")
+        made_by = json.loads(sidecar.read_text(encoding="utf-8")).get("made_by", {}) if sidecar.exists() else {}
+        if made_by.get("folder") != str(self.workdir):
+            self.workdir.mkdir(parents=True, exist_ok=True)
+            record_reuse(self.workdir, f"pretrained base model {path.name}", made_by)
+
     def pretraining_attributes(self) -> tuple[str, ...]:
         """The attributes the base model's pretraining supervises or describes (design check)."""
         from notesgraph.experiments.world_corpus import supervised_attributes
@@ -102,6 +115,7 @@ class Context:
         model = self.new_model(SUITE_SEED)
         if path.exists():
             model.load_state_dict(torch.load(path, weights_only=True))
+            self._record_reuse(path)
             yield model
             return
         steps, batch = int(self.parameters["pretrain_steps"]), int(self.parameters["batch_size"])
@@ -132,8 +146,19 @@ class Context:
         torch.save(model.state_dict(), path.with_suffix(".tmp"))
         path.with_suffix(".tmp").replace(path)
         path.with_suffix(".json").write_text(json.dumps({"seconds": time.monotonic() - started, "loss": loss,
-                                                         "examples": steps * batch}), encoding="utf-8")
+                                                         "examples": steps * batch, "made_by": self._maker()}),
+                                             encoding="utf-8")
         yield model
+
+
+def record_reuse(workdir: Path, what: str, made_by: Mapping[str, Any]) -> None:
+    """Add to the run folder's reused.json that this run reuses `what`, made by run
+    `made_by["run"]` at commit `made_by["commit"]` (the run page shows the list)."""
+    path = workdir / "reused.json"
+    entries = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    entry = {"what": what, "run": str(made_by.get("run", "unknown")), "commit": str(made_by.get("commit", "unknown"))}
+    if entry not in entries:
+        path.write_text(json.dumps([*entries, entry], indent=1), encoding="utf-8")
 
 
 def train_chunks(model: Any, vocab: Any, batches: Iterator[Sequence[Any]], steps: int, lr: float,
