@@ -345,3 +345,25 @@ def test_batching_nothing_fails_instead_of_looping_forever():
     with pytest.raises(ValueError, match="batch size -1"):
         next(shuffled_batches(["a", "b"], -1, np.random.default_rng(0)))  # type: ignore[list-item]
     assert next(shuffled_batches(["a"], 4, np.random.default_rng(0))) == ["a"]
+
+
+def test_a_run_that_reuses_another_runs_base_model_records_which_and_its_page_shows_it(tmp_path: Path):
+    import torch
+
+    from notesgraph.experiments.instruction_tuning import Context
+    from notesgraph.run_page import _reused
+
+    parameters = experiment("instruction_tuning").resolve(quick=True)
+    maker = Context(parameters, tmp_path / "runs" / "5")
+    path = maker.base_path()
+    path.parent.mkdir(parents=True)
+    torch.save(maker.new_model(0).state_dict(), path)  # as run 5 left it, with its sidecar
+    path.with_suffix(".json").write_text(json.dumps({"made_by": {"run": "5", "folder": str(maker.workdir),
+                                                                 "commit": "abc123"}}))
+    list(maker.base_model())
+    assert not (maker.workdir / "reused.json").exists()  # its own model is no reuse
+    user = Context(parameters, tmp_path / "runs" / "6")
+    list(user.base_model())
+    entries = json.loads((user.workdir / "reused.json").read_text())
+    assert entries == [{"what": f"pretrained base model {path.name}", "run": "5", "commit": "abc123"}]
+    assert "run 5, commit abc123" in _reused(str(user.workdir)) and _reused(str(maker.workdir)) == ""
