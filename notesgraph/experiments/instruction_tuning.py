@@ -1,25 +1,28 @@
 """Replication 1: does instruction tuning learn the task or the output format? (Kung & Peng 2023)
 
-The design of the paper at a scale that runs on 2 CPU cores (issue 9): a generated task suite
-(instruction_tasks.py), a small encoder trained from scratch (reader_model.py) in a
-*pretraining* stage that teaches it to read definitions, then an *instruction-tuning* stage
-under each condition: definition original / simplified / empty x demonstrations correct /
-delusive / none, with n training instances per task, several seeds. Held-out tasks are scored
-by exact match, split into compliance (answer inside the output space) and accuracy among
-compliant answers, reported for LI / DR tasks, new / pretraining wordings, two-label /
-multi-label tasks and the attribute no stage ever asked about.
+The design of the paper at a scale that runs on 2 CPU cores (issues 9 and 16): a generated task
+suite whose held-out tasks are of families, sentences and an attribute no earlier stage saw
+(heldout_suite.py; version 1's leaky suite is suite=shared_pool), a small encoder trained from
+scratch (reader_model.py) in a *pretraining* stage on masked words of the world's text
+(world_corpus.py; version 1's definition reading is base_objective=definitions), then an
+*instruction-tuning* stage under each condition: definition original / simplified / empty x
+demonstrations correct / delusive / none, with n training instances per task, several seeds.
+Held-out tasks are scored by exact match, split into compliance (answer inside the output space)
+and accuracy among compliant answers, reported for LI / DR tasks, new / pretraining wordings,
+two-label / multi-label tasks and the attribute no stage asked about. Intervals come from the
+hierarchical bootstrap over families, tasks and seeds (hierarchical.py).
 
 Runner conditions, in order:
 - `baselines`: pretrains the base model (cached next to the run folder, shared by runs with the
-  same pretraining parameters), then scores the untuned base model, the random baseline and the
-  constant baseline; also the pretraining diagnostics (trained wordings, new wordings, the
-  held-out attribute).
+  same pretraining parameters; a run that loads another run's cache records it in reused.json),
+  then scores the untuned base model, the random baseline and the constant baseline; also the
+  pretraining diagnostics and the design checks (rows of condition `design_check`).
 - the nine `<definition>+<examples>` conditions: tune and score, per n and seed.
 - `no_pretraining`: original+correct tuned from random weights (does the ability come from
   pretraining?).
-- `compare`: paired differences by task with 95% bootstrap intervals (original - simplified,
-  correct - delusive, tuned - random, tuned - untuned), the DR check, and an equivalence test
-  (90% interval inside +-3 EM).
+- `compare`: paired differences by task and seed with hierarchical-bootstrap intervals (original -
+  simplified, correct - delusive, tuned - random, tuned - untuned, and the controls' contrasts),
+  each claim's two p-values (TOST within +-3 EM, or a difference), and the DR check.
 
 `family=minilm` runs the same conditions on the second model family, frozen all-MiniLM-L6-v2
 with a trained head (minilm_family.py): the contrast "a model that can only learn format". Its
@@ -32,7 +35,8 @@ condition but `no_pretraining` and `compare` runs through hf_seq2seq.py on a loc
 
 Split by responsibility: instruction_tuning_context.py holds the condition grid, the shared
 Context (suite, vocabulary, cached pretrained base model) and the training loop;
-instruction_tuning_report.py the DR check, the verdicts, the report and the plot. This module
+instruction_tuning_report.py the controls, the verdicts (Holm over the primary tests), the report
+and the plot. This module
 runs the conditions and re-exports what the runner and other modules reach through it.
 """
 

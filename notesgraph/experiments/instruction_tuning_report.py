@@ -1,5 +1,6 @@
-"""Replication 1's reading of its results: the DR check, the verdicts on the paper's claims
-(equivalence-style, against the paper's differences), the Markdown report and the EM-vs-n plot."""
+"""Replication 1's reading of its results: the design checks and each claim's positive control,
+the verdicts on the paper's claims (TOST equivalence or a difference, Holm-corrected over the
+primary tests, licensed by their control), the Markdown report and the EM-vs-n plot."""
 
 from __future__ import annotations
 
@@ -160,7 +161,7 @@ def claim_verdicts(spec: ExperimentSpec, results: Sequence[Result]) -> list[Clai
 
 
 FAMILY_TITLES = {
-    "reader": "reader model (pretrained from scratch to read definitions)",
+    "reader": "reader model (a small encoder pretrained from scratch, then instruction-tuned)",
     "minilm": "frozen all-MiniLM-L6-v2 + trained head (a model that can only learn format)",
 }
 

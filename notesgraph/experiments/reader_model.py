@@ -4,10 +4,11 @@ Replication 1's model, trained from scratch on 2 CPU cores. Three layers, d=128,
 label's score is the sum of a *text* score (the answer state against the label word's own
 embedding, so a label that is not in the prompt can still win) and a *pointer* score (the answer
 state against the states of the prompt positions that hold that label as a slot; positions come
-from the prompt builder, never from searching for strings). Pretraining adds two auxiliary
-losses that made reading learnable in the feasibility probe: predict the input sentence's
-attributes from its pooled state, and predict from each definition slot's own state which
-attribute and which class it stands for.
+from the prompt builder, never from searching for strings). Version 1's pretraining (kept for
+replication 2) adds two auxiliary losses: predict the input sentence's attributes from its pooled
+state, and from each definition slot's own state which attribute and class it stands for.
+Replication 1's version 2 pretrains on masked words instead (`masked_loss`): the text head scores
+every vocabulary word (`word_logits`), and an untuned model answers through it (`predict_words`).
 
 Torch is imported by this module: import it only from a run worker. Training costs O(examples x
 length^2 x d); ~350 examples/s at 58 tokens on 2 cores.

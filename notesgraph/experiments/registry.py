@@ -102,7 +102,7 @@ INSTRUCTION_TUNING = ExperimentSpec(
         Parameter("tune_lr", 1e-3, 1e-7, 1.0, "instruction-tuning learning rate (1e-3: at n=4 the masked-word base "
                   "reaches the output format in a pilot, 3e-4 was set for version 1)"),
         Parameter("threads", 2, 1, 64, "torch threads", quick=1),
-        Parameter("family", "reader", "", "", "model family: reader (pretrained from scratch to read definitions) "
+        Parameter("family", "reader", "", "", "model family: reader (a small encoder pretrained from scratch) "
                   "or minilm (frozen all-MiniLM-L6-v2 + a trained head: can only learn format)",
                   choices=("reader", "minilm")),
         Parameter("head_epochs", 20, 1, 1000, "minilm: head training epochs", quick=3),
