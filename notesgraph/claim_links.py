@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from notesgraph.model import NO_SOURCE, ClaimSource, PaperRef, Reference, normalise_title
 from notesgraph.parsing.references import match_paper
 
-_PAPER_KINDS = frozenset({"quoted_title", "arxiv", "author_year"})
+_PAPER_KINDS = frozenset({"quoted_title", "arxiv", "author_year", "doi"})
 NOTE_KINDS = frozenset({"mention", "wiki_link"})
 _GROUP_GAP = re.compile(r"[\s,;:()\"“”'’]{0,6}|[\"”]?\s*\([^()]{0,60}[;,]\s*|,\s+the\s+[^,;.()]{1,40}\(")
 """What may separate references to one paper: punctuation, a parenthetical citation before the
@@ -118,7 +118,8 @@ def _source_of_group(group: Sequence[Reference], papers: Sequence[PaperRef], sco
     first = group[0]
     return ClaimSource(
         kind=first.kind, text=first.text, paper=listed or (quoted.text if quoted else ""),
-        listed=bool(listed), citation=by_kind["author_year"].text if "author_year" in by_kind else "",
+        listed=bool(listed), citation=by_kind["author_year"].text if "author_year" in by_kind else (
+            f"doi:{by_kind['doi'].text}" if "doi" in by_kind else ""),
         arxiv=by_kind["arxiv"].text if "arxiv" in by_kind else "", score=1.0, scope=scope)
 
 

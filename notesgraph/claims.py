@@ -611,7 +611,7 @@ def describe_source(source: ClaimSource) -> str:
     details = [d for d in (source.citation if source.citation != source.label else "",
                            f"arXiv:{source.arxiv}" if source.arxiv and source.label != f"arXiv:{source.arxiv}" else "")
                if d]
-    how = {"quoted_title": "quoted title", "arxiv": "arXiv id", "author_year": "citation",
+    how = {"quoted_title": "quoted title", "arxiv": "arXiv id", "author_year": "citation", "doi": "DOI",
            "short_name": f"short name {source.text!r}, score {source.score:.2f}"}[source.kind]
     listed = "listed paper" if source.listed else "not in the note's related papers"
     return f"paper: {source.label}" + (f" [{', '.join(details)}]" if details else "") + f" ({listed}; {how} {where})"

@@ -42,6 +42,7 @@ from notesgraph.graph_queries import DEFAULT_MAX_NODES as AROUND_MAX_NODES
 from notesgraph.graph_queries import Neighbourhood, neighbourhood
 from notesgraph.kinds import describe_edge, edge_style, kind_style
 from notesgraph.layout import Placed, radial_layout
+from notesgraph.paper_map import node_scale
 
 FORMATS: dict[str, str] = {"html": "html", "gexf": "gexf", "graphml": "graphml", "json": "json"}
 """format -> file extension"""
@@ -262,7 +263,8 @@ def _vis_data(graph: nx.MultiDiGraph, selection: Selection,
         kind = kind_of[node]
         x, y = positions[node]
         entry = {"id": node, "text": " ".join(str(attrs.get("label", node)).split()), "title": _tooltip(graph, node),
-                 "group": kind, "x": x, "y": y, "r": 16 if kind == "note" else 11, "rank": rank[node]}
+                 "group": kind, "x": x, "y": y, "r": 16 if kind == "note" else round(11 * node_scale(graph, node), 1),
+                 "rank": rank[node]}
         if selection.depths.get(node) == 0:
             entry["size"] = entry["r"] = 24
         nodes.append(entry)

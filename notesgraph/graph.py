@@ -20,6 +20,8 @@ cites         note -> paper                rank (1-based)
 source_of     note -> inquiry              position (1-based list order)
 claims        note -> claim, claim -> paper position
 replicated_by claim -> run                 order (1 = the claim's newest run)
+cocited       paper -> paper               count (notes listing both), from notesgraph.paper_map
+shares_author paper -> paper               count (shared authors), from notesgraph.paper_map
 similar       item -> item                 weight (cosine), from notesgraph.similarity
 ============  ===========================  ==================================================
 
@@ -67,6 +69,7 @@ from notesgraph.graph_ranking import (  # re-exported too: callers import the ra
 from notesgraph.kinds import EDGE_KINDS, elide
 from notesgraph.links import LinkResolver
 from notesgraph.model import item_id, normalise_title
+from notesgraph.paper_map import set_paper_edges
 from notesgraph.store import GraphRows, Store
 
 NODE_KINDS: tuple[str, ...] = ("note", "concept", "inquiry", "paper")
@@ -391,6 +394,7 @@ def build_graph(store: Store, similar: SimilarPairs | None = None) -> KnowledgeG
     with _collector_paused():
         rows = store.graph_rows()
     graph = graph_from_rows(rows, similar)
+    set_paper_edges(graph, store)  # co-citation and shared authors
     graph.graph["store"] = store.path
     return graph
 
@@ -451,7 +455,10 @@ def refresh_graph(graph: KnowledgeGraph, store: Store) -> GraphChange:
     started = time.perf_counter()
     store.sync_derived()
     with store.snapshot():  # versions and rows of one state, whatever an index writes meanwhile
-        return _refresh(graph, store, started)
+        change = _refresh(graph, store, started)
+        if change.changed:
+            set_paper_edges(graph, store)  # co-citation and shared authors
+        return change
 
 
 def _refresh(graph: KnowledgeGraph, store: Store, started: float) -> GraphChange:

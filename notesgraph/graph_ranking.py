@@ -40,7 +40,8 @@ def edge_strength(kind: str, attrs: dict[str, Any]) -> float:
 
     related (0.9, 1] by list order; mentions (0.81, 0.85) by count; embeds (0.809, 0.81] by
     count; cites (0.6, 0.8] by rank;
-    source_of (0.3, 0.55] by position; similar [0, 0.3] by cosine. Strictly monotone within a
+    source_of (0.3, 0.55] by position; cocited (0.29, 0.3] and shares_author (0.28, 0.29] by
+    count; similar [0, 0.28] by cosine. Strictly monotone within a
     kind, so sorting by strength keeps list order. O(1).
 
     >>> edge_strength("related", {"order": 1}), edge_strength("cites", {"rank": 2})
@@ -60,8 +61,12 @@ def edge_strength(kind: str, attrs: dict[str, Any]) -> float:
         return 0.55 + 0.05 / (1 + 0.1 * (max(attrs.get("position", 1), 1) - 1))
     if kind == "source_of":
         return 0.3 + 0.25 / (1 + 0.05 * (max(attrs.get("position", 1), 1) - 1))
+    if kind == "cocited":  # (0.29, 0.3] by count: papers listed together by that many notes
+        return 0.3 - 0.01 / max(attrs.get("count", 1), 1)
+    if kind == "shares_author":  # (0.28, 0.29] by count of shared authors
+        return 0.29 - 0.01 / max(attrs.get("count", 1), 1)
     if kind == "similar":
-        return 0.3 * min(max(float(attrs.get("weight", 0.0)), 0.0), 1.0)
+        return 0.28 * min(max(float(attrs.get("weight", 0.0)), 0.0), 1.0)
     return 0.1
 
 

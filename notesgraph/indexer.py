@@ -91,8 +91,10 @@ _NOT_NOTES: tuple[tuple[str, frozenset[str]], ...] = (
     ("audio (an attachment)", frozenset({".mp3", ".wav", ".m4a", ".ogg", ".flac", ".3gp", ".aac"})),
     ("a video (an attachment)", frozenset({".mp4", ".webm", ".ogv", ".mov", ".mkv", ".avi"})),
     ("a PDF (an attachment)", frozenset({".pdf"})),
+    ("a reference library (import it: `notesgraph library import FILE` or File → Import library…)",
+     frozenset({".bib", ".bibtex", ".ris"})),
     ("a data or code file", frozenset({".json", ".csv", ".tsv", ".py", ".js", ".css", ".html", ".htm", ".xml",
-                                       ".yaml", ".yml", ".toml", ".ipynb", ".bib", ".tex", ".sh"})),
+                                       ".yaml", ".yml", ".toml", ".ipynb", ".tex", ".sh"})),
 )
 
 
@@ -258,6 +260,8 @@ def index_folder(
     store.sync_derived()
     if report.updated or report.removed or report.problems:
         store.prune_orphans()  # only a replaced or removed note can orphan an inquiry
+    if report.added or report.updated:
+        store.resolve_citations()  # citations in the new text, through the user's library
     report.seconds = time.perf_counter() - started
     return report
 

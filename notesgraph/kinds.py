@@ -38,7 +38,7 @@ def kind_style(kind: str) -> KindStyle:
 
 
 EDGE_KINDS: tuple[str, ...] = ("related", "mentions", "embeds", "replicated_by", "cites", "claims", "source_of",
-                               "similar")
+                               "cocited", "shares_author", "similar")
 """The graph's edge kinds, strongest tier first (see notesgraph.graph_ranking.edge_strength)."""
 
 
@@ -57,6 +57,8 @@ EDGE_STYLES: dict[str, EdgeStyle] = {
     "claims": EdgeStyle("makes the claim / the claim reports the paper", "#e15759"),
     "replicated_by": EdgeStyle("is tested by the replication run", "#b07aa1"),
     "source_of": EdgeStyle("is a source for the inquiry", "#f28e2b"),
+    "cocited": EdgeStyle("listed together by the same notes (co-citation)", "#8cd17d"),
+    "shares_author": EdgeStyle("shares authors (from your library)", "#499894"),
     "similar": EdgeStyle("similar in meaning (cosine)", "#bab0ac", dashed=True),
 }
 
@@ -82,6 +84,10 @@ _EDGE_WORDING: dict[str, dict[EdgeWording, str]] = {
     "similar": {"export": "similar (cosine {weight:.2f})", "app": "similar (cosine {weight:.2f})",
                 "sentence": '"{source}" and "{target}" are similar (cosine {weight:.2f})'},
     "replicated_by": {"export": "tested by this replication run", "app": "tested by this replication run"},
+    "cocited": {"export": "co-cited by {count} notes", "app": "co-cited: {count} notes list both",
+                "sentence": '"{source}" and "{target}" are listed together by {count} notes'},
+    "shares_author": {"export": "{count} shared authors", "app": "shares {count} author(s)",
+                      "sentence": '"{source}" and "{target}" share {count} author(s)'},
 }
 
 

@@ -17,7 +17,7 @@ NoteFormat = Literal["export", "markdown"]
 ItemKind = Literal["note", "concept", "inquiry", "paper", "claim", "run"]
 ITEM_KINDS: tuple[ItemKind, ...] = ("note", "concept", "inquiry", "paper", "claim", "run")
 ReferenceKind = Literal[
-    "quoted_title", "arxiv", "author_year", "wiki_link", "mention",
+    "quoted_title", "arxiv", "author_year", "doi", "wiki_link", "mention",
     "embed", "attachment", "md_link", "heading_link",
 ]
 """What a reference is. Obsidian link kinds (see parsing.obsidian_links): ``wiki_link``
@@ -27,7 +27,7 @@ transclusion; ``attachment`` a link to a file that is not a note (``![[x.png|300
 ``heading_link`` ``[[#Heading]]``, a place in the same note (empty target)."""
 Unit = Literal["percent", "multiplier", "count", "parameters", "p_value", "points", "number"]
 Relation = Literal["", "versus", "range"]
-LinkKind = Literal["quoted_title", "arxiv", "author_year", "short_name", "note", "none"]
+LinkKind = Literal["quoted_title", "arxiv", "author_year", "doi", "short_name", "note", "none"]
 
 _PUNCTUATION = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACES = re.compile(r"\s+")

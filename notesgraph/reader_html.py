@@ -44,11 +44,16 @@ def replicate_href(experiment: str, claim_id: int) -> str:
     return f"replicate:{quote(experiment, safe='')}:{claim_id}"
 
 
+def cite_href(item: str) -> str:
+    """A link that copies the BibTeX of an item's papers (a paper's own, a note's listed ones)."""
+    return "cite:" + quote(item, safe="")
+
+
 def parse_href(href: str) -> tuple[str, str]:
     """('item', 'note:12'), ('create', 'Title'), ('run', 'name:quick:claim'), ('cancel', run id),
     ('replicate', 'name:claim'), ('expand', a folded part's key), ('view', an image's path),
-    ('report', run id) or ('external', url) for a clicked link."""
-    for scheme in ("item", "create", "run", "cancel", "replicate", "expand", "view", "report"):
+    ('report', run id), ('cite', an item id) or ('external', url) for a clicked link."""
+    for scheme in ("item", "create", "run", "cancel", "replicate", "expand", "view", "report", "cite"):
         if href.startswith(scheme + ":"):
             return scheme, unquote(href[len(scheme) + 1:])
     return "external", href
@@ -130,10 +135,32 @@ def _reference_links(note: dict[str, Any]) -> dict[int, list[tuple[int, int, str
             href, kind = item_href("note", ref["note_id"]), "note"
         elif ref["kind"] == "quoted_title" and ref["target"] in papers:
             href, kind = item_href("paper", papers[ref["target"]]), "paper"
+        elif ref.get("paper_id"):  # an author-year citation, arXiv id or DOI resolved through the library
+            href, kind = item_href("paper", ref["paper_id"]), "paper"
         else:
             continue
         links.setdefault(ref["paragraph"], []).append((ref["start"], ref["end"], href, kind))
     return links
+
+
+def _citation_spans(note: dict[str, Any]) -> dict[int, list[tuple[int, int, int]]]:
+    """paragraph -> (start, end, paper id) of the citations resolved through the library."""
+    spans: dict[int, list[tuple[int, int, int]]] = {}
+    for ref in note["references"]:
+        if ref.get("paper_id") and ref["kind"] in ("author_year", "arxiv", "doi"):
+            spans.setdefault(ref["paragraph"], []).append((ref["start"], ref["end"], ref["paper_id"]))
+    return spans
+
+
+def _link_citations(text: str, spans: Iterable[tuple[int, int, int]]) -> str:
+    """Markdown source with each resolved citation made a link to its paper (from the end, so
+    offsets hold); a span holding brackets or backticks (inside a link or code) or right after
+    a slash (an id in a URL: doi.org/10..., arxiv.org/abs/...) stays as it is."""
+    for start, end, paper_id in sorted(spans, reverse=True):
+        cited = text[start:end]
+        if not any(c in cited for c in "[]`") and text[start - 1:start] != "/":
+            text = f"{text[:start]}[{cited}]({item_href('paper', paper_id)}){text[end:]}"
+    return text
 
 
 def _section(heading: str, rows: Iterable[str], ordered: bool = False) -> str:
@@ -155,7 +182,9 @@ def note_html(note: dict[str, Any], our_ranks: dict[int, int] | None = None,
     if note["format"] == "markdown":
         targets = {r["target"]: r.get("note_id") for r in note["references"] if r["kind"] == "wiki_link"}
         md = _markdown()
-        shown = (_OBSIDIAN_COMMENT.sub("", p) for p in paragraphs)  # Obsidian hides %% comments %%
+        cited = _citation_spans(note)
+        shown = (_OBSIDIAN_COMMENT.sub("", _link_citations(p, cited.get(i, ())))  # Obsidian hides %% comments %%
+                 for i, p in enumerate(paragraphs))
         rendered = [md.render(_wiki_to_markdown(p, targets)) if p.strip() else "" for p in shown]
     else:
         links = _reference_links(note)
@@ -192,6 +221,9 @@ def note_html(note: dict[str, Any], our_ranks: dict[int, int] | None = None,
         + (f" <small>· our rank {ranks[p['id']]}</small>" if p["id"] in ranks else "")
         + (f" <small>· {p['notes']} notes</small>" if p["notes"] > 1 else "")
         for p in note["papers"]), ordered=True))
+    if note["papers"] and "id" in note:
+        parts.append(f"<p><small>{_link(cite_href(item_id('note', note['id'])), 'Copy BibTeX of these papers')}"
+                     "</small></p>")
     parts.append(_section("Parse warnings", (
         f"line {w['line']}: {html.escape(w['message'])}" for w in note["warnings"])))
     return "\n".join(part for part in parts if part)
@@ -226,10 +258,52 @@ def trace_html(trace: Any, shared: Iterable[Any] = ()) -> str:
 
 
 def paper_html(paper: dict[str, Any]) -> str:
-    """A paper with the notes that list it and the rank each gives it."""
-    return (f"<h1>{html.escape(paper['title'])}</h1><p><small>Paper</small></p>"
-            + _section("Listed by", (_link(item_href("note", n["id"]), n["title"], "note")
-                                     + f" <small>· rank {n['rank']}</small>" for n in paper["notes"])))
+    """A paper: its library metadata when it has an entry (authors, year, venue, links to its
+    DOI and arXiv pages, which the app opens in the browser only when clicked, abstract,
+    keywords), a "Copy BibTeX" link, the notes that list it with the rank each gives it, and
+    the papers co-cited with it or sharing authors (`Store.paper_page`; `Store.paper` works too)."""
+    entry = paper.get("entry")
+    parts = [f"<h1>{html.escape(paper['title'])}</h1>"]
+    if entry is None:
+        parts.append("<p><small>Paper · not in your library (File → Import library…)</small></p>")
+    else:
+        parts.append(_paper_metadata(entry))
+    parts.append(f"<p><small>{_link(cite_href(item_id('paper', paper['id'])), 'Copy BibTeX')}</small></p>")
+    parts.append(_section("Listed by", (_link(item_href("note", n["id"]), n["title"], "note")
+                                        + f" <small>· rank {n['rank']}</small>" for n in paper["notes"])))
+    parts.append(_section("Co-cited with (listed by the same notes)", (
+        _link(item_href("paper", p["id"]), p["title"], "paper") + f" <small>· {p['count']} notes</small>"
+        for p in paper.get("cocited", ()))))
+    parts.append(_section("Shares authors with", (
+        _link(item_href("paper", p["id"]), p["title"], "paper")
+        + (f" <small>· {p['count']} authors</small>" if p["count"] > 1 else "")
+        for p in paper.get("shares_authors", ()))))
+    return "\n".join(part for part in parts if part)
+
+
+def author_names(authors: Iterable[tuple[str, str]]) -> str:
+    """"Albert Webson, Ellie Pavlick"; BibTeX's "and others" becomes "et al."."""
+    names = [f"{given} {family}".strip() for family, given in authors if (family, given) != ("others", "")]
+    more = any((family, given) == ("others", "") for family, given in authors)
+    return ", ".join(names) + (" et al." if more else "")
+
+
+def _paper_metadata(entry: Any) -> str:
+    """Authors, year and venue, the external links (http(s) only), abstract and keywords."""
+    line = " · ".join(html.escape(x) for x in (author_names(entry.authors), str(entry.year or ""), entry.venue) if x)
+    links = [(f"https://doi.org/{quote(entry.doi, safe='/')}", f"doi:{entry.doi}") if entry.doi else None,
+             (f"https://arxiv.org/abs/{quote(entry.arxiv, safe='/')}", f"arXiv:{entry.arxiv}") if entry.arxiv else None,
+             (entry.url, "web page") if entry.url.startswith(("http://", "https://")) else None]
+    shown = " · ".join(_link(href, text, title=f"{href} (opens in your browser)") for href, text in
+                       (x for x in links if x is not None))
+    out = [f"<p>{line}</p>" if line else "",
+           f"<p><small>Paper · <code>{html.escape(entry.citation_key)}</code>"
+           + (f" · {shown}" if shown else "") + "</small></p>"]
+    if entry.abstract:
+        out.append(f"<h3>Abstract</h3><p>{html.escape(entry.abstract)}</p>")
+    if entry.keywords:
+        out.append(f"<p><small>Keywords: {html.escape(', '.join(entry.keywords))}</small></p>")
+    return "".join(out)
 
 
 def concept_html(concept: dict[str, Any]) -> str:

@@ -110,7 +110,7 @@ def test_file_formats_round_trip_with_every_attribute(corpus, tmp_path: Path) ->
         assert back.number_of_edges() == graph.number_of_edges()
         assert back.nodes[main]["kind"] == "note" and back.nodes[main]["path"].endswith(".txt")
         kinds = {d["kind"] for _, _, d in back.edges(data=True)}
-        assert kinds == {"related", "mentions", "cites", "claims", "source_of"}
+        assert kinds == {"related", "mentions", "cites", "claims", "source_of", "cocited"}  # papers two notes list
     buffer = io.StringIO()
     write_export(graph, selection, "json", buffer)
     data = json.loads(buffer.getvalue())

@@ -18,6 +18,7 @@ from pathlib import Path
 from notesgraph import __version__
 from notesgraph.cli.claims import CLAIM_COMMANDS
 from notesgraph.cli.graph import GRAPH_COMMANDS
+from notesgraph.cli.library import LIBRARY_COMMANDS
 from notesgraph.cli.notes import NOTE_COMMANDS, cmd_app
 from notesgraph.cli.output import EXIT_FAILED, EXIT_OK, EXIT_SKIPPED, CommandTable, terminal_safe_output
 from notesgraph.cli.runs import RUN_COMMANDS
@@ -28,7 +29,7 @@ from notesgraph.store import Store, StoreError
 
 __all__ = ["COMMANDS", "NO_STORE", "build_parser", "main"]
 
-COMMANDS: CommandTable = {**NOTE_COMMANDS, **GRAPH_COMMANDS, **CLAIM_COMMANDS, **RUN_COMMANDS}
+COMMANDS: CommandTable = {**NOTE_COMMANDS, **GRAPH_COMMANDS, **CLAIM_COMMANDS, **RUN_COMMANDS, **LIBRARY_COMMANDS}
 """name -> (help, handler, argument adder). A new command is one entry in its topic's table, a
 handler and a line in the README's command table (a test checks both)."""
 NO_STORE = frozenset({"check", "app", "experiments"})

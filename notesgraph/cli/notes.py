@@ -196,11 +196,32 @@ def _item_details(store: Store, kind: str, ident: str) -> dict[str, Any]:
     """What `show` prints of an item: a note whole; an inquiry, paper or concept stub with the
     notes that list it. A typed id that names nothing is NoteNotFound."""
     read = {"note": lambda: store.note(int(ident)), "inquiry": lambda: store.inquiry(int(ident)),
-            "paper": lambda: store.paper(int(ident)), "concept": lambda: store.concept(ident)}
+            "paper": lambda: _paper_details(store, int(ident)), "concept": lambda: store.concept(ident)}
     try:
         return {"kind": kind, **read[kind]()}
     except (KeyError, ValueError):
         raise NoteNotFound(f"{kind}:{ident}", [], "item with the id") from None
+
+
+def _paper_details(store: Store, paper_id: int) -> dict[str, Any]:
+    """A paper with its library entry (as a dict, or None) and the papers co-cited or sharing authors."""
+    page = store.paper_page(paper_id)
+    return {**page, "entry": asdict(page["entry"]) if page["entry"] is not None else None}
+
+
+def _print_paper(item: dict[str, Any]) -> None:
+    print(f"{item['title']}  [paper:{item['id']}]")
+    entry = item["entry"]
+    if entry is not None:
+        authors = ", ".join(f"{g} {f}".strip() if f != "others" else "et al." for f, g in entry["authors"])
+        print(" · ".join(str(x) for x in (authors, entry["year"], entry["venue"]) if x))
+        print(" · ".join([entry["citation_key"]] + [f"doi:{entry['doi']}"] * bool(entry["doi"])
+                         + [f"arXiv:{entry['arxiv']}"] * bool(entry["arxiv"])))
+        if entry["abstract"]:
+            print(f"\n{wrapped(entry['abstract'], 0)}")
+    print_section("Listed by", [f"{n['title']}  [note:{n['id']}]  (rank {n['rank']})" for n in item["notes"]])
+    print_section("Co-cited with", [f"{p['title']}  [paper:{p['id']}]  ({p['count']} notes)" for p in item["cocited"]])
+    print_section("Shares authors with", [f"{p['title']}  [paper:{p['id']}]" for p in item["shares_authors"]])
 
 
 def _print_item(kind: str, item: dict[str, Any]) -> None:
@@ -209,8 +230,7 @@ def _print_item(kind: str, item: dict[str, Any]) -> None:
         print_section("Source notes", [f"{n['title']}  [note:{n['id']}]  (its inquiry #{n['position']})"
                                        for n in item["notes"]])
     elif kind == "paper":
-        print(f"{item['title']}  [paper:{item['id']}]")
-        print_section("Listed by", [f"{n['title']}  [note:{n['id']}]  (rank {n['rank']})" for n in item["notes"]])
+        _print_paper(item)
     else:
         print(f"{item['title']}  [concept:{item['key']}]  (stub: no note yet)")
         if item["description"]:

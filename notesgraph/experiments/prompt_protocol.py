@@ -31,7 +31,7 @@ is inconclusive.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
@@ -46,7 +46,7 @@ from notesgraph.experiments.spec import ClaimVerdict
 __all__ = ["CHECK_ATTRIBUTE", "CLAIMS", "DEFAULT_DESIGN", "PAPER_ALBERT_32", "QUICK_DESIGN", "CheckAtShots",
            "MedianRow", "PromptClassifier", "PromptDesign", "PromptExample", "ProtocolConfig", "ProtocolResult",
            "RunRecord", "TemplateCheck", "category_statistics", "claim_verdicts", "example_blocks",
-           "examples_from_rte_lite", "learning_curves", "median_table", "run_count", "run_protocol",
+           "examples_from_rte_lite", "learning_curves", "median_table", "run_count", "run_in_parts", "run_protocol",
            "target_kind_statistics", "template_check"]
 
 CHECK_ATTRIBUTE = "mentions_animal"
@@ -295,6 +295,30 @@ def run_protocol(model: PromptClassifier, train: Sequence[PromptExample], test: 
                                             config.epochs))
                     advance(f"check k={k} seed={seed} {chosen.name}")
     return ProtocolResult(config, tuple(records), blocks, check_blocks)
+
+
+def run_in_parts(model: PromptClassifier, train: Sequence[PromptExample], test: Sequence[PromptExample],
+                 config: ProtocolConfig, label: str) -> Iterator[tuple[int, int, str] | ProtocolResult]:
+    """`run_protocol` one (k, seed) at a time, so a caller can report progress and be cancelled
+    between them: (runs done, runs in all, message) after each part, then the whole result
+    (equal to one `run_protocol` call)."""
+    records: list[RunRecord] = []
+    blocks: dict[int, dict[int, tuple[int, ...]]] = {}
+    check_blocks: dict[int, dict[int, tuple[int, ...]]] = {}
+    total, done = run_count(config), 0
+    for k in config.shots:
+        if k == 0 and not config.zero_shot:
+            continue
+        for seed in (config.seeds[:1] if k == 0 else config.seeds):
+            part = replace(config, shots=(k,), seeds=(seed,), check_shots=(k,) if k in config.check_shots else ())
+            result = run_protocol(model, train, test, part)
+            records += result.records
+            for source, target in ((result.blocks, blocks), (result.check_blocks, check_blocks)):
+                for block_seed, per_k in source.items():
+                    target.setdefault(block_seed, {}).update(per_k)
+            done += run_count(part)
+            yield done, total, f"{label}: k={k} seed {seed} ({done}/{total} runs)"
+    yield ProtocolResult(config, tuple(records), blocks, check_blocks)
 
 
 # -- summaries ----------------------------------------------------------------------------------

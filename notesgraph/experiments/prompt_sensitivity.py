@@ -24,7 +24,7 @@ import copy
 import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +127,11 @@ def run_condition(condition: str, parameters: Mapping[str, ParameterValue], seed
     if str(parameters.get("backend", "synthetic")) == "hf_masked_lm":
         yield from _run_hf(condition, parameters, seeds, workdir)
         return
+    if str(parameters.get("backend", "synthetic")) == "causal_lm":
+        from notesgraph.experiments.lm_sensitivity import run_causal_lm
+
+        yield from run_causal_lm(condition, parameters, seeds, workdir)
+        return
     built = None
     for item in _build_model(condition, parameters, workdir):
         if isinstance(item, Progress):
@@ -141,26 +146,15 @@ def run_condition(condition: str, parameters: Mapping[str, ParameterValue], seed
     classifier = ReaderPromptClassifier(model, vocab, float(parameters["lr"]), int(parameters["few_shot_batch"]))
     train_examples = protocol.examples_from_rte_lite(train)
     test_examples = protocol.examples_from_rte_lite(test)
-    # one (k, seed) at a time, so progress and cancellation are checked between them
-    records: list[protocol.RunRecord] = []
-    blocks: dict[int, dict[int, tuple[int, ...]]] = {}
-    check_blocks: dict[int, dict[int, tuple[int, ...]]] = {}
-    total, done = protocol.run_count(config), 0
-    for k in config.shots:
-        if k == 0 and not config.zero_shot:
-            continue
-        for seed in (config.seeds[:1] if k == 0 else config.seeds):
-            part = replace(config, shots=(k,), seeds=(seed,),
-                           check_shots=(k,) if k in config.check_shots else ())
-            result = protocol.run_protocol(classifier, train_examples, test_examples, part)
-            records += result.records
-            for source, target in ((result.blocks, blocks), (result.check_blocks, check_blocks)):
-                for block_seed, per_k in source.items():
-                    target.setdefault(block_seed, {}).update(per_k)
-            done += protocol.run_count(part)
-            yield Progress(total + done * 3, total * 4, f"{condition}: k={k} seed {seed} ({done}/{total} runs)")
-    full = protocol.ProtocolResult(config, tuple(records), blocks, check_blocks)
-    _save_records(workdir, condition, full)
+    full = None
+    for item in protocol.run_in_parts(classifier, train_examples, test_examples, config, condition):
+        if isinstance(item, protocol.ProtocolResult):
+            full = item
+        else:
+            done, total, message = item
+            yield Progress(total + done * 3, total * 4, message)
+    assert full is not None
+    save_records(workdir, condition, full)
     yield from summary_results(condition, full)
 
 
@@ -183,11 +177,11 @@ def _run_hf(condition: str, parameters: Mapping[str, ParameterValue], seeds: Seq
     result = protocol.run_protocol(classifier, train, test[: int(parameters["test_pairs"])], config,
                                    lambda step, total, message: updates.append(Progress(step, total, message)))
     yield from updates[-1:]
-    _save_records(workdir, condition, result)
+    save_records(workdir, condition, result)
     yield from summary_results(condition, result)
 
 
-def _save_records(workdir: Path, condition: str, result: protocol.ProtocolResult) -> None:
+def save_records(workdir: Path, condition: str, result: protocol.ProtocolResult) -> None:
     folder = workdir / "prompt_records"
     folder.mkdir(parents=True, exist_ok=True)
     payload = {"config": {"shots": result.config.shots, "seeds": result.config.seeds, "epochs": result.config.epochs,

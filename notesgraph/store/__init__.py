@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from notesgraph.store.claims import ClaimTables
 from notesgraph.store.connection import StoreConnection, StoreError
+from notesgraph.store.library import LibraryTables
 from notesgraph.store.migrations import MIGRATIONS
 from notesgraph.store.notes import PAGE_KEYS, FileRecord, NoteTables
 from notesgraph.store.runs import RunTables
@@ -54,7 +55,7 @@ class GraphRows:
     newest run first"""
 
 
-class Store(NoteTables, VectorTables, ClaimTables, RunTables):
+class Store(NoteTables, VectorTables, ClaimTables, RunTables, LibraryTables):
     """A notesgraph database. Use as a context manager, or call close()."""
 
     # -- graph reads ---------------------------------------------------------------------------

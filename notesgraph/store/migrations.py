@@ -215,11 +215,42 @@ def _migration_5(db: Script) -> None:
     )
 
 
+def _migration_6(db: Script) -> None:
+    db.executescript(
+        """
+        -- The user's reference library (notesgraph.library): one entry per paper, imported from a
+        -- BibTeX, CSL-JSON or RIS export and updated in place by citation key, DOI or arXiv id.
+        -- authors, keywords: JSON lists ([family, given] pairs; strings). bibtex: the entry as
+        -- imported from a .bib file ('' for other formats). source/line: where it was read.
+        -- match: how it was joined to a paper cited by notes ("doi", "arxiv", "title",
+        -- "close title 93.5", "" when no note cites it yet).
+        CREATE TABLE paper_entries (
+            paper_id INTEGER PRIMARY KEY REFERENCES papers(id),
+            citation_key TEXT NOT NULL, entry_type TEXT NOT NULL, title TEXT NOT NULL,
+            authors TEXT NOT NULL, year INTEGER, venue TEXT NOT NULL, doi TEXT NOT NULL,
+            arxiv TEXT NOT NULL, url TEXT NOT NULL, abstract TEXT NOT NULL, keywords TEXT NOT NULL,
+            bibtex TEXT NOT NULL, source TEXT NOT NULL, line INTEGER NOT NULL, match TEXT NOT NULL,
+            imported_at TEXT NOT NULL);
+        CREATE INDEX paper_entries_key ON paper_entries(citation_key);
+        CREATE INDEX paper_entries_doi ON paper_entries(doi) WHERE doi != '';
+        CREATE INDEX paper_entries_arxiv ON paper_entries(arxiv) WHERE arxiv != '';
+        -- One row per author of an entry: author_key is the folded family name and first
+        -- initial ("pavlick e"), what shared-author edges join on.
+        CREATE TABLE paper_authors (
+            paper_id INTEGER NOT NULL REFERENCES paper_entries(paper_id) ON DELETE CASCADE,
+            position INTEGER NOT NULL, family TEXT NOT NULL, given TEXT NOT NULL,
+            author_key TEXT NOT NULL, PRIMARY KEY (paper_id, position)) WITHOUT ROWID;
+        CREATE INDEX paper_authors_key ON paper_authors(author_key);
+        """
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Script], None]], ...] = (
     ("notes, sections, references, warnings, files and full-text search", _migration_1),
     ("embedding vectors per passage and model", _migration_2),
     ("quantitative claims per note", _migration_3),
     ("experiment runs, their results, verdicts and claims", _migration_4),
     ("a note is its file: titles may repeat", _migration_5),
+    ("the reference library: paper metadata and authors", _migration_6),
 )
 """Numbered from 1 in order; never edit one that has shipped, append a new one."""

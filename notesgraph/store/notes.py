@@ -256,13 +256,15 @@ class NoteTables(StoreConnection):
         return done
 
     def prune_orphans(self) -> None:
-        """Drop inquiries and papers that no note lists any more and that have no page."""
+        """Drop inquiries and papers that no note lists any more and that have no page (nor, for
+        a paper, an entry in the library)."""
         self.sync_derived()
         with self.transaction() as conn:
             conn.execute("DELETE FROM inquiries WHERE id NOT IN (SELECT inquiry_id FROM inquiry_notes)"
                          f" AND key NOT IN ({PAGE_KEYS.format(kind='inquiry')})")
             conn.execute("DELETE FROM papers WHERE id NOT IN (SELECT paper_id FROM paper_notes)"
-                         f" AND key NOT IN ({PAGE_KEYS.format(kind='paper')})")
+                         f" AND key NOT IN ({PAGE_KEYS.format(kind='paper')})"
+                         " AND id NOT IN (SELECT paper_id FROM paper_entries)")  # the library's papers stay
         self._id_cache.clear()
 
     # -- reading ------------------------------------------------------------------------------
@@ -370,7 +372,9 @@ class NoteTables(StoreConnection):
         note["references"] = self.rows(
             'SELECT kind, text, target, paragraph, start, "end", (SELECT n.id FROM notes n'
             " WHERE r.target_key != '' AND (n.key = r.target_key OR n.stem_key = r.target_key)"
-            ' LIMIT 1) AS note_id FROM note_references r WHERE note_id = ? ORDER BY paragraph, start',
+            " LIMIT 1) AS note_id, (SELECT p.id FROM papers p WHERE r.kind IN ('author_year', 'arxiv', 'doi')"
+            " AND r.target_key != '' AND p.key = r.target_key) AS paper_id"  # resolved through the library
+            ' FROM note_references r WHERE note_id = ? ORDER BY paragraph, start',
             [note_id])
         note["warnings"] = self.rows(
             "SELECT line, message FROM parse_warnings WHERE note_id = ? ORDER BY line", [note_id])

@@ -25,9 +25,12 @@ class VectorTables(StoreConnection):
         return self.db.execute(f"SELECT id, text FROM inquiries {where} ORDER BY id", params).fetchall()
 
     def paper_rows(self, ids: Iterable[int] | None = None) -> list[tuple[int, str]]:
-        """(id, title) of papers."""
+        """(id, title) of papers; with its library abstract after a line break when it has one,
+        so a paper's vector reads the abstract too (a new text: its vector is made again)."""
         where, params = _id_filter("id", ids)
-        return self.db.execute(f"SELECT id, title FROM papers {where} ORDER BY id", params).fetchall()
+        return self.db.execute("SELECT id, title || coalesce(char(10) || nullif((SELECT abstract FROM paper_entries e"
+                               f" WHERE e.paper_id = papers.id), ''), '') FROM papers {where} ORDER BY id",
+                               params).fetchall()
 
     def stub_concept_rows(self, keys: Iterable[str] | None = None) -> list[tuple[str, str, str]]:
         """(key, title, description) of each unresolved concept (no note has its title).

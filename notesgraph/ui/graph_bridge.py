@@ -13,6 +13,7 @@ from typing import Any
 
 from notesgraph.kinds import describe_edge, kind_style
 from notesgraph.model import normalise_title
+from notesgraph.paper_map import node_scale
 from notesgraph.store import Store
 from notesgraph.ui.neighbourhood_view import ViewEdge, ViewNode
 
@@ -107,7 +108,8 @@ def neighbourhood(graph: Any, item: str, depth: int, kinds: set[str], similar: b
     positions = radial_layout(placed)
     hits = {h.node: h for h in collapsed.hits}
     nodes = [ViewNode(h.node, attrs[h.node]["kind"], attrs[h.node].get("label", h.node), *positions[h.node],
-                      centre=h.depth == 0, tooltip=_node_tooltip(attrs[h.node]), depth=h.depth)
+                      centre=h.depth == 0, tooltip=_node_tooltip(attrs[h.node]), depth=h.depth,
+                      scale=node_scale(graph, h.node))
              for h in collapsed.hits]
     nodes += [ViewNode(c.id, c.kind, f"{len(c.members)} {kind_style(c.kind).plural.lower()}", *positions[c.id],
                        tooltip=_cluster_tooltip(graph, c.kind, c.members), depth=c.depth, count=len(c.members))

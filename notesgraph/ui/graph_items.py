@@ -59,6 +59,8 @@ class ViewNode:
     depth: int = 1
     count: int = 0
     """For a cluster node: how many items it stands for (0: an ordinary node)."""
+    scale: float = 1.0
+    """Drawn this much larger (a paper by the notes citing it: notesgraph.paper_map)."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ class NodeItem(QGraphicsPathItem):
 
     def __init__(self, node: ViewNode) -> None:
         style = kind_style(node.kind)
-        self.radius = CENTRE_RADIUS if node.centre else CLUSTER_RADIUS if node.count else NODE_RADIUS
+        self.radius = CENTRE_RADIUS if node.centre else CLUSTER_RADIUS if node.count else NODE_RADIUS * node.scale
         super().__init__(shape_path(style.shape, self.radius))
         self.node = node
         self.colour = QColor(style.colour)

@@ -39,6 +39,7 @@ from notesgraph.ui.navigator import Navigator
 from notesgraph.ui.neighbourhood_view import NeighbourhoodView
 from notesgraph.ui.reader import Reader
 from notesgraph.ui.window_history import DEFAULT_CAP, HistoryMixin
+from notesgraph.ui.window_library import LibraryMixin
 from notesgraph.ui.window_pages import PagesMixin
 from notesgraph.ui.window_runs import RunsMixin
 from notesgraph.ui.workers import Task, start
@@ -48,7 +49,7 @@ WATCHED_FILES_UP_TO = 2000
 """Beyond this many note files only folders are watched (inotify watches are limited)."""
 
 
-class MainWindow(HistoryMixin, PagesMixin, RunsMixin, QMainWindow):
+class MainWindow(HistoryMixin, PagesMixin, RunsMixin, LibraryMixin, QMainWindow):
     def __init__(self, db_path: Path, folder: Path, settings: QSettings | None = None,
                  embed: bool = True) -> None:
         super().__init__()
@@ -128,6 +129,7 @@ class MainWindow(HistoryMixin, PagesMixin, RunsMixin, QMainWindow):
         self.reader.refreshRequested.connect(self.reopen)
         self.reader.imageRequested.connect(self.show_plot)
         self.reader.reportRequested.connect(self.show_run_report)
+        self.reader.citeRequested.connect(self.copy_bibtex)
         self.navigator.itemChosen.connect(self.walk_and_open)
         self.setWindowTitle(f"notesgraph — {self.folder}")
         self.resize(1400, 860)
@@ -174,6 +176,8 @@ class MainWindow(HistoryMixin, PagesMixin, RunsMixin, QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction("&Open folder…", QKeySequence("Ctrl+O"), self.choose_folder)
         file_menu.addAction("&Re-index", QKeySequence("F5"), self.reindex)
+        file_menu.addAction("&Import library…", self.choose_library)
+        file_menu.addAction("Save &BibTeX of this page's papers…", self.save_bibtex)
         file_menu.addSeparator()
         file_menu.addAction("&Quit", QKeySequence("Ctrl+Q"), self.close)
         view_menu = self.menuBar().addMenu("&View")

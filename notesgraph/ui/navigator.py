@@ -27,6 +27,7 @@ from notesgraph.model import item_id
 from notesgraph.store import Store
 from notesgraph.ui.claim_list import ClaimPanel
 from notesgraph.ui.navigator_lists import ITEM_ROLE, ItemList, ItemListModel, Row
+from notesgraph.ui.paper_list import PaperPanel
 from notesgraph.ui.workers import Task, start
 
 LIST_NAMES = {"note": "Notes", "inquiry": "Inquiries", "paper": "Papers", "claim": "Claims", "run": "Runs"}
@@ -52,17 +53,19 @@ class Navigator(QWidget):
         self.search.setClearButtonEnabled(True)
         self.results = ItemList()
         self.status = QLabel()
-        self.lists = {kind: ItemList() for kind in ("note", "inquiry", "paper", "run")}
+        self.lists = {kind: ItemList() for kind in ("note", "inquiry", "run")}
         self.claims = ClaimPanel(store)
         self.lists["claim"] = self.claims.list
+        self.papers = PaperPanel(store)  # by year, with filters
+        self.lists["paper"] = self.papers.list
+        pages: dict[str, QWidget] = {"claim": self.claims, "paper": self.papers}
         self.stack = QStackedWidget()
         self.buttons: dict[str, QToolButton] = {}
         self._button_group = QButtonGroup(self)
         grid = QGridLayout()
         grid.setSpacing(2)
         for kind in LIST_NAMES:
-            page = self.claims if kind == "claim" else self.lists[kind]
-            self.stack.addWidget(page)
+            self.stack.addWidget(pages.get(kind, self.lists[kind]))
             button = QToolButton(text=LIST_NAMES[kind], checkable=True)
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             button.clicked.connect(lambda _=False, k=kind: self.show_list(k))
@@ -94,8 +97,7 @@ class Navigator(QWidget):
                                  for n in self.store.note_titles()])
         self.lists["inquiry"].fill([(item_id("inquiry", q["id"]), "inquiry", q["text"], q["notes"])
                                     for q in self.store.inquiry_list()])
-        self.lists["paper"].fill([(item_id("paper", p["id"]), "paper", p["title"], p["notes"])
-                                  for p in self.store.paper_list()])
+        self.papers.refresh()
         self.refresh_claims_and_runs()
         if self.search.text().strip():
             self.run_search()
@@ -119,7 +121,7 @@ class Navigator(QWidget):
     def show_list(self, kind: str) -> None:
         """Show one list (notes, inquiries, papers, claims or runs) below the buttons."""
         self.buttons[kind].setChecked(True)
-        self.stack.setCurrentWidget(self.claims if kind == "claim" else self.lists[kind])
+        self.stack.setCurrentWidget({"claim": self.claims, "paper": self.papers}.get(kind, self.lists[kind]))
 
     def current_list(self) -> str:
         return next(kind for kind, button in self.buttons.items() if button.isChecked())

@@ -20,8 +20,9 @@ STYLE = asset_text("reader.css")
 class Reader(QTextBrowser):
     """Shows one page; emits `itemActivated(item_id)`, `createRequested(title)`,
     `runRequested(spec)`, `cancelRequested(run_id)`, `replicateRequested(spec)`, `imageRequested(path)`,
-    `reportRequested(run_id)` and `refreshRequested()` (a folded part toggled: `expanded` holds the
-    open ones; or a page with a plot changed width: `content_width` is the width to draw it at)."""
+    `reportRequested(run_id)`, `citeRequested(item)` and `refreshRequested()` (a folded part
+    toggled: `expanded` holds the open ones; or a page with a plot changed width:
+    `content_width` is the width to draw it at)."""
 
     itemActivated = Signal(str)
     createRequested = Signal(str)
@@ -31,6 +32,7 @@ class Reader(QTextBrowser):
     refreshRequested = Signal()  # a folded part opened or closed, or the width changed: render again
     imageRequested = Signal(str)  # an image's path: show it full size
     reportRequested = Signal(int)  # run id: its report in a window of its own
+    citeRequested = Signal(str)  # an item id: copy the BibTeX of its papers
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -111,5 +113,7 @@ class Reader(QTextBrowser):
             self.imageRequested.emit(target)
         elif kind == "report":
             self.reportRequested.emit(int(target))
+        elif kind == "cite":
+            self.citeRequested.emit(target)
         elif url.scheme() in ("http", "https"):
             QDesktopServices.openUrl(url)

@@ -27,7 +27,7 @@ class PagesMixin:
         """Show `item` in the reader."""
         kind, ident = split_item_id(item)
         pages = {"note": self._note_page, "inquiry": self._inquiry_page, "claim": self._claim_page,
-                 "run": self._run_page, "paper": lambda i: reader_html.paper_html(self.store.paper(int(i))),
+                 "run": self._run_page, "paper": lambda i: reader_html.paper_html(self.store.paper_page(int(i))),
                  "concept": lambda i: reader_html.concept_html(self.store.concept(i))}
         if kind not in pages:
             return
