@@ -11,6 +11,7 @@ Cost: O(verdicts + results) per page.
 from __future__ import annotations
 
 import html
+import json
 import os
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -151,7 +152,21 @@ def run_html(details: RunDetails, claims: Iterable[Any] = (), width: int = 380,
     facts = (f"<p><small>parameters {html.escape(str(run.parameters))} · seeds "
              f"{html.escape(str(list(run.seeds)))} · code {html.escape(str(run.environment.get('code_version', '')))}"
              f"</small></p>")
-    return run_section_html(details, width, expanded) + tested + facts
+    return run_section_html(details, width, expanded) + tested + facts + _reused(run.folder)
+
+
+def _reused(folder: str | None) -> str:
+    """What the run reuses from other runs (its folder's reused.json: what, run, commit)."""
+    path = Path(folder) / "reused.json" if folder else None
+    if path is None or not path.exists():
+        return ""
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        return f"<p><small>reused.json unreadable: {html.escape(str(error))}</small></p>"
+    return _section("Reuses results of other runs", (
+        f"{html.escape(str(e.get('what', '')))} — run {html.escape(str(e.get('run', 'unknown')))}, "
+        f"commit {html.escape(str(e.get('commit', 'unknown')))}" for e in entries))
 
 
 def report_html(details: RunDetails) -> str:

@@ -11,6 +11,7 @@ import pytest
 
 from notesgraph.experiments.instruction_tasks import (BINARY_FRAMES, HELD_OUT_ATTRIBUTE, PREDICATES,
                                                       PRETRAINING_WORDINGS, SYMBOLS, build_suite, task_prompt)
+from notesgraph.experiments.heldout_suite import build_heldout_suite, design_checks
 from notesgraph.experiments.registry import experiment, experiments_for_claim
 from notesgraph.experiments.runner import create_run, execute, run_folder
 from notesgraph.store import Store
@@ -93,26 +94,129 @@ def test_quick_protocol_runs_and_keeps_its_invariants(tmp_path: Path):
     folder = run_folder(db, run_id)
     # the random baseline equals 1/|output space| in expectation, within its interval
     params = spec.resolve(quick=True)
-    held = build_suite(0, int(params["train_tasks"]), int(params["held_out_tasks"]), 4,
-                       int(params["held_out_instances"])).held_out
+    held = build_heldout_suite(0, int(params["train_tasks"]), int(params["held_out_tasks"]), 4,
+                               int(params["held_out_instances"])).held_out
     expected = 100 * sum(1 / len(t.labels) for t in held) / len(held)
     value, low, high, n = results[("baselines", "random/em/all")]
     assert low <= expected <= high and n == len(held)
-    # the untuned model's compliance is measured, the DR check is computed
+    # held-out means held out: the design checks, computed from the run's suite, are all 0
+    for check in ("heldout_tasks_sharing_training_mapping", "heldout_instances_seen_in_training",
+                  "heldout_attributes_supervised_in_pretraining", "heldout_attributes_asked_in_training",
+                  "heldout_families_in_training"):
+        assert results[("design_check", check)][0] == 0, check
+    assert results[("design_check", "heldout_only_attributes")][0] >= 1
+    # the untuned model's compliance is measured, the DR check and the positive controls are computed
     compliance = results[("baselines", "untuned/compliance/all")][0]
     assert 0.0 <= compliance <= 100.0
     assert ("compare", "check/dr_original_minus_random/n4") in results
-    assert ("compare", "check/dr_untuned_minus_random/n4") in results
+    assert ("compare", "diff/demonstration-signal/all/n4") in results
+    for name in ("tuned-random", "correct-delusive", "original-simplified", "tuned-untuned"):
+        assert 0.0 < results[("compare", f"p_consistent/{name}/all/n4")][0] <= 1.0
+    # intervals come from the hierarchical bootstrap: equal to recomputing it from the stored scores
+    from notesgraph.experiments.hierarchical import hierarchical_bootstrap
+
+    held_tasks = build_heldout_suite(0, int(params["train_tasks"]), int(params["held_out_tasks"]), 4,
+                                     int(params["held_out_instances"])).held_out
+    runs = [json.loads((folder / "scores" / f"original+correct-n4-s{s}.json").read_text()) for s in spec.seeds]
+    table = [[100 * run[t.name][0] for run in runs] for t in held_tasks]
+    boot = hierarchical_bootstrap(table, [t.family for t in held_tasks], 0)
+    assert results[("original+correct", "em/all/n4")][:3] == pytest.approx((boot.value, *boot.interval()))
     for condition in ("original+correct", "simplified+delusive", "empty+none", "no_pretraining"):
         em, compliant = (results[(condition, f"{m}/all/n4")][0] for m in ("em", "compliance"))
         assert 0.0 <= em <= compliant + 1e-9 <= 100.0 + 1e-9  # an exact match is always compliant
-    # verdicts exist for each claim test; with a failed check all are inconclusive
+    # verdicts exist for each claim test; each is licensed by its control or inconclusive naming it
     assert {v[0] for v in verdicts} == {t.name for t in spec.claims}
+    for claim, _, verdict, reason, _ in verdicts:
+        assert verdict == "inconclusive" or "Licensed by" in reason, (claim, verdict, reason)
     record = json.loads((folder / "run.json").read_text())
     assert record["verdicts"] and (folder / "results.png").stat().st_size > 10_000
     assert (folder / "scores" / "original+correct-n4-s0.json").exists()
     report = (folder / "report.md").read_text()
-    assert "Check before any verdict" in report and "| original+correct | 4 |" in report
+    assert "Positive controls" in report and "Design checks" in report and "| original+correct | 4 |" in report
+
+
+def test_held_out_design_checks_are_zero_and_would_catch_the_first_designs_leak(suite):
+    from notesgraph.experiments.world_corpus import supervised_attributes
+
+    held = build_heldout_suite(0, train_tasks=40, held_out_tasks=24, train_instances=16, held_out_instances=40)
+    checks = design_checks(held, supervised_attributes())
+    assert checks.pop("heldout_only_attributes") >= 1 and set(checks.values()) == {0}
+    assert not {s.words for s in held.pool} & {s.words for s in held.held_pool}
+    leaky = design_checks(suite, supervised_attributes())  # version 1: training families, one sentence pool
+    assert leaky["heldout_tasks_sharing_training_mapping"] > 0 and leaky["heldout_instances_seen_in_training"] > 0
+    assert design_checks(held, ["mentions_number"])["heldout_attributes_supervised_in_pretraining"] == 1
+
+
+def test_masked_word_pretraining_never_shows_the_prompt_format_nor_the_held_out_attribute():
+    from notesgraph.experiments.instruction_tasks import PREDICATES
+    from notesgraph.experiments.lexicon import sentence_pool
+    from notesgraph.experiments.world_corpus import MASK, masked_text
+
+    pool = sentence_pool(0, 200)
+    rng = np.random.default_rng(0)
+    silent = {w for p in PREDICATES[(HELD_OUT_ATTRIBUTE, "yes")] for w in p.split()} - {
+        w for key, options in PREDICATES.items() if key[0] != HELD_OUT_ATTRIBUTE for p in options for w in p.split()}
+    for _ in range(500):
+        text = masked_text(rng, pool, 96)
+        assert text.targets and all(text.words[p] == MASK for p, _ in text.targets)
+        assert not {"[IN]", "[EX]", "[SEP]"} & set(text.words)
+        restored = list(text.words)
+        for p, w in text.targets:
+            restored[p] = w
+        assert not silent & set(restored[restored.index(".") + 1:] if "." in restored else ()), restored
+
+
+def test_hierarchical_bootstrap_counts_families_not_tasks_and_holm_corrects():
+    from notesgraph.experiments.hierarchical import hierarchical_bootstrap, holm
+
+    rng = np.random.default_rng(1)
+    families = [f"f{i // 8}" for i in range(48)]
+    shift = np.repeat(rng.normal(0, 5, 6), 8)  # tasks of one family move together
+    table = shift[:, None] + rng.normal(0, 1, (48, 5))
+    clustered = hierarchical_bootstrap(table, families, 0).interval()
+    as_if_independent = hierarchical_bootstrap(table, [str(i) for i in range(48)], 0).interval()
+    assert clustered[1] - clustered[0] > 2 * (as_if_independent[1] - as_if_independent[0])
+    boot = hierarchical_bootstrap(table, families, 0)
+    assert boot.value == pytest.approx(table.mean()) and boot.families == 6 and boot.seeds == 5
+    assert holm({"a": 0.01, "b": 0.04, "c": 0.03}) == pytest.approx({"a": 0.03, "b": 0.06, "c": 0.06})
+
+
+def _verdict_results(demonstration_low: float, dr_low: float = 15.0) -> list:
+    from notesgraph.experiments.spec import Result
+
+    rows = [Result("design_check", name, 0.0, 0.0, 0.0, 48) for name in (
+        "heldout_tasks_sharing_training_mapping", "heldout_instances_seen_in_training",
+        "heldout_attributes_supervised_in_pretraining", "heldout_attributes_asked_in_training",
+        "heldout_families_in_training")]
+    rows.append(Result("design_check", "heldout_only_attributes", 1.0, 1.0, 1.0, 48))
+    rows += [Result("compare", "diff/correct-delusive/all/n32", 0.1, -0.8, 0.9, 48),
+             Result("compare", "diff90/correct-delusive/all/n32", 0.1, -0.6, 0.7, 48),
+             Result("compare", "p_consistent/correct-delusive/all/n32", 0.001, 0.001, 0.001, 48),
+             Result("compare", "p_inconsistent/correct-delusive/all/n32", 1.0, 1.0, 1.0, 48),
+             Result("compare", "diff/demonstration-signal/all/n32", 4.0, demonstration_low, 8.0, 48),
+             Result("compare", "check/dr_original_minus_random/n32", 20.0, dr_low, 25.0, 32)]
+    return rows
+
+
+def test_no_difference_needs_its_positive_control():
+    """delusive ~ correct is consistent only when demonstrations carry signal (empty+correct
+    beats empty+delusive); otherwise inconclusive, naming the control that failed."""
+    from notesgraph.experiments.instruction_tuning_report import claim_verdicts
+
+    spec = experiment("instruction_tuning")
+    licensed = [v for v in claim_verdicts(spec, _verdict_results(1.5)) if v.claim == "delusive_vs_correct"]
+    assert licensed[0].verdict == "consistent" and "Licensed by demonstration signal" in licensed[0].reason
+    failed = [v for v in claim_verdicts(spec, _verdict_results(-0.5)) if v.claim == "delusive_vs_correct"]
+    assert failed[0].verdict == "inconclusive" and "control failed — demonstration signal" in failed[0].reason
+    leaked = [r for r in _verdict_results(1.5) if r.metric != "heldout_instances_seen_in_training"]
+    assert claim_verdicts(spec, leaked)[0].verdict == "inconclusive"
+
+
+def test_the_dr_check_is_judged_on_its_lower_bound():
+    from notesgraph.experiments.instruction_tuning_report import check_passes
+
+    assert check_passes(_verdict_results(1.5, dr_low=10.5))[0]
+    assert not check_passes(_verdict_results(1.5, dr_low=4.9))[0]  # value 20, but the interval reaches 4.9
 
 
 def test_minilm_family_reads_a_prompt_in_three_parts(suite):
@@ -223,7 +327,9 @@ def test_the_demonstration_share_keys_the_cached_base_and_replication_2_keeps_th
 
     parameters = experiment("instruction_tuning").resolve(quick=True)
     with_demos = Context(parameters, tmp_path / "1").base_path()
-    without = Context({**parameters, "pretrain_demos": 0.0}, tmp_path / "2").base_path()
+    first = {**parameters, "suite": "shared_pool", "base_objective": "definitions"}
+    with_demos = Context(first, tmp_path / "1").base_path()
+    without = Context({**first, "pretrain_demos": 0.0}, tmp_path / "2").base_path()
     assert parameters["pretrain_demos"] > 0 and with_demos != without
     replication2 = _base_parameters(experiment("prompt_sensitivity").resolve(quick=True))
     assert replication2["pretrain_demos"] == 0.0
@@ -239,3 +345,25 @@ def test_batching_nothing_fails_instead_of_looping_forever():
     with pytest.raises(ValueError, match="batch size -1"):
         next(shuffled_batches(["a", "b"], -1, np.random.default_rng(0)))  # type: ignore[list-item]
     assert next(shuffled_batches(["a"], 4, np.random.default_rng(0))) == ["a"]
+
+
+def test_a_run_that_reuses_another_runs_base_model_records_which_and_its_page_shows_it(tmp_path: Path):
+    import torch
+
+    from notesgraph.experiments.instruction_tuning import Context
+    from notesgraph.run_page import _reused
+
+    parameters = experiment("instruction_tuning").resolve(quick=True)
+    maker = Context(parameters, tmp_path / "runs" / "5")
+    path = maker.base_path()
+    path.parent.mkdir(parents=True)
+    torch.save(maker.new_model(0).state_dict(), path)  # as run 5 left it, with its sidecar
+    path.with_suffix(".json").write_text(json.dumps({"made_by": {"run": "5", "folder": str(maker.workdir),
+                                                                 "commit": "abc123"}}))
+    list(maker.base_model())
+    assert not (maker.workdir / "reused.json").exists()  # its own model is no reuse
+    user = Context(parameters, tmp_path / "runs" / "6")
+    list(user.base_model())
+    entries = json.loads((user.workdir / "reused.json").read_text())
+    assert entries == [{"what": f"pretrained base model {path.name}", "run": "5", "commit": "abc123"}]
+    assert "run 5, commit abc123" in _reused(str(user.workdir)) and _reused(str(maker.workdir)) == ""

@@ -25,7 +25,7 @@ from notesgraph.experiments.lexicon import (ANIMALS, HYPERNYMS, PEOPLE, Sentence
                                             with_changes)
 from notesgraph.experiments.prompt_templates import TARGET_SETS, TEMPLATE_WORDS
 
-__all__ = ["ATTRIBUTES", "HELD_OUT_ATTRIBUTE", "LABEL_WORDS", "Prompt", "Task", "TaskSuite", "build_suite",
+__all__ = ["ATTRIBUTES", "HELD_OUT_ATTRIBUTE", "LABEL_WORDS", "Prompt", "Task", "TaskSuite", "build_suite", "make_task",
            "definition_words", "pretraining_prompt", "task_prompt"]
 
 ATTRIBUTES: dict[str, tuple[str, ...]] = {
@@ -324,6 +324,10 @@ class TaskSuite:
     train: tuple[Task, ...]
     held_out: tuple[Task, ...]
     pool: tuple[Sentence, ...]
+    """the sentences of training tasks and of pretraining"""
+    held_pool: tuple[Sentence, ...] = ()
+    """held-out tasks' sentences when they come from a pool of their own (heldout_suite.py); empty
+    when they share `pool` (the first design, kept for replication 2)"""
 
 
 _INDEX: dict[tuple[int, str, str], list[Sentence]] = {}
@@ -402,7 +406,7 @@ def _two_demos(rows: list[tuple[tuple[str, ...], str]]) -> tuple[tuple[tuple[tup
     return (first, second), rest
 
 
-def _make_task(rng: np.random.Generator, pool: Sequence[Sentence], family: str, wording: str, instances: int,
+def make_task(rng: np.random.Generator, pool: Sequence[Sentence], family: str, wording: str, instances: int,
                index: int, label_pool: Sequence[str], attribute: str | None = None) -> Task:
     """A task of `family`; label symbols come from `label_pool` (train and held-out pools differ)."""
     name = f"{family}_{wording}_{index}"
@@ -421,12 +425,14 @@ def _make_task(rng: np.random.Generator, pool: Sequence[Sentence], family: str, 
         labels = values[::-1]
         return _task(rng, pool, name, family, attribute, "DR", wording, labels, values,
                      _multi_definition(rng, attribute, values, labels, wording), instances)
-    if family in ("yes_no", "symbols"):
+    if family in ("yes_no", "symbols", "true_false"):
         attribute = attribute or _pick(rng, [a for a in ATTRIBUTES if a != HELD_OUT_ATTRIBUTE])
         yes_value = _pick(rng, [v for v in ATTRIBUTES[attribute] if (attribute, v) in PREDICATES])
         others = [v for v in ATTRIBUTES[attribute] if v != yes_value]
         if family == "yes_no":
             labels = ["yes", "no"] if rng.random() < 0.7 else ["no", "yes"]
+        elif family == "true_false":
+            labels = ["true", "false"] if rng.random() < 0.5 else ["false", "true"]
         else:
             labels = [str(s) for s in rng.choice(label_pool, 2, replace=False)]
         definition = _binary_definition(rng, attribute, yes_value, labels[0], labels[1], wording)
@@ -478,7 +484,7 @@ def build_suite(seed: int, train_tasks: int = 120, held_out_tasks: int = 48, tra
     pool = tuple(sentence_pool(seed, pool_size))
     train_symbols, held_symbols = SYMBOLS[:50], SYMBOLS[50:]
     families = [f for f in TRAIN_FAMILIES if entailment or f != "entailment"]
-    train = tuple(_make_task(rng, pool, families[i % len(families)], "pretraining", train_instances, i, train_symbols)
+    train = tuple(make_task(rng, pool, families[i % len(families)], "pretraining", train_instances, i, train_symbols)
                   for i in range(train_tasks))
     held: list[Task] = []
     held_families = ("topic_names", "sentiment_names", "tense_names", "flipped_names", "yes_no", "symbols",
@@ -487,10 +493,10 @@ def build_suite(seed: int, train_tasks: int = 120, held_out_tasks: int = 48, tra
         family = held_families[i % len(held_families)]
         wording = "new" if (i // len(held_families)) % 2 == 0 else "pretraining"
         if family.endswith("_unseen_attribute"):
-            task = _make_task(rng, pool, family.removesuffix("_unseen_attribute"), wording, held_out_instances, i,
+            task = make_task(rng, pool, family.removesuffix("_unseen_attribute"), wording, held_out_instances, i,
                               held_symbols, attribute=HELD_OUT_ATTRIBUTE)
             task = Task(**{**task.__dict__, "family": family})
         else:
-            task = _make_task(rng, pool, family, wording, held_out_instances, i, held_symbols)
+            task = make_task(rng, pool, family, wording, held_out_instances, i, held_symbols)
         held.append(task)
     return TaskSuite(train, tuple(held), tuple(pool))

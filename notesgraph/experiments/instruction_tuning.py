@@ -1,25 +1,28 @@
 """Replication 1: does instruction tuning learn the task or the output format? (Kung & Peng 2023)
 
-The design of the paper at a scale that runs on 2 CPU cores (issue 9): a generated task suite
-(instruction_tasks.py), a small encoder trained from scratch (reader_model.py) in a
-*pretraining* stage that teaches it to read definitions, then an *instruction-tuning* stage
-under each condition: definition original / simplified / empty x demonstrations correct /
-delusive / none, with n training instances per task, several seeds. Held-out tasks are scored
-by exact match, split into compliance (answer inside the output space) and accuracy among
-compliant answers, reported for LI / DR tasks, new / pretraining wordings, two-label /
-multi-label tasks and the attribute no stage ever asked about.
+The design of the paper at a scale that runs on 2 CPU cores (issues 9 and 16): a generated task
+suite whose held-out tasks are of families, sentences and an attribute no earlier stage saw
+(heldout_suite.py; version 1's leaky suite is suite=shared_pool), a small encoder trained from
+scratch (reader_model.py) in a *pretraining* stage on masked words of the world's text
+(world_corpus.py; version 1's definition reading is base_objective=definitions), then an
+*instruction-tuning* stage under each condition: definition original / simplified / empty x
+demonstrations correct / delusive / none, with n training instances per task, several seeds.
+Held-out tasks are scored by exact match, split into compliance (answer inside the output space)
+and accuracy among compliant answers, reported for LI / DR tasks, new / pretraining wordings,
+two-label / multi-label tasks and the attribute no stage asked about. Intervals come from the
+hierarchical bootstrap over families, tasks and seeds (hierarchical.py).
 
 Runner conditions, in order:
 - `baselines`: pretrains the base model (cached next to the run folder, shared by runs with the
-  same pretraining parameters), then scores the untuned base model, the random baseline and the
-  constant baseline; also the pretraining diagnostics (trained wordings, new wordings, the
-  held-out attribute).
+  same pretraining parameters; a run that loads another run's cache records it in reused.json),
+  then scores the untuned base model, the random baseline and the constant baseline; also the
+  pretraining diagnostics and the design checks (rows of condition `design_check`).
 - the nine `<definition>+<examples>` conditions: tune and score, per n and seed.
 - `no_pretraining`: original+correct tuned from random weights (does the ability come from
   pretraining?).
-- `compare`: paired differences by task with 95% bootstrap intervals (original - simplified,
-  correct - delusive, tuned - random, tuned - untuned), the DR check, and an equivalence test
-  (90% interval inside +-3 EM).
+- `compare`: paired differences by task and seed with hierarchical-bootstrap intervals (original -
+  simplified, correct - delusive, tuned - random, tuned - untuned, and the controls' contrasts),
+  each claim's two p-values (TOST within +-3 EM, or a difference), and the DR check.
 
 `family=minilm` runs the same conditions on the second model family, frozen all-MiniLM-L6-v2
 with a trained head (minilm_family.py): the contrast "a model that can only learn format". Its
@@ -32,7 +35,8 @@ condition but `no_pretraining` and `compare` runs through hf_seq2seq.py on a loc
 
 Split by responsibility: instruction_tuning_context.py holds the condition grid, the shared
 Context (suite, vocabulary, cached pretrained base model) and the training loop;
-instruction_tuning_report.py the DR check, the verdicts, the report and the plot. This module
+instruction_tuning_report.py the controls, the verdicts (Holm over the primary tests), the report
+and the plot. This module
 runs the conditions and re-exports what the runner and other modules reach through it.
 """
 
@@ -46,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from notesgraph.experiments.hierarchical import Bootstrap, hierarchical_bootstrap
 from notesgraph.experiments.instruction_tasks import (ATTRIBUTES, HELD_OUT_ATTRIBUTE, Prompt, Task,
                                                       pretraining_prompt, task_prompt)
 from notesgraph.experiments.instruction_tuning_context import (CONDITIONS, DEFINITIONS, EXAMPLES, SUITE_SEED,
@@ -58,7 +63,7 @@ __all__ = ["CHECK_MARGIN", "CONDITIONS", "DEFINITIONS", "DIFFERENCES", "EXAMPLES
            "PAPER", "SPLITS", "SUITE_SEED", "TUNING_CONDITIONS", "Context", "FrozenMiniLMFamily", "ReaderFamily",
            "Spans", "TaskScores", "baseline_scores", "check_passes", "claim_verdicts", "evaluate",
            "held_out_prompts", "n_values", "plot", "report", "run_condition", "score_predictions", "score_spans",
-           "summary_results", "train_chunks", "training_prompts"]
+           "summary_results", "train_chunks", "training_prompts", "design_check_results"]
 
 SPLITS = ("all", "LI", "DR", "new_wording", "pretraining_wording", "two_label", "multi_label", "unseen_attribute")
 
@@ -155,17 +160,13 @@ def _load(context: Context, name: str) -> TaskScores | None:
     return {k: tuple(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}  # type: ignore[misc]
 
 
-def _task_means(context: Context, runs: Sequence[TaskScores], column: int) -> dict[str, float]:
-    """Each held-out task's score averaged over runs (seeds); nan when never defined."""
-    out = {}
-    for task in context.suite.held_out:
-        values = [run[task.name][column] for run in runs if task.name in run]
-        values = [v for v in values if not np.isnan(v)]
-        out[task.name] = float(np.mean(values)) if values else float("nan")
-    return out
+def _table(runs: Sequence[TaskScores], names: Sequence[str], column: int) -> np.ndarray:
+    """(tasks, seeds) scores of `names` in `column`; nan where a run lacks the task."""
+    return np.array([[run[name][column] if name in run else np.nan for run in runs] for name in names], dtype=float)
 
 
 def _interval(values: Sequence[float], seed: int, level: float = 95.0, resamples: int = 2000) -> tuple[float, float, float]:
+    """Mean and percentile interval of independent values (one per example)."""
     array = np.asarray([v for v in values if not np.isnan(v)], dtype=float)
     if array.size == 0:
         return float("nan"), float("nan"), float("nan")
@@ -176,23 +177,29 @@ def _interval(values: Sequence[float], seed: int, level: float = 95.0, resamples
     return float(array.mean()), float(low), float(high)
 
 
-def _split_tasks(context: Context, split: str) -> list[str]:
-    return [t.name for t in context.suite.held_out if split in _tags(t)]
+def _split_tasks(context: Context, split: str) -> list[Task]:
+    if split == "DR_seen_attribute":
+        return [t for t in context.suite.held_out if t.group == "DR" and t.attribute != HELD_OUT_ATTRIBUTE]
+    return [t for t in context.suite.held_out if split in _tags(t)]
+
+
+def _bootstrap(tasks: Sequence[Task], table: np.ndarray, seed: int) -> Bootstrap:
+    return hierarchical_bootstrap(table, [t.family for t in tasks], seed)
 
 
 def summary_results(context: Context, condition: str, prefix: str, runs: Sequence[TaskScores],
                     suffix: str = "") -> list[Result]:
-    """EM, compliance and accuracy-in-space per split (percent, 95% CI over tasks), as metrics
-    `<prefix><metric>/<split><suffix>`."""
+    """EM, compliance and accuracy-in-space per split (percent, 95% CI by the hierarchical
+    bootstrap over families, tasks and seeds), as metrics `<prefix><metric>/<split><suffix>`."""
     results = []
     for column, metric in enumerate(("em", "compliance", "accuracy_in_space")):
-        means = _task_means(context, runs, column)
         for split in SPLITS:
-            names = _split_tasks(context, split)
-            value, low, high = _interval([means[n] for n in names], column)
-            if names and not np.isnan(value):
-                results.append(Result(condition, f"{prefix}{metric}/{split}{suffix}", 100 * value,
-                                      100 * low, 100 * high, len(names)))
+            tasks = _split_tasks(context, split)
+            boot = _bootstrap(tasks, _table(runs, [t.name for t in tasks], column), column)
+            if tasks and not np.isnan(boot.value):
+                low, high = boot.interval()
+                results.append(Result(condition, f"{prefix}{metric}/{split}{suffix}", 100 * boot.value,
+                                      100 * low, 100 * high, len(tasks)))
     return results
 
 
@@ -288,7 +295,15 @@ class ReaderFamily:
                                       for p in self.context.base_model())
 
     def untuned(self, examples: str) -> Iterator[Progress | TaskScores]:
-        yield evaluate(self.context, self.base, "original", examples)
+        """A base model pretrained on masked words answers with its guess for the word at
+        [ANS] (any word of the vocabulary); the first design's base model with its label head."""
+        if self.context.objective != "masked_words":
+            yield evaluate(self.context, self.base, "original", examples)
+            return
+        from notesgraph.experiments.reader_model import predict_words
+
+        prompts, spans = held_out_prompts(self.context, "original", examples)
+        yield score_spans(prompts, spans, predict_words(self.base, self.context.vocab, prompts))
 
     def tune_and_score(self, definition: str, examples: str, n: int, seed: int, label: str,
                        from_scratch: bool = False) -> Iterator[Progress | TaskScores]:
@@ -365,8 +380,38 @@ def _baselines(context: Context, family: ReaderFamily | FrozenMiniLMFamily,
         results += summary_results(context, "baselines", f"{kind}/", runs)
     yield Progress(2, 3, "baselines: diagnostics")
     results += family.diagnostics()
+    results += design_check_results(context)
     yield Progress(3, 3, "baselines: done")
     yield from results
+
+
+def design_check_results(context: Context) -> list[Result]:
+    """The held-out design's checks (heldout_suite.design_checks) on this run's suite, as rows of
+    condition `design_check` (each must be 0, but heldout_only_attributes, which must be >= 1)."""
+    from notesgraph.experiments.heldout_suite import design_checks
+
+    counts = design_checks(context.suite, context.pretraining_attributes())
+    size = len(context.suite.held_out)
+    return [Result("design_check", name, float(v), float(v), float(v), size) for name, v in counts.items()]
+
+
+def _masked_word_accuracy(context: Context, base: Any) -> list[Result]:
+    """Share of masked words the base model restores in fresh texts about held-out sentences."""
+    import torch
+
+    from notesgraph.experiments.world_corpus import masked_text
+
+    rng = np.random.default_rng([SUITE_SEED, 2025])
+    texts = [masked_text(rng, context.suite.held_pool or context.suite.pool, 96) for _ in range(400)]
+    hits: list[float] = []
+    base.eval()
+    with torch.no_grad():
+        for text in texts:
+            ids = torch.tensor([[context.vocab.id(w) for w in text.words]])
+            logits = base.word_logits(base.states(ids, ids == 0)[0])
+            hits += [float(context.vocab.words[int(logits[p].argmax())] == w) for p, w in text.targets]
+    value, low, high = _interval(hits, 5)
+    return [Result("baselines", "pretraining/masked_word_accuracy", 100 * value, 100 * low, 100 * high, len(hits))]
 
 
 def _pretraining_diagnostics(context: Context, base: Any) -> list[Result]:
@@ -374,6 +419,8 @@ def _pretraining_diagnostics(context: Context, base: Any) -> list[Result]:
     the attribute pretraining never asked about (chance expected)."""
     from notesgraph.experiments.reader_model import predict
 
+    if context.objective == "masked_words":
+        return _masked_word_accuracy(context, base)
     rng = np.random.default_rng([SUITE_SEED, 2024])
     results = []
     trained = [a for a in ATTRIBUTES if a != HELD_OUT_ATTRIBUTE]
@@ -405,6 +452,31 @@ def _runs(context: Context, source: str, n: int, seeds: Sequence[int]) -> list[T
     return runs  # type: ignore[return-value]
 
 
+def _difference_table(context: Context, left: str, right: str, n: int, seeds: Sequence[int]) -> np.ndarray:
+    """(held-out tasks, seeds) EM differences in points, seeds paired; a one-run side (the
+    untuned model) is compared with every seed of the other."""
+    names = [t.name for t in context.suite.held_out]
+    a = _table(_runs(context, left, n, seeds), names, 0)
+    b = _table(_runs(context, right, n, seeds), names, 0)
+    return 100 * (a - b)
+
+
+def _tests(name: str, boot: Bootstrap, split: str, n: int, size: int) -> list[Result]:
+    """p-values of the claim's two verdicts from the bootstrap: for a claimed ~0, 'consistent'
+    is TOST equivalence within +-MARGIN and 'inconsistent' a difference beyond it (two-sided);
+    for tuned - untuned, above or below half the paper's gain."""
+    paper = DIFFERENCES[name][2]
+    if np.isnan(paper):
+        return []
+    if abs(paper) <= MARGIN:
+        consistent = max(boot.p_at_most(-MARGIN), boot.p_at_least(MARGIN))
+        inconsistent = min(1.0, 2 * min(boot.p_at_most(MARGIN), boot.p_at_least(-MARGIN)))
+    else:
+        consistent, inconsistent = boot.p_at_most(paper / 2), boot.p_at_least(paper / 2)
+    return [Result("compare", f"p_{kind}/{name}/{split}/n{n}", p, p, p, size)
+            for kind, p in (("consistent", consistent), ("inconsistent", inconsistent))]
+
+
 def _compare(context: Context, seeds: Sequence[int]) -> Iterator[Progress | Result]:
     sizes = n_values(context.parameters)
     results = []
@@ -413,23 +485,24 @@ def _compare(context: Context, seeds: Sequence[int]) -> Iterator[Progress | Resu
             continue  # the frozen family has no from-scratch control
         yield Progress(step, len(DIFFERENCES) + 1, f"compare: {name}")
         for n in sizes:
-            a = _task_means(context, _runs(context, left, n, seeds), 0)
-            b = _task_means(context, _runs(context, right, n, seeds), 0)
-            for split in SPLITS:
-                diffs = [100 * (a[t] - b[t]) for t in _split_tasks(context, split)]
-                if not diffs:
+            diffs = _difference_table(context, left, right, n, seeds)
+            for split in (*SPLITS, "DR_seen_attribute"):
+                tasks = _split_tasks(context, split)
+                if not tasks:
                     continue
-                value, low, high = _interval(diffs, 11)
-                results.append(Result("compare", f"diff/{name}/{split}/n{n}", value, low, high, len(diffs)))
-                _, low90, high90 = _interval(diffs, 11, level=90.0)
-                results.append(Result("compare", f"diff90/{name}/{split}/n{n}", value, low90, high90, len(diffs)))
+                rows = [i for i, t in enumerate(context.suite.held_out) if t in tasks]
+                boot = _bootstrap(tasks, diffs[rows], 11)
+                for label, level in (("diff", 95.0), ("diff90", 90.0)):
+                    low, high = boot.interval(level)
+                    results.append(Result("compare", f"{label}/{name}/{split}/n{n}", boot.value, low, high, len(tasks)))
+                results += _tests(name, boot, split, n, len(tasks))
     largest = max(sizes)
-    tuned = _task_means(context, _runs(context, "original+correct", largest, seeds), 0)
-    untuned = _task_means(context, _runs(context, "untuned+original+correct", largest, seeds), 0)
-    random = _task_means(context, _runs(context, "random", largest, seeds), 0)
-    for label, scores in (("dr_original_minus_random", tuned), ("dr_untuned_minus_random", untuned)):
-        diffs = [100 * (scores[t] - random[t]) for t in _split_tasks(context, "DR")]
-        value, low, high = _interval(diffs, 13)
-        results.append(Result("compare", f"check/{label}/n{largest}", value, low, high, len(diffs)))
+    tasks = _split_tasks(context, "DR_seen_attribute")
+    rows = [i for i, t in enumerate(context.suite.held_out) if t in tasks]
+    for label, source in (("dr_original_minus_random", "original+correct"),
+                          ("dr_untuned_minus_random", "untuned+original+correct")):
+        boot = _bootstrap(tasks, _difference_table(context, source, "random", largest, seeds)[rows], 13)
+        low, high = boot.interval()
+        results.append(Result("compare", f"check/{label}/n{largest}", boot.value, low, high, len(tasks)))
     yield Progress(len(DIFFERENCES) + 1, len(DIFFERENCES) + 1, "compare: done")
     yield from results

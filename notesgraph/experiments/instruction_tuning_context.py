@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from notesgraph.experiments.instruction_tasks import (ATTRIBUTES, HELD_OUT_ATTRIBUTE, TaskSuite, build_suite,
-                                                      definition_words, pretraining_prompt)
+from notesgraph.experiments.heldout_suite import build_heldout_suite
+from notesgraph.experiments.instruction_tasks import (ATTRIBUTES, HELD_OUT_ATTRIBUTE, MAX_PROMPT_WORDS, TaskSuite,
+                                                      build_suite, definition_words, pretraining_prompt)
 from notesgraph.experiments.spec import ParameterValue, Progress
 
 DEFINITIONS = ("original", "simplified", "empty")
@@ -44,9 +45,11 @@ class Context:
         torch.set_num_threads(int(parameters.get("threads", 2)))
         self.parameters = parameters
         self.workdir = workdir
-        self.suite: TaskSuite = build_suite(SUITE_SEED, int(parameters["train_tasks"]),
-                                            int(parameters["held_out_tasks"]), max(n_values(parameters)),
-                                            int(parameters["held_out_instances"]))
+        self.design = str(parameters.get("suite", "shared_pool"))
+        self.objective = str(parameters.get("base_objective", "definitions"))
+        build = build_heldout_suite if self.design == "heldout_families" else build_suite
+        self.suite: TaskSuite = build(SUITE_SEED, int(parameters["train_tasks"]), int(parameters["held_out_tasks"]),
+                                      max(n_values(parameters)), int(parameters["held_out_instances"]))
         self.vocab = Vocabulary(vocabulary(sorted(definition_words())))
         self.scores = workdir / "scores"
         self.scores.mkdir(parents=True, exist_ok=True)
@@ -69,6 +72,8 @@ class Context:
         key = {k: self.parameters[k] for k in keys}
         if self.demonstrations:
             key["pretrain_demos"] = self.demonstrations
+        if self.objective != "definitions" or self.design != "shared_pool":  # the first design's caches keep names
+            key.update(base_objective=self.objective, suite=self.design)
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()
                                 + "|".join(self.vocab.words).encode()).hexdigest()[:16]
         return self.workdir.parent / "cache" / f"reader-base-{digest}.pt"
@@ -79,7 +84,28 @@ class Context:
         from notesgraph.experiments.reader_model import ModelConfig, ReaderModel
 
         torch.manual_seed(seed)
-        return ReaderModel(ModelConfig(len(self.vocab)))
+        return ReaderModel(ModelConfig(len(self.vocab), absent_prior=-4.0 if self.objective == "definitions" else 0.0))
+
+    def _maker(self) -> dict[str, str]:
+        from notesgraph.experiments.runner import code_version
+
+        return {"run": self.workdir.name, "folder": str(self.workdir), "commit": code_version()}
+
+    def _record_reuse(self, path: Path) -> None:
+        """A cached base model made by another run is that run's result: say so in this run's folder."""
+        sidecar = path.with_suffix(".json")
+        made_by = json.loads(sidecar.read_text(encoding="utf-8")).get("made_by", {}) if sidecar.exists() else {}
+        if made_by.get("folder") != str(self.workdir):
+            self.workdir.mkdir(parents=True, exist_ok=True)
+            record_reuse(self.workdir, f"pretrained base model {path.name}", made_by)
+
+    def pretraining_attributes(self) -> tuple[str, ...]:
+        """The attributes the base model's pretraining supervises or describes (design check)."""
+        from notesgraph.experiments.world_corpus import supervised_attributes
+
+        if self.objective == "masked_words":
+            return supervised_attributes()
+        return tuple(ATTRIBUTES)  # the first design's auxiliary heads predict every attribute
 
     def base_model(self) -> Iterator[Progress | Any]:
         """Yields Progress while pretraining (when no cached model exists), then the model."""
@@ -89,6 +115,7 @@ class Context:
         model = self.new_model(SUITE_SEED)
         if path.exists():
             model.load_state_dict(torch.load(path, weights_only=True))
+            self._record_reuse(path)
             yield model
             return
         steps, batch = int(self.parameters["pretrain_steps"]), int(self.parameters["batch_size"])
@@ -96,14 +123,21 @@ class Context:
         attributes = [a for a in ATTRIBUTES if a != HELD_OUT_ATTRIBUTE]
         pool = self.suite.pool
 
+        masked = self.objective == "masked_words"
+
         def batches() -> Iterator[list[Any]]:
+            from notesgraph.experiments.world_corpus import masked_text
+
             while True:
-                yield [pretraining_prompt(rng, pool, attributes, self.demonstrations) for _ in range(batch)]
+                if masked:
+                    yield [masked_text(rng, pool, MAX_PROMPT_WORDS) for _ in range(batch)]
+                else:
+                    yield [pretraining_prompt(rng, pool, attributes, self.demonstrations) for _ in range(batch)]
 
         started = time.monotonic()
         loss = float("nan")
         for item in train_chunks(model, self.vocab, batches(), steps, float(self.parameters["pretrain_lr"]),
-                                 True, "pretraining"):
+                                 not masked, "pretraining", masked=masked):
             if isinstance(item, Progress):
                 yield item
             else:
@@ -112,17 +146,28 @@ class Context:
         torch.save(model.state_dict(), path.with_suffix(".tmp"))
         path.with_suffix(".tmp").replace(path)
         path.with_suffix(".json").write_text(json.dumps({"seconds": time.monotonic() - started, "loss": loss,
-                                                         "examples": steps * batch}), encoding="utf-8")
+                                                         "examples": steps * batch, "made_by": self._maker()}),
+                                             encoding="utf-8")
         yield model
 
 
+def record_reuse(workdir: Path, what: str, made_by: Mapping[str, Any]) -> None:
+    """Add to the run folder's reused.json that this run reuses `what`, made by run
+    `made_by["run"]` at commit `made_by["commit"]` (the run page shows the list)."""
+    path = workdir / "reused.json"
+    entries = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    entry = {"what": what, "run": str(made_by.get("run", "unknown")), "commit": str(made_by.get("commit", "unknown"))}
+    if entry not in entries:
+        path.write_text(json.dumps([*entries, entry], indent=1), encoding="utf-8")
+
+
 def train_chunks(model: Any, vocab: Any, batches: Iterator[Sequence[Any]], steps: int, lr: float,
-                 auxiliary: bool, label: str, chunk: int = 10) -> Iterator[Progress | float]:
+                 auxiliary: bool, label: str, chunk: int = 10, masked: bool = False) -> Iterator[Progress | float]:
     """Train for `steps` steps in chunks of `chunk`, yielding Progress between chunks (the
     runner's progress and cancellation checks), then the final mean loss."""
     from notesgraph.experiments.reader_model import Trainer
 
-    trainer = Trainer(model, lr, steps, auxiliary)
+    trainer = Trainer(model, lr, steps, auxiliary, masked=masked)
     done = 0
     while done < steps:
         count = min(chunk, steps - done)

@@ -1,5 +1,6 @@
-"""Replication 1's reading of its results: the DR check, the verdicts on the paper's claims
-(equivalence-style, against the paper's differences), the Markdown report and the EM-vs-n plot."""
+"""Replication 1's reading of its results: the design checks and each claim's positive control,
+the verdicts on the paper's claims (TOST equivalence or a difference, Holm-corrected over the
+primary tests, licensed by their control), the Markdown report and the EM-vs-n plot."""
 
 from __future__ import annotations
 
@@ -7,13 +8,19 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from notesgraph.experiments.hierarchical import holm
 from notesgraph.experiments.instruction_tuning_context import TUNING_CONDITIONS
 from notesgraph.experiments.spec import ClaimVerdict, ExperimentSpec, ParameterValue, Result
 
 MARGIN = 3.0
-"""EM points within which two conditions count as equivalent (the issue's equivalence margin)."""
+"""EM points within which two conditions count as equivalent (TOST margin)."""
 CHECK_MARGIN = 10.0
-"""On DR tasks at the largest n, original must beat random by at least this many EM points."""
+"""The DR check: on DR tasks of seen attributes at the largest n, the 95% interval of tuned
+original - random must lie above this many EM points (the tuned model reads definitions)."""
+FORMAT_LIMIT = 50.0
+"""The format control: the untuned model's compliance (95% upper bound) must lie below this, so
+instruction tuning has an output format to teach, as for the paper's untuned T5 (12.78 EM)."""
+ALPHA = 0.05
 PAPER = {"untuned": 12.78, "tuned": 43.0, "random": 42.6}
 """The paper's zero-shot classification numbers (low-resource setting), for the tables."""
 
@@ -23,72 +30,138 @@ DIFFERENCES: dict[str, tuple[str, str, float]] = {
     "tuned-random": ("original+correct", "random", 0.4),
     "tuned-untuned": ("original+correct", "untuned+original+correct", 30.0),
     "pretrained-scratch": ("original+correct", "no_pretraining", float("nan")),
+    "demonstration-signal": ("empty+correct", "empty+delusive", float("nan")),
 }
-"""name -> (minuend, subtrahend, the paper's difference in EM points)."""
+"""name -> (minuend, subtrahend, the paper's difference in EM points); nan: no claim, a control
+or a contrast only."""
+CONTROLS = {"original-simplified": "DR check", "tuned-random": "DR check",
+            "correct-delusive": "demonstration signal", "tuned-untuned": "format to learn"}
+"""Each claim's positive control: the check that its manipulation could have mattered."""
+DESIGN_CHECKS = ("heldout_tasks_sharing_training_mapping", "heldout_instances_seen_in_training",
+                 "heldout_attributes_supervised_in_pretraining", "heldout_attributes_asked_in_training",
+                 "heldout_families_in_training")
+
+
+def _fmt(r: Result) -> str:
+    return f"{r.value:+.1f} [{r.ci_low:+.1f}, {r.ci_high:+.1f}]"
+
+
+def design_holds(results: Sequence[Result]) -> tuple[bool, str]:
+    """Whether the run recorded its design checks and each is 0 (held-out means held out)."""
+    found = {r.metric: r.value for r in results if r.condition == "design_check"}
+    missing = [name for name in DESIGN_CHECKS if name not in found]
+    if missing:
+        return False, f"design checks not recorded ({', '.join(missing)}): held-out data may overlap training"
+    bad = [f"{name} = {found[name]:g}" for name in DESIGN_CHECKS if found[name] != 0]
+    if bad or found.get("heldout_only_attributes", 0) < 1:
+        return False, "held-out data overlap training: " + (", ".join(bad) or "no attribute only held-out tasks ask")
+    return True, "design checks all 0 (held-out families, sentences and an attribute no earlier stage saw)"
 
 
 def check_passes(results: Sequence[Result]) -> tuple[bool, str]:
-    """The check before any verdict: on DR tasks at the largest n, original beats random by at
-    least CHECK_MARGIN EM, and the untuned base model beats random on them too (interval above 0)."""
-    found = {r.metric.split("/")[1]: r for r in results if r.metric.startswith("check/")}
-    tuned, untuned = found.get("dr_original_minus_random"), found.get("dr_untuned_minus_random")
-    if tuned is None or untuned is None:
-        return False, "the DR check was not computed"
-    text = (f"DR check: tuned original - random = {tuned.value:+.1f} EM [{tuned.ci_low:+.1f}, {tuned.ci_high:+.1f}] "
-            f"(needs >= {CHECK_MARGIN:g}); untuned - random = {untuned.value:+.1f} [{untuned.ci_low:+.1f}, "
-            f"{untuned.ci_high:+.1f}] (needs > 0)")
-    return tuned.value >= CHECK_MARGIN and untuned.ci_low > 0, text
+    """The DR check: on DR tasks of seen attributes at the largest n, the 95% interval of tuned
+    original - random lies above CHECK_MARGIN EM (the tuned model reads definitions)."""
+    tuned = next((r for r in results if r.metric.startswith("check/dr_original_minus_random/")), None)
+    if tuned is None:
+        return False, "DR check not computed"
+    text = (f"DR check: tuned original - random on DR tasks of seen attributes = {_fmt(tuned)} EM "
+            f"(95% lower bound needs >= {CHECK_MARGIN:g})")
+    return tuned.ci_low >= CHECK_MARGIN, text
 
 
-def _difference_verdict(name: str, paper: float, r95: Result, r90: Result) -> tuple[str, str]:
-    """Equivalence-style verdict against the paper's difference: for the 'about equal' findings
-    (paper within +-MARGIN of 0) consistent when the 90% interval lies inside +-MARGIN,
-    inconsistent when the 95% interval lies wholly outside it; for tuned - untuned (+30 in the
-    paper) consistent when the 95% interval lies above half the paper's gain, inconsistent when
-    it lies below it."""
-    span = f"{r95.value:+.1f} EM, 95% [{r95.ci_low:+.1f}, {r95.ci_high:+.1f}], 90% [{r90.ci_low:+.1f}, {r90.ci_high:+.1f}], {r95.n} tasks"
+def control(name: str, n: str, results: Sequence[Result]) -> tuple[bool, str]:
+    """The positive control of difference `name` (CONTROLS) at `n`: passed, and a sentence."""
+    kind = CONTROLS.get(name, "")
+    by = {(r.condition, r.metric): r for r in results}
+    if kind == "DR check":
+        return check_passes(results)
+    if kind == "demonstration signal":
+        r = by.get(("compare", f"diff/demonstration-signal/all/{n}"))
+        if r is None:
+            return False, "demonstration signal not computed"
+        return r.ci_low > 0, (f"demonstration signal: empty+correct - empty+delusive = {_fmt(r)} EM at {n} "
+                              "(95% lower bound needs > 0)")
+    if kind == "format to learn":
+        r = by.get(("baselines", "untuned/compliance/all"))
+        if r is None:
+            return False, "untuned compliance not computed"
+        return r.ci_high < FORMAT_LIMIT, (f"format to learn: untuned compliance {r.value:.1f}% [{r.ci_low:.1f}, "
+                                          f"{r.ci_high:.1f}] (95% upper bound needs < {FORMAT_LIMIT:g}%)")
+    return True, "no control"
+
+
+def _decide(name: str, paper: float, r95: Result, r90: Result, p_cons: float, p_inc: float) -> tuple[str, str]:
+    """consistent / inconsistent / inconclusive from the (possibly Holm-adjusted) p-values."""
+    span = (f"{name} = {r95.value:+.1f} EM, 95% [{r95.ci_low:+.1f}, {r95.ci_high:+.1f}], 90% [{r90.ci_low:+.1f}, "
+            f"{r90.ci_high:+.1f}], {r95.n} tasks")
     if abs(paper) <= MARGIN:
-        if -MARGIN <= r90.ci_low and r90.ci_high <= MARGIN:
-            return "consistent", f"{name} = {span}: equivalent within +-{MARGIN:g} EM, as the paper reports (~{paper:g})."
-        if r95.ci_low > MARGIN or r95.ci_high < -MARGIN:
-            return "inconsistent", f"{name} = {span}: outside +-{MARGIN:g} EM; the paper reports ~{paper:g}."
-        return "inconclusive", f"{name} = {span}: neither equivalent within +-{MARGIN:g} nor clearly different."
+        if p_cons <= ALPHA:
+            return "consistent", f"{span}: equivalent within +-{MARGIN:g} EM (TOST p = {p_cons:.3g}), as the paper reports (~{paper:g})."
+        if p_inc <= ALPHA:
+            return "inconsistent", f"{span}: differs by more than {MARGIN:g} EM (p = {p_inc:.3g}); the paper reports ~{paper:g}."
+        return "inconclusive", (f"{span}: neither equivalent within +-{MARGIN:g} (TOST p = {p_cons:.3g}) nor clearly "
+                                f"different (p = {p_inc:.3g}).")
     half = paper / 2
-    if r95.ci_low > half:
-        return "consistent", f"{name} = {span}: a gain above half the paper's +{paper:g}."
-    if r95.ci_high < half:
-        return "inconsistent", f"{name} = {span}: below half the paper's +{paper:g}."
-    return "inconclusive", f"{name} = {span}: the interval straddles half the paper's +{paper:g}."
+    if p_cons <= ALPHA:
+        return "consistent", f"{span}: a gain above half the paper's +{paper:g} (p = {p_cons:.3g})."
+    if p_inc <= ALPHA:
+        return "inconsistent", f"{span}: below half the paper's +{paper:g} (p = {p_inc:.3g})."
+    return "inconclusive", f"{span}: cannot tell from half the paper's +{paper:g} (p = {p_cons:.3g} / {p_inc:.3g})."
+
+
+def _test_n(results: Sequence[Result], name: str, split: str, n: str) -> str:
+    if n != "nmax":
+        return n
+    sizes = [int(r.metric.rsplit("/n", 1)[1]) for r in results if r.metric.startswith(f"diff/{name}/{split}/n")]
+    return f"n{max(sizes)}" if sizes else n
 
 
 def claim_verdicts(spec: ExperimentSpec, results: Sequence[Result]) -> list[ClaimVerdict]:
-    """One verdict per claim test (primary: all held-out tasks at the test's n) plus the same
-    test on LI and DR tasks and on new / pretraining wordings; every verdict is inconclusive when
-    the DR check fails."""
-    passed, check_text = check_passes(results)
-    by_metric = {r.metric: r for r in results if r.condition == "compare"}
-    verdicts = []
+    """One verdict per claim test (primary: all held-out tasks at the test's n, p-values Holm-
+    corrected over the run's primary tests) plus the same test per split (secondary, uncorrected).
+    A verdict needs the design checks at 0 and the claim's positive control (CONTROLS) to pass;
+    otherwise it is inconclusive and says which failed."""
+    by = {r.metric: r for r in results if r.condition == "compare"}
+    design_ok, design_text = design_holds(results)
+    tests = []
     for test in spec.claims:
         _, name, split, n = test.metric.split("/")
-        if n == "nmax":
-            sizes = [int(r.metric.rsplit("/n", 1)[1]) for r in results if r.metric.startswith(f"diff/{name}/{split}/n")]
-            n = f"n{max(sizes)}" if sizes else n
+        tests.append((test, name, split, _test_n(results, name, split, n)))
+    primary_p = {}
+    for test, name, split, n in tests:
+        p_cons, p_inc = (by.get(f"p_{k}/{name}/{split}/{n}") for k in ("consistent", "inconsistent"))
+        if p_cons is not None and p_inc is not None:
+            primary_p[test.name] = min(p_cons.value, p_inc.value)
+    adjusted = holm(primary_p, ALPHA)
+    verdicts = []
+    for test, name, split, n in tests:
         paper = DIFFERENCES[name][2]
+        passed, control_text = control(name, n, results)
         for group in (split, "LI", "DR", "new_wording", "pretraining_wording", "two_label", "multi_label"):
-            r95 = by_metric.get(f"diff/{name}/{group}/{n}")
-            r90 = by_metric.get(f"diff90/{name}/{group}/{n}")
-            if r95 is None or r90 is None:
+            r95, r90 = by.get(f"diff/{name}/{group}/{n}"), by.get(f"diff90/{name}/{group}/{n}")
+            p_cons, p_inc = (by.get(f"p_{k}/{name}/{group}/{n}") for k in ("consistent", "inconsistent"))
+            if None in (r95, r90, p_cons, p_inc):
                 continue
-            verdict, reason = _difference_verdict(name, paper, r95, r90)
-            if not passed:
-                verdict, reason = "inconclusive", f"{check_text}: failed, so no verdict. ({reason})"
+            pc, pi = p_cons.value, p_inc.value
+            primary = group == split
+            if primary and test.name in adjusted:  # Holm: scale both by the primary test's adjustment
+                factor = adjusted[test.name] / max(primary_p[test.name], 1e-12)
+                pc, pi = min(1.0, pc * factor), min(1.0, pi * factor)
+            verdict, reason = _decide(name, paper, r95, r90, pc, pi)
+            reason += " Holm-corrected over the primary tests." if primary else " Secondary split, uncorrected."
+            if not design_ok:
+                verdict, reason = "inconclusive", f"{design_text}: no verdict. ({reason})"
+            elif not passed:
+                verdict, reason = "inconclusive", f"control failed — {control_text}: no verdict. ({reason})"
+            else:
+                reason += f" Licensed by {control_text}: passed."
             details = {"claimed": paper, "value": r95.value, "ci_low": r95.ci_low, "ci_high": r95.ci_high}
-            verdicts.append(ClaimVerdict(test.name, f"{group}/{n}", verdict, reason, group == split, details))
+            verdicts.append(ClaimVerdict(test.name, f"{group}/{n}", verdict, reason, primary, details))
     return verdicts
 
 
 FAMILY_TITLES = {
-    "reader": "reader model (pretrained from scratch to read definitions)",
+    "reader": "reader model (a small encoder pretrained from scratch, then instruction-tuned)",
     "minilm": "frozen all-MiniLM-L6-v2 + trained head (a model that can only learn format)",
 }
 
@@ -134,6 +207,28 @@ def plot(spec: ExperimentSpec, results: Sequence[Result], path: str,
     plt.close(figure)
 
 
+def _beside_paper(by: Mapping[tuple[str, str], Result]) -> list[str]:
+    """The paper's three numbers beside ours (tuned: original+correct at each n)."""
+    def em(condition: str, metric: str) -> str:
+        r = by.get((condition, metric))
+        return f"{r.value:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]" if r else "–"
+
+    def compliance(condition: str, metric: str) -> str:
+        r = by.get((condition, metric))
+        return f"{r.value:.1f}" if r else "–"
+
+    rows = ["| model | paper EM | our EM (all held-out) | our compliance |", "|---|---|---|---|",
+            f"| untuned | {PAPER['untuned']} | {em('baselines', 'untuned/em/all')} | "
+            f"{compliance('baselines', 'untuned/compliance/all')} |"]
+    sizes = sorted({int(k[1].rsplit("/n", 1)[1]) for k in by if k[0] == "original+correct" and k[1].startswith("em/all/n")})
+    for n in sizes:
+        rows.append(f"| tuned (original + correct, n={n}) | {PAPER['tuned']:g} | {em('original+correct', f'em/all/n{n}')} "
+                    f"| {compliance('original+correct', f'compliance/all/n{n}')} |")
+    rows.append(f"| random | {PAPER['random']} | {em('baselines', 'random/em/all')} | "
+                f"{compliance('baselines', 'random/compliance/all')} |")
+    return rows
+
+
 def report(spec: ExperimentSpec, results: Sequence[Result],
            parameters: Mapping[str, ParameterValue] | None = None) -> str:
     """The run's tables in Markdown: baselines, conditions x n by split, paired differences,
@@ -150,7 +245,15 @@ def report(spec: ExperimentSpec, results: Sequence[Result],
     lines = [f"### {spec.title}", "", f"Model family: **{FAMILY_TITLES[family]}**.", "",
              f"Paper (T5-large, SuperNI zero-shot classification, low-resource): untuned {PAPER['untuned']}, "
              f"tuned {PAPER['tuned']:g}, random {PAPER['random']} EM. Ours: synthetic held-out tasks, EM %, 95% "
-             "intervals by resampling tasks.", "",
+             "intervals by a hierarchical bootstrap (task families, then tasks, then seeds).", "",
+             *_beside_paper(by), ""]
+    design_ok, design_text = design_holds(results)
+    checks = [r for r in results if r.condition == "design_check"]
+    if checks:
+        lines += ["Design checks (condition `design_check`, computed from this run's suite): "
+                  + ", ".join(f"{r.metric} = {r.value:g}" for r in checks) + f" — **{'hold' if design_ok else 'fail'}**.",
+                  ""]
+    lines += [
              "| baseline | EM all | EM LI | EM DR | EM two-label | EM multi-label | compliance |",
              "|---|---|---|---|---|---|---|"]
     zero_shot = "zero-shot cosine, " if family == "minilm" else ""
@@ -160,6 +263,10 @@ def report(spec: ExperimentSpec, results: Sequence[Result],
         lines.append(f"| {label} | {cell('baselines', prefix + 'em/all', True)} | {cell('baselines', prefix + 'em/LI')} | "
                      f"{cell('baselines', prefix + 'em/DR')} | {cell('baselines', prefix + 'em/two_label')} | "
                      f"{cell('baselines', prefix + 'em/multi_label')} | {cell('baselines', prefix + 'compliance/all')} |")
+    if ("baselines", "pretraining/masked_word_accuracy") in by:
+        lines += ["", "Base model (masked words only, never the prompt format): restores "
+                  f"{cell('baselines', 'pretraining/masked_word_accuracy', True)}% of masked words in texts about "
+                  "held-out sentences."]
     if ("baselines", "pretraining/accuracy/trained_attributes") in by:
         lines += ["", "Base model on fresh pretraining-format prompts: trained attributes "
                   f"{cell('baselines', 'pretraining/accuracy/trained_attributes', True)}, the attribute never asked "
@@ -188,10 +295,16 @@ def report(spec: ExperimentSpec, results: Sequence[Result],
                 "all", "LI", "DR", "new_wording", "pretraining_wording", "two_label", "multi_label")]
             label = f"{name} ({paper:+g})" if not np.isnan(paper) else name
             lines.append(f"| {label} | {n} | " + " | ".join(cells) + " |")
-    passed, text = check_passes(results)
-    lines += ["", f"**Check before any verdict** — {text}: **{'passed' if passed else 'failed'}**.", "",
-              "| claim test | group | verdict | reason |", "|---|---|---|---|"]
-    for verdict in claim_verdicts(spec, results):
+    lines += ["", "Positive controls (each licenses the verdicts of the claims beside it):", "",
+              "| control | claims | result | passed |", "|---|---|---|---|"]
+    verdicts = claim_verdicts(spec, results)
+    for kind in dict.fromkeys(CONTROLS.values()):
+        names = [t.name for t in spec.claims if CONTROLS.get(t.metric.split("/")[1]) == kind]
+        n = next((v.condition.split("/")[1] for v in verdicts if v.claim in names), "nmax")
+        passed, text = control(next(k for k, v in CONTROLS.items() if v == kind), n, results)
+        lines.append(f"| {kind} | {', '.join(names)} | {text} | {'yes' if passed else '**no**'} |")
+    lines += ["", "| claim test | group | verdict | reason |", "|---|---|---|---|"]
+    for verdict in verdicts:
         lines.append(f"| {verdict.claim}{' (primary)' if verdict.primary else ''} | {verdict.condition} | "
                      f"{verdict.verdict} | {verdict.reason.replace('|', '/')} |")
     return "\n".join(lines) + "\n"

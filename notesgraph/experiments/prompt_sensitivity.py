@@ -59,6 +59,7 @@ def _base_parameters(parameters: Mapping[str, ParameterValue]) -> dict[str, Para
                 "threads"):
         values[key] = parameters[key]
     values["held_out_instances"] = 4
+    values.update(suite="shared_pool", base_objective="definitions")  # the base model this replication was built on
     values["n_values"] = str(parameters["m1_n"])
     return values
 

@@ -4,10 +4,11 @@ Replication 1's model, trained from scratch on 2 CPU cores. Three layers, d=128,
 label's score is the sum of a *text* score (the answer state against the label word's own
 embedding, so a label that is not in the prompt can still win) and a *pointer* score (the answer
 state against the states of the prompt positions that hold that label as a slot; positions come
-from the prompt builder, never from searching for strings). Pretraining adds two auxiliary
-losses that made reading learnable in the feasibility probe: predict the input sentence's
-attributes from its pooled state, and predict from each definition slot's own state which
-attribute and which class it stands for.
+from the prompt builder, never from searching for strings). Version 1's pretraining (kept for
+replication 2) adds two auxiliary losses: predict the input sentence's attributes from its pooled
+state, and from each definition slot's own state which attribute and class it stands for.
+Replication 1's version 2 pretrains on masked words instead (`masked_loss`): the text head scores
+every vocabulary word (`word_logits`), and an untuned model answers through it (`predict_words`).
 
 Torch is imported by this module: import it only from a run worker. Training costs O(examples x
 length^2 x d); ~350 examples/s at 58 tokens on 2 cores.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +28,8 @@ from torch.nn import functional as F
 
 from notesgraph.experiments.instruction_tasks import ATTRIBUTES, LABEL_WORDS, MAX_PROMPT_WORDS, Prompt
 
-__all__ = ["ModelConfig", "ReaderModel", "Trainer", "Vocabulary", "encode", "label_scores", "predict", "shuffled_batches"]
+__all__ = ["ModelConfig", "ReaderModel", "Trainer", "Vocabulary", "encode", "label_scores", "masked_loss", "predict",
+           "predict_words", "shuffled_batches"]
 
 SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[EX]", "[ANS]", "[IN]", "[SEP]")
 _MAX_CLASSES = max(len(v) for v in ATTRIBUTES.values()) + 1  # + "otherwise"
@@ -58,6 +61,9 @@ class ModelConfig:
     heads: int = 4
     ff: int = 256
     max_length: int = MAX_PROMPT_WORDS
+    absent_prior: float = -4.0
+    """initial score of a label without a slot in the prompt: the first design's format prior
+    (-4); 0 for a base model pretrained on masked words, which must learn the format in tuning"""
 
 
 class ReaderModel(nn.Module):
@@ -73,7 +79,7 @@ class ReaderModel(nn.Module):
         self.query = nn.Linear(config.dim, config.dim)
         self.key = nn.Linear(config.dim, config.dim)
         self.text = nn.Linear(config.dim, config.dim)
-        self.absent = nn.Parameter(torch.tensor(-4.0))
+        self.absent = nn.Parameter(torch.tensor(float(config.absent_prior)))
         self.sentence_heads = nn.ModuleList(nn.Linear(config.dim, len(v)) for v in ATTRIBUTES.values())
         self.slot_attribute = nn.Linear(config.dim, len(ATTRIBUTES))
         self.slot_class = nn.Linear(config.dim, _MAX_CLASSES)
@@ -81,6 +87,11 @@ class ReaderModel(nn.Module):
     def states(self, ids: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
         h = self.embed(ids) + self.position.weight[: ids.shape[1]]
         return self.norm(self.encoder(h, src_key_padding_mask=pad))
+
+    def word_logits(self, h: torch.Tensor) -> torch.Tensor:
+        """(..., vocabulary) scores of every word at each state: the masked-word head, whose
+        label columns are label_logits' text score."""
+        return self.text(h) @ self.embed.weight.T / math.sqrt(self.config.dim)
 
     def label_logits(self, h: torch.Tensor, answer: torch.Tensor, slot_labels: torch.Tensor) -> torch.Tensor:
         """(batch, labels): text score + pointer score (logsumexp over the label's slots, or a
@@ -140,6 +151,22 @@ def encode(prompts: Sequence[Prompt], vocab: Vocabulary) -> Batch:
                                                   sentence_targets, slot_attribute, slot_class)))
 
 
+def masked_loss(model: ReaderModel, texts: Sequence[Any], vocab: Vocabulary) -> torch.Tensor:
+    """Cross-entropy of the masked words (world_corpus.MaskedText) over the whole vocabulary."""
+    length = max(len(t.words) for t in texts)
+    ids = np.zeros((len(texts), length), dtype=np.int64)
+    rows, cols, targets = [], [], []
+    for row, text in enumerate(texts):
+        ids[row, : len(text.words)] = [vocab.id(w) for w in text.words]
+        for position, word in text.targets:
+            rows.append(row)
+            cols.append(position)
+            targets.append(vocab.id(word))
+    tensor = torch.from_numpy(ids)
+    h = model.states(tensor, tensor == 0)[torch.tensor(rows), torch.tensor(cols)]
+    return F.cross_entropy(model.word_logits(h), torch.tensor(targets))
+
+
 def _loss(model: ReaderModel, batch: Batch, auxiliary: bool) -> torch.Tensor:
     h = model.states(batch.ids, batch.pad)
     loss = F.cross_entropy(model.label_logits(h, batch.answer, batch.slot_labels), batch.gold)
@@ -161,8 +188,9 @@ class Trainer:
     """AdamW with linear warm-up then cosine decay over `total` steps, driven in chunks so the
     caller can report progress (and notice a cancel) between them."""
 
-    def __init__(self, model: ReaderModel, lr: float, total: int, auxiliary: bool = False, warmup: int = 50) -> None:
-        self.model, self.total, self.auxiliary = model, max(total, 1), auxiliary
+    def __init__(self, model: ReaderModel, lr: float, total: int, auxiliary: bool = False, warmup: int = 50,
+                 masked: bool = False) -> None:
+        self.model, self.total, self.auxiliary, self.masked = model, max(total, 1), auxiliary, masked
         self.optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
         warm = min(warmup, max(self.total // 5, 1))
         self.schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -173,7 +201,10 @@ class Trainer:
     def steps(self, vocab: Vocabulary, batches: Iterator[Sequence[Prompt]], count: int) -> None:
         self.model.train()
         for _ in range(count):
-            loss = _loss(self.model, encode(next(batches), vocab), self.auxiliary)
+            if self.masked:
+                loss = masked_loss(self.model, next(batches), vocab)
+            else:
+                loss = _loss(self.model, encode(next(batches), vocab), self.auxiliary)
             self.optimiser.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
@@ -212,6 +243,23 @@ def label_scores(model: ReaderModel, vocab: Vocabulary, prompts: Sequence[Prompt
         batch = encode([prompts[i] for i in rows], vocab)
         logits = model.label_logits(model.states(batch.ids, batch.pad), batch.answer, batch.slot_labels)
         out[rows] = logits.numpy()
+    return out
+
+
+@torch.no_grad()
+def predict_words(model: ReaderModel, vocab: Vocabulary, prompts: Sequence[Prompt], batch_size: int = 256) -> list[str]:
+    """The word of the whole vocabulary the masked-word head guesses at each prompt's answer
+    position: how a model pretrained only on masked words answers before any tuning."""
+    model.eval()
+    out: list[str] = [""] * len(prompts)
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i].words))
+    for start in range(0, len(order), batch_size):
+        rows = order[start:start + batch_size]
+        batch = encode([prompts[i] for i in rows], vocab)
+        h = model.states(batch.ids, batch.pad)
+        best = model.word_logits(h[torch.arange(len(rows)), batch.answer]).argmax(dim=1)
+        for row, index in zip(rows, best.tolist()):
+            out[row] = vocab.words[index]
     return out
 
 

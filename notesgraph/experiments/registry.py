@@ -69,16 +69,19 @@ def _base_model_parameters(whose: str, demonstrations: float) -> tuple[Parameter
 
 INSTRUCTION_TUNING = ExperimentSpec(
     name="instruction_tuning",
-    version="1",
+    version="2",
     title="Does instruction tuning learn the task or the output format? (Kung & Peng 2023, synthetic replication)",
     description=(
-        "Pretrains a small word-level encoder from scratch to read task definitions (synthetic sentences, label "
-        "bindings drawn per example, two auxiliary losses), then instruction-tunes it on ~120 generated tasks under "
-        "definition original/simplified/empty x demonstrations correct/delusive/none, n instances per task, several "
-        "seeds, and scores ~48 held-out tasks (LI and DR, new and pretraining wordings, an attribute never asked) by "
-        "exact match split into compliance and accuracy in the output space. Baselines: untuned, random, constant, "
-        "and a no-pretraining control. A DR check gates every verdict. backend=hf_seq2seq runs the same conditions "
-        "on a local T5 folder and a local Super-NaturalInstructions copy."),
+        "Pretrains a small word-level encoder from scratch on masked words of a synthetic world (sentences, "
+        "statements about them, free-text definitions; never the prompt format), then instruction-tunes it on ~120 "
+        "generated tasks under definition original/simplified/empty x demonstrations correct/delusive/none, n "
+        "instances per task, five seeds, and scores ~48 held-out tasks of families no training task belongs to, on "
+        "sentences no earlier stage saw (LI and DR, new and pretraining wordings, an attribute never asked or "
+        "described), by exact match split into compliance and accuracy in the output space. Baselines: untuned, "
+        "random, constant, and a no-pretraining control. Design checks (all 0) and each claim's positive control "
+        "gate its verdict; intervals by a hierarchical bootstrap over families, tasks and seeds; TOST within +-3 "
+        "EM; Holm over the primary tests. backend=hf_seq2seq runs the same conditions on a local T5 folder and a "
+        "local Super-NaturalInstructions copy."),
     implementation="notesgraph.experiments.instruction_tuning",
     conditions=("baselines", *(f"{d}+{e}" for d in ("original", "simplified", "empty")
                                for e in ("correct", "delusive", "none")), "no_pretraining", "compare"),
@@ -86,13 +89,20 @@ INSTRUCTION_TUNING = ExperimentSpec(
         Parameter("backend", "synthetic", "", "", "synthetic (bundled suite, small encoder) or hf_seq2seq",
                   choices=("synthetic", "hf_seq2seq")),
         *_base_model_parameters("", 0.6),
-        Parameter("held_out_instances", 100, 4, 2000, "instances scored per held-out task", quick=20),
-        Parameter("n_values", "4,16,48", 1, 100000, "training instances per task, comma-separated",
+        Parameter("suite", "heldout_families", "", "", "held-out design: heldout_families (whole families, sentences "
+                  "and an attribute only in held-out tasks) or shared_pool (version 1's, which leaks)",
+                  choices=("heldout_families", "shared_pool")),
+        Parameter("base_objective", "masked_words", "", "", "base-model pretraining: masked_words (a general "
+                  "objective over the world's text) or definitions (version 1's supervised reading in the prompt "
+                  "format)", choices=("masked_words", "definitions")),
+        Parameter("held_out_instances", 50, 4, 2000, "instances scored per held-out task", quick=20),
+        Parameter("n_values", "4,32", 1, 100000, "training instances per task, comma-separated",
                   quick="4", listed=True),
         Parameter("tune_epochs", 3, 1, 100, "instruction-tuning epochs", quick=1),
-        Parameter("tune_lr", 3e-4, 1e-7, 1.0, "instruction-tuning learning rate"),
+        Parameter("tune_lr", 1e-3, 1e-7, 1.0, "instruction-tuning learning rate (1e-3: at n=4 the masked-word base "
+                  "reaches the output format in a pilot, 3e-4 was set for version 1)"),
         Parameter("threads", 2, 1, 64, "torch threads", quick=1),
-        Parameter("family", "reader", "", "", "model family: reader (pretrained from scratch to read definitions) "
+        Parameter("family", "reader", "", "", "model family: reader (a small encoder pretrained from scratch) "
                   "or minilm (frozen all-MiniLM-L6-v2 + a trained head: can only learn format)",
                   choices=("reader", "minilm")),
         Parameter("head_epochs", 20, 1, 1000, "minilm: head training epochs", quick=3),
@@ -106,10 +116,12 @@ INSTRUCTION_TUNING = ExperimentSpec(
         Parameter("max_tasks", 0, 0, 100000, "hf_seq2seq: cap on training tasks (0: all)"),
         Parameter("max_source_length", 1024, 16, 8192, "hf_seq2seq: tokens of a prompt"),
     ),
-    seeds=(0, 1, 2),
+    seeds=(0, 1, 2, 3, 4),
     only_when=(
-        OnlyWhen(("family", "train_tasks", "held_out_tasks", "held_out_instances", "threads"), "backend", "synthetic"),
-        OnlyWhen(("pretrain_steps", "pretrain_lr", "pretrain_demos", "tune_epochs", "tune_lr"), "family", "reader"),
+        OnlyWhen(("family", "train_tasks", "held_out_tasks", "held_out_instances", "threads", "suite"), "backend",
+                 "synthetic"),
+        OnlyWhen(("pretrain_steps", "pretrain_lr", "pretrain_demos", "tune_epochs", "tune_lr", "base_objective"),
+                 "family", "reader"),
         OnlyWhen(("head_epochs", "head_lr", "head_hidden"), "family", "minilm"),
         OnlyWhen(("model_dir", "superni_dir", "instances", "epochs", "lr", "max_tasks", "max_source_length"),
                  "backend", "hf_seq2seq"),
@@ -123,7 +135,7 @@ INSTRUCTION_TUNING = ExperimentSpec(
             condition="compare",
             description=("Instruction tuning (43% EM) barely beats a random baseline that knows only the output "
                          "space (42.6%): judged as tuned (n=4) minus random on held-out tasks, equivalent within "
-                         "+-3 EM or not, and only if the DR check passes."),
+                         "+-3 EM (TOST) or not, and only if the DR check passes."),
         ),
         ClaimTest(
             name="simplified_vs_original",
@@ -132,7 +144,8 @@ INSTRUCTION_TUNING = ExperimentSpec(
             claimed=0.0,
             condition="compare",
             description=("Simplified definitions (output space only) perform comparably to the original ones: "
-                         "original minus simplified at the largest n, equivalent within +-3 EM or not."),
+                         "original minus simplified at the largest n, equivalent within +-3 EM (TOST) or not, "
+                         "and only if the DR check shows the tuned model reads definitions."),
         ),
         ClaimTest(
             name="delusive_vs_correct",
@@ -141,7 +154,8 @@ INSTRUCTION_TUNING = ExperimentSpec(
             claimed=0.0,
             condition="compare",
             description=("Delusive demonstrations perform comparably to correct ones: correct minus delusive at the "
-                         "largest n, equivalent within +-3 EM or not."),
+                         "largest n, equivalent within +-3 EM (TOST) or not, and only if demonstrations carry "
+                         "signal (empty+correct beats empty+delusive)."),
         ),
         ClaimTest(
             name="tuned_vs_untuned",
@@ -150,15 +164,18 @@ INSTRUCTION_TUNING = ExperimentSpec(
             claimed=30.0,
             condition="compare",
             description=("Instruction tuning lifts exact match ~30 points over the untuned model (12.78 -> 43): "
-                         "consistent when tuned (n=4) minus untuned lies above half of that."),
+                         "consistent when tuned (n=4) minus untuned lies above half of that, and only if the "
+                         "untuned model is far from the output format (compliance below 50%)."),
         ),
     ),
     estimate_seconds=3100.0,
     quick_seconds=40.0,
     notes=("Seeds vary the instruction tuning (instances, order, updates); the suite and the pretrained base model "
-           "are fixed and cached beside the run folder. Every verdict is inconclusive unless original beats random "
-           "on DR tasks by >= 10 EM at the largest n and the untuned base model beats random on them. Measured here: "
-           "51 min for the reader family (pretraining 10 min of it), 16 min for family=minilm on one thread."),
+           "are fixed and cached beside the run folder. Controls: tuned_vs_random and simplified_vs_original need "
+           "the DR check (tuned original - random on DR tasks of seen attributes, 95% lower bound >= 10 EM); "
+           "delusive_vs_correct needs empty+correct > empty+delusive (lower bound > 0); tuned_vs_untuned needs "
+           "untuned compliance below 50% (upper bound). Version 1 (shared sentence pool, held-out tasks from "
+           "training families, definition-supervised pretraining) leaked; its runs are not mixed with version 2's."),
 )
 
 PROMPT_SENSITIVITY = ExperimentSpec(
