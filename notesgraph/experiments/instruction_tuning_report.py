@@ -51,10 +51,12 @@ def design_holds(results: Sequence[Result]) -> tuple[bool, str]:
     found = {r.metric: r.value for r in results if r.condition == "design_check"}
     missing = [name for name in DESIGN_CHECKS if name not in found]
     if missing:
-        return False, f"design checks not recorded ({', '.join(missing)}): held-out data may overlap training"
+        return False, (f"design checks failed: not recorded ({', '.join(missing)}), so held-out data may overlap "
+                       "training")
     bad = [f"{name} = {found[name]:g}" for name in DESIGN_CHECKS if found[name] != 0]
     if bad or found.get("heldout_only_attributes", 0) < 1:
-        return False, "held-out data overlap training: " + (", ".join(bad) or "no attribute only held-out tasks ask")
+        return False, ("design checks failed: held-out data overlap training ("
+                       + (", ".join(bad) or "no attribute only held-out tasks ask") + ")")
     return True, "design checks all 0 (held-out families, sentences and an attribute no earlier stage saw)"
 
 

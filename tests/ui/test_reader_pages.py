@@ -194,19 +194,20 @@ def test_a_quick_runs_page_fits_the_reader_and_opens_its_plot_full_size(qtbot, w
 
 
 def test_a_failed_gate_is_stated_once_with_one_verdict_per_claim(qtbot, window: MainWindow) -> None:
-    """Replication 1's 28 verdicts from its own verdict function (a DR check that fails), stored
-    as its worker stores them; a real quick run of it takes ~45 s, so the rows are written here."""
+    """Replication 1's 28 verdicts from its own verdict function (design checks not recorded: the
+    gate every verdict fails), stored as its worker stores them; a real quick run of it takes
+    ~45 s, so the rows are written here."""
     from notesgraph.experiments.instruction_tuning_report import claim_verdicts
     from notesgraph.experiments.runner import create_run
 
     groups = ("all", "LI", "DR", "new_wording", "pretraining_wording", "two_label", "multi_label")
+    names = ("original-simplified", "correct-delusive", "tuned-random", "tuned-untuned")
     results = [Result("compare", f"{kind}/{name}/{group}/n4", 1.0, -2.0, 4.0, 16)
-               for kind in ("diff", "diff90") for name in ("original-simplified", "correct-delusive", "tuned-random",
-                                                           "tuned-untuned") for group in groups]
-    results += [Result("compare", "check/dr_original_minus_random/n4", 1.7, -4.8, 8.3, 10),
-                Result("compare", "check/dr_untuned_minus_random/n4", 3.8, -1.8, 10.8, 10)]
+               for kind in ("diff", "diff90") for name in names for group in groups]
+    results += [Result("compare", f"p_{kind}/{name}/{group}/n4", 0.5, 0.5, 0.5, 16)
+                for kind in ("consistent", "inconsistent") for name in names for group in groups]
     verdicts = claim_verdicts(INSTRUCTION_TUNING, results)
-    assert len(verdicts) == 28 and all("failed, so no verdict" in v.reason for v in verdicts)
+    assert len(verdicts) == 28 and all(v.reason.startswith("design checks failed") for v in verdicts)
     claim = baseline_claim(window)
     run_id = create_run(window.store, "instruction_tuning", quick=True, claim_id=claim.id)
     window.store.save_run_condition(run_id, "compare", 0, [(r.condition, r.metric, r.value, r.ci_low, r.ci_high, r.n)
@@ -214,17 +215,17 @@ def test_a_failed_gate_is_stated_once_with_one_verdict_per_claim(qtbot, window: 
     window.store.finish_run(run_id, "done", [(v.claim, v.condition, v.verdict, v.reason, v.primary) for v in verdicts])
     window.walk_and_open(f"run:{run_id}")
     page = window.reader.toPlainText()
-    assert page.count("DR check:") == 1 and page.count("failed, so no verdict") == 1
+    assert page.count("design checks failed") == 1 and page.count("no verdict") == 1
     for test in INSTRUCTION_TUNING.claims:
         assert page.count(f"inconclusive {test.name} (") == 1
-    assert "all conditions (24 more verdicts)" in page and "results (58 rows)" in page
+    assert "all conditions (24 more verdicts)" in page and "results (112 rows)" in page
     click_text(qtbot, window, "all conditions (24 more verdicts)")
     page = window.reader.toPlainText()
-    assert page.count("DR check:") == 1
+    assert page.count("design checks failed") == 1
     for test in INSTRUCTION_TUNING.claims:
         assert page.count(f"inconclusive {test.name} (") == 7
     assert "▾ hide" in page
 
     window.open_item(claim.item)  # the claim panel shows the run the same way
     panel = window.reader.toPlainText()
-    assert panel.count("DR check:") == 1 and f"Run {run_id} · instruction_tuning (quick) · done" in panel
+    assert panel.count("design checks failed") == 1 and f"Run {run_id} · instruction_tuning (quick) · done" in panel
