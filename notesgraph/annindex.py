@@ -165,7 +165,8 @@ class ApproximateIndex:
                 chunk_rowids = add_rowids[start:start + _ADD_CHUNK]
                 blobs = dict(store.vectors_at(chunk_rowids.tolist()))
                 vectors = np.frombuffer(b"".join(blobs[int(r)] for r in chunk_rowids), dtype="<f4").reshape(-1, dim)
-                graph.add(add_keys[start:start + _ADD_CHUNK], vectors, threads=_threads())
+                graph.add(add_keys[start:start + _ADD_CHUNK], vectors,  # one thread: the same graph every build
+                          threads=_threads() if len(add_keys) >= DETERMINISTIC_BELOW else 1)
                 done += len(chunk_rowids)
                 if progress is not None:
                     progress(done, total)
@@ -258,6 +259,11 @@ class ApproximateIndex:
         pairs = [(a, b, s) for (a, b), s in best.items()]
         pairs.sort(key=lambda p: (-p[2], p[0], p[1]))
         return pairs
+
+
+DETERMINISTIC_BELOW = 50_000
+"""Fewer new vectors than this are added on one thread: usearch's parallel insertion builds a
+different graph each time, so answers near a tie could change from one build to the next."""
 
 
 def _threads() -> int:
