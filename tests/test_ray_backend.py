@@ -106,10 +106,6 @@ def test_quick_random_baseline_on_ray_equals_the_local_backend(capsys, db: Path,
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "found at the merge of instruction_tuning version 2 (issue 16) with the Ray backend (issue 19): on Ray, four "
-    "middle conditions (original+none, simplified+correct, empty+correct, empty+delusive) give other numbers than "
-    "the local worker, which is deterministic across processes and condition orders; cause not found yet"))
 def test_quick_instruction_tuning_on_ray_equals_the_local_backend(tmp_path: Path, ray_address: str) -> None:
     """Replication 1's quick protocol: the base model is pretrained once (the first condition),
     comes back to the run folder's cache and reaches the other tasks through the object store;

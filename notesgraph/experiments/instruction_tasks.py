@@ -330,19 +330,21 @@ class TaskSuite:
     when they share `pool` (the first design, kept for replication 2)"""
 
 
-_INDEX: dict[tuple[int, str, str], list[Sentence]] = {}
+_INDEX: dict[tuple[int, str, str], tuple[Sequence[Sentence], list[Sentence]]] = {}
 
 
 def _with_value(pool: Sequence[Sentence], attribute: str, value: str) -> list[Sentence]:
     """The pool's sentences whose `attribute` is `value`, indexed once per pool (the suite
-    builds hundreds of tasks over one pool)."""
+    builds hundreds of tasks over one pool). Each entry keeps its pool: an id is reused once
+    its object is freed, and a stale entry would hand out another pool's sentences (it did:
+    held-out tasks drew training sentences after an earlier suite had been freed)."""
     key = (id(pool), attribute, value)
-    if key not in _INDEX:
+    if key not in _INDEX or _INDEX[key][0] is not pool:
         if len(_INDEX) > 256:
             _INDEX.clear()
         for v in ATTRIBUTES[attribute]:
-            _INDEX[(id(pool), attribute, v)] = [s for s in pool if s.attribute(attribute) == v]
-    return _INDEX[key]
+            _INDEX[(id(pool), attribute, v)] = (pool, [s for s in pool if s.attribute(attribute) == v])
+    return _INDEX[key][1]
 
 
 def _balanced(rng: np.random.Generator, pool: Sequence[Sentence], attribute: str, values: Sequence[str],
