@@ -128,6 +128,7 @@ class FineTunedPromptClassifier:
                 on_epoch(epoch)
 
     def predict(self, prompts: Sequence[str], targets: tuple[str, str]) -> np.ndarray:
+        """Scored as in context with no examples: the fine-tuned weights alone decide."""
         return InContextPromptClassifier(self.lm).predict(prompts, targets)
 
 

@@ -46,10 +46,11 @@ def _classifier(lm: object, parameters: Mapping[str, ParameterValue], config: pr
         return InContextPromptClassifier(lm, int(parameters["few_shot_batch"]) * 2)  # type: ignore[arg-type]
     batch = int(parameters["few_shot_batch"])
     if lm.device == "cpu" and lm.parameters > CPU_FINE_TUNE_LIMIT:  # type: ignore[attr-defined]
-        seconds = fine_tune_estimate(lm, sample, _steps(config, batch), batch)  # type: ignore[arg-type]
+        steps = _steps(config, batch)
+        seconds = fine_tune_estimate(lm, sample, steps, batch)  # type: ignore[arg-type]
         raise ExperimentError(
             f"fine-tuning {lm.label} ({lm.parameters / 1e6:.0f}M parameters) on the CPU would take about "  # type: ignore[attr-defined]
-            f"{seconds / 3600:.1f} hours for this design ({_steps(config, batch)} steps of {batch}); run it with "
+            f"{seconds / 3600:.1f} hours for this design ({steps} steps of {batch}); run it with "
             "--param device=cuda on a GPU machine, or use --param lm_mode=in_context here")
     return FineTunedPromptClassifier(lm, float(parameters["lr"]), batch)  # type: ignore[arg-type]
 
