@@ -26,7 +26,7 @@ from notesgraph.experiments.lexicon import (ANIMALS, HYPERNYMS, PEOPLE, Sentence
 from notesgraph.experiments.prompt_templates import TARGET_SETS, TEMPLATE_WORDS
 
 __all__ = ["ATTRIBUTES", "HELD_OUT_ATTRIBUTE", "LABEL_WORDS", "Prompt", "Task", "TaskSuite", "build_suite", "make_task",
-           "definition_words", "pretraining_prompt", "task_prompt"]
+           "definition_text", "definition_words", "pretraining_prompt", "task_demonstrations", "task_prompt"]
 
 ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "topic": tuple(TOPICS),
@@ -239,14 +239,25 @@ def task_prompt(task: Task, words: Sequence[str], gold: str, definition: str = "
     """The prompt for one instance of `task` under a condition: definition original / simplified /
     empty, demonstrations correct / delusive / none. A delusive demonstration carries the next
     label of the output space (always another valid label; the same for every instance)."""
-    text = {"original": task.definition, "simplified": task.simplified, "empty": ""}[definition]
+    return _assemble(definition_text(task, definition), task.labels, task_demonstrations(task, examples), words, gold)
+
+
+def definition_text(task: Task, definition: str) -> str:
+    """The task's definition under a condition: original, simplified (the output space) or empty."""
+    return {"original": task.definition, "simplified": task.simplified, "empty": ""}[definition]
+
+
+def task_demonstrations(task: Task, examples: str) -> list[tuple[Sequence[str], str]]:
+    """The task's demonstrations under a condition: correct, delusive (each with the next label of
+    the output space) or none."""
+    if examples == "none":
+        return []
     demos: list[tuple[Sequence[str], str]] = []
-    if examples != "none":
-        for demo_words, label in task.demonstrations:
-            if examples == "delusive":
-                label = task.labels[(task.labels.index(label) + 1) % len(task.labels)]
-            demos.append((demo_words, label))
-    return _assemble(text, task.labels, demos, words, gold)
+    for demo_words, label in task.demonstrations:
+        if examples == "delusive":
+            label = task.labels[(task.labels.index(label) + 1) % len(task.labels)]
+        demos.append((demo_words, label))
+    return demos
 
 
 def _two_demonstrations(rng: np.random.Generator, pool: Sequence[Sentence], rule: Callable[[Sentence], str],

@@ -461,11 +461,12 @@ def _difference_table(context: Context, left: str, right: str, n: int, seeds: Se
     return 100 * (a - b)
 
 
-def _tests(name: str, boot: Bootstrap, split: str, n: int, size: int) -> list[Result]:
+def _tests(name: str, boot: Bootstrap, split: str, n: int, size: int, paper: float | None = None,
+           condition: str = "compare") -> list[Result]:
     """p-values of the claim's two verdicts from the bootstrap: for a claimed ~0, 'consistent'
     is TOST equivalence within +-MARGIN and 'inconsistent' a difference beyond it (two-sided);
-    for tuned - untuned, above or below half the paper's gain."""
-    paper = DIFFERENCES[name][2]
+    for tuned - untuned, above or below half the paper's gain. `paper`: DIFFERENCES' by default."""
+    paper = DIFFERENCES[name][2] if paper is None else paper
     if np.isnan(paper):
         return []
     if abs(paper) <= MARGIN:
@@ -473,7 +474,7 @@ def _tests(name: str, boot: Bootstrap, split: str, n: int, size: int) -> list[Re
         inconsistent = min(1.0, 2 * min(boot.p_at_most(MARGIN), boot.p_at_least(-MARGIN)))
     else:
         consistent, inconsistent = boot.p_at_most(paper / 2), boot.p_at_least(paper / 2)
-    return [Result("compare", f"p_{kind}/{name}/{split}/n{n}", p, p, p, size)
+    return [Result(condition, f"p_{kind}/{name}/{split}/n{n}", p, p, p, size)
             for kind, p in (("consistent", consistent), ("inconsistent", inconsistent))]
 
 

