@@ -128,6 +128,39 @@ def fts_ok(store: Store) -> bool:
     return True
 
 
+def counts_match(store: Store) -> bool:
+    """The kept note counts per inquiry and paper equal a recount of the lookups."""
+    for counts, lookup, column in (("inquiry_counts", "inquiry_notes", "inquiry_id"),
+                                   ("paper_counts", "paper_notes", "paper_id")):
+        kept = dict(store.db.execute(f"SELECT {column}, notes FROM {counts} WHERE notes != 0").fetchall())
+        recount = dict(store.db.execute(f"SELECT {column}, count(*) FROM {lookup} GROUP BY {column}").fetchall())
+        if kept != recount:
+            return False
+    return True
+
+
+def test_note_counts_per_inquiry_and_paper_follow_every_write(store: Store) -> None:
+    def note(title: str, questions: list[str], papers: list[str]) -> str:
+        lines = "".join(f"- {q}\n" for q in questions)
+        listed = "".join(f"{i + 1}. {p} (2021)\n" for i, p in enumerate(papers))
+        return (f"{title}\nLede.\nInquiring lines that use this note as a source {len(questions)}\nx\n{lines}"
+                f"Related papers\n{listed}")
+
+    store.save_note(parse_text(note("A?", ["Q1?", "Q2?"], ["Paper one", "Paper two"]), "/x/a.txt"), "/x/a.txt", 1, 1)
+    b = store.save_note(parse_text(note("B?", ["Q1?", "Q1?"], ["Paper one"]), "/x/b.txt"), "/x/b.txt", 1, 1)
+    assert counts_match(store)
+    assert {i["text"]: i["notes"] for i in store.note(b)["inquiries"]}["Q1?"] == 2
+    assert [p["notes"] for p in store.note(b)["papers"]] == [2]
+    store.save_note(parse_text(note("B?", ["Q2?"], []), "/x/b.txt"), "/x/b.txt", 1, 2)  # replaced
+    assert counts_match(store) and [(i["text"], i["notes"]) for i in store.inquiry_list()] == [("Q2?", 2), ("Q1?", 1)]
+    store.db.execute("UPDATE notes SET synced = 0")  # as an older version left them: synced again, once
+    store.sync_derived()
+    assert counts_match(store)
+    store.remove_files(["/x/a.txt"])
+    store.prune_orphans()
+    assert counts_match(store) and [(p["title"], p["notes"]) for p in store.paper_list()] == []
+
+
 def test_derived_lookups_follow_saves_replacements_and_removals(store: Store) -> None:
     shared = "Inquiring lines that use this note as a source 1\nboilerplate\n- Shared question?\n"
     a = store.save_note(parse_text(f"Note A?\nLede A.\n{shared}", "/x/a.txt"), "/x/a.txt", 1, 1)
@@ -225,7 +258,7 @@ def test_a_schema_4_database_migrates_keeping_notes_claims_and_runs(tmp_path: Pa
     _as_schema_4(db)
     with Store(db) as store:
         assert store.schema_version() == len(MIGRATIONS) and store.integrity_check() == "ok"
-        assert store.stats() == counts
+        assert store.stats() == counts and counts_match(store)
         assert store.note(note_id)["title"] == note.title
         assert [r["key"] for r in store.claim_rows()][0] == claim_key
         assert store.run_verdicts(run_id) == [(claim_key, "two_or_three", "consistent", "inside", True)]

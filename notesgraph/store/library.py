@@ -142,7 +142,7 @@ class LibraryTables(StoreConnection):
         return self.rows(
             "SELECT p.id, p.title, e.year, coalesce(e.venue, '') AS venue, coalesce(e.authors, '[]') AS authors,"
             " coalesce(e.citation_key, '') AS citation_key, e.paper_id IS NOT NULL AS in_library,"
-            " (SELECT count(*) FROM paper_notes x WHERE x.paper_id = p.id) AS notes"
+            " coalesce((SELECT c.notes FROM paper_counts c WHERE c.paper_id = p.id), 0) AS notes"
             " FROM papers p LEFT JOIN paper_entries e ON e.paper_id = p.id"
             " ORDER BY e.year IS NULL, e.year DESC, notes DESC, p.title COLLATE NOCASE")
 

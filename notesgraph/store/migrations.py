@@ -245,6 +245,26 @@ def _migration_6(db: Script) -> None:
     )
 
 
+def _migration_7(db: Script) -> None:
+    """How many notes list each inquiry and paper, kept beside the lookups: counting them per
+    read took 110-160 ms a note in the 100k-note store (hub inquiries list every note).
+    sync_derived adds each chunk's new pairs in one grouped upsert; a deleted pair decrements."""
+    db.executescript(
+        """
+        CREATE TABLE inquiry_counts (inquiry_id INTEGER PRIMARY KEY, notes INTEGER NOT NULL);
+        CREATE TABLE paper_counts (paper_id INTEGER PRIMARY KEY, notes INTEGER NOT NULL);
+        INSERT INTO inquiry_counts SELECT inquiry_id, count(*) FROM inquiry_notes GROUP BY inquiry_id;
+        INSERT INTO paper_counts SELECT paper_id, count(*) FROM paper_notes GROUP BY paper_id;
+        CREATE TRIGGER inquiry_notes_uncount AFTER DELETE ON inquiry_notes BEGIN
+            UPDATE inquiry_counts SET notes = notes - 1 WHERE inquiry_id = old.inquiry_id;
+        END;
+        CREATE TRIGGER paper_notes_uncount AFTER DELETE ON paper_notes BEGIN
+            UPDATE paper_counts SET notes = notes - 1 WHERE paper_id = old.paper_id;
+        END;
+        """
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Script], None]], ...] = (
     ("notes, sections, references, warnings, files and full-text search", _migration_1),
     ("embedding vectors per passage and model", _migration_2),
@@ -252,5 +272,6 @@ MIGRATIONS: tuple[tuple[str, Callable[[Script], None]], ...] = (
     ("experiment runs, their results, verdicts and claims", _migration_4),
     ("a note is its file: titles may repeat", _migration_5),
     ("the reference library: paper metadata and authors", _migration_6),
+    ("note counts per inquiry and paper", _migration_7),
 )
 """Numbered from 1 in order; never edit one that has shipped, append a new one."""

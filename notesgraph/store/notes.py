@@ -72,10 +72,17 @@ def _sync_notes(conn: sqlite3.Connection, ids: Sequence[int]) -> int:
     param = [json.dumps(list(ids))]
     count = conn.execute("INSERT INTO notes_fts (rowid, title, lede, body) SELECT id, title, lede, body"
                          f" FROM notes WHERE synced = 0 AND id IN ({chosen})", param).rowcount
-    conn.execute("INSERT OR IGNORE INTO inquiry_notes SELECT inquiry_id, note_id"
-                 f" FROM note_inquiries WHERE note_id IN ({chosen})", param)
-    conn.execute("INSERT OR IGNORE INTO paper_notes SELECT paper_id, note_id"
-                 f" FROM note_papers WHERE note_id IN ({chosen})", param)
+    for lookup, counts, source, column in (("inquiry_notes", "inquiry_counts", "note_inquiries", "inquiry_id"),
+                                           ("paper_notes", "paper_counts", "note_papers", "paper_id")):
+        # the pairs not yet in the lookup, so each count grows by exactly what was added
+        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS new_pairs_{column} (id INTEGER, note_id INTEGER)")
+        conn.execute(f"DELETE FROM temp.new_pairs_{column}")
+        conn.execute(f"INSERT INTO temp.new_pairs_{column} SELECT DISTINCT s.{column}, s.note_id FROM {source} s"
+                     f" WHERE s.note_id IN ({chosen}) AND NOT EXISTS (SELECT 1 FROM {lookup} x"
+                     f" WHERE x.{column} = s.{column} AND x.note_id = s.note_id)", param)
+        conn.execute(f"INSERT INTO {lookup} SELECT id, note_id FROM temp.new_pairs_{column}")
+        conn.execute(f"INSERT INTO {counts} SELECT id, count(*) FROM temp.new_pairs_{column} WHERE true GROUP BY id"
+                     f" ON CONFLICT({column}) DO UPDATE SET notes = notes + excluded.notes")
     conn.execute(f"UPDATE notes SET synced = 1 WHERE synced = 0 AND id IN ({chosen})", param)
     return count
 
@@ -265,6 +272,8 @@ class NoteTables(StoreConnection):
             conn.execute("DELETE FROM papers WHERE id NOT IN (SELECT paper_id FROM paper_notes)"
                          f" AND key NOT IN ({PAGE_KEYS.format(kind='paper')})"
                          " AND id NOT IN (SELECT paper_id FROM paper_entries)")  # the library's papers stay
+            conn.execute("DELETE FROM inquiry_counts WHERE notes <= 0")
+            conn.execute("DELETE FROM paper_counts WHERE notes <= 0")
         self._id_cache.clear()
 
     # -- reading ------------------------------------------------------------------------------
@@ -276,16 +285,14 @@ class NoteTables(StoreConnection):
     def inquiry_list(self) -> list[dict[str, Any]]:
         """id, text and number of source notes of every inquiry, most shared first."""
         self.sync_derived()
-        return self.rows("SELECT i.id, i.text, c.notes FROM inquiries i JOIN (SELECT inquiry_id,"
-                         " count(*) AS notes FROM inquiry_notes GROUP BY inquiry_id) c"
-                         " ON c.inquiry_id = i.id ORDER BY c.notes DESC, i.text COLLATE NOCASE")
+        return self.rows("SELECT i.id, i.text, c.notes FROM inquiries i JOIN inquiry_counts c"
+                         " ON c.inquiry_id = i.id WHERE c.notes > 0 ORDER BY c.notes DESC, i.text COLLATE NOCASE")
 
     def paper_list(self) -> list[dict[str, Any]]:
         """id, title and number of listing notes of every paper, most listed first."""
         self.sync_derived()
-        return self.rows("SELECT p.id, p.title, c.notes FROM papers p JOIN (SELECT paper_id,"
-                         " count(*) AS notes FROM paper_notes GROUP BY paper_id) c"
-                         " ON c.paper_id = p.id ORDER BY c.notes DESC, p.title COLLATE NOCASE")
+        return self.rows("SELECT p.id, p.title, c.notes FROM papers p JOIN paper_counts c"
+                         " ON c.paper_id = p.id WHERE c.notes > 0 ORDER BY c.notes DESC, p.title COLLATE NOCASE")
 
     def inquiry(self, inquiry_id: int) -> dict[str, Any]:
         """One inquiry with the notes that are its sources (id, title, position)."""
@@ -357,8 +364,8 @@ class NoteTables(StoreConnection):
         note["paragraphs"] = [r["text"] for r in self.rows(
             "SELECT text FROM paragraphs WHERE note_id = ? ORDER BY position", [note_id])]
         note["inquiries"] = self.rows(
-            "SELECT i.id, i.text, i.key, ni.position, (SELECT count(*) FROM inquiry_notes x"
-            " WHERE x.inquiry_id = ni.inquiry_id) AS notes FROM note_inquiries ni"
+            "SELECT i.id, i.text, i.key, ni.position, coalesce((SELECT c.notes FROM inquiry_counts c"
+            " WHERE c.inquiry_id = ni.inquiry_id), 0) AS notes FROM note_inquiries ni"
             " JOIN inquiries i ON i.id = ni.inquiry_id WHERE ni.note_id = ? ORDER BY ni.position",
             [note_id])
         note["concepts"] = self.rows(
@@ -366,8 +373,8 @@ class NoteTables(StoreConnection):
             " (SELECT n.id FROM notes n WHERE n.key = c.concept_key) AS note_id"
             " FROM note_concepts c WHERE c.note_id = ? ORDER BY c.position", [note_id])
         note["papers"] = self.rows(
-            "SELECT p.id, p.title, p.key, np.rank, (SELECT count(*) FROM paper_notes x"
-            " WHERE x.paper_id = np.paper_id) AS notes FROM note_papers np"
+            "SELECT p.id, p.title, p.key, np.rank, coalesce((SELECT c.notes FROM paper_counts c"
+            " WHERE c.paper_id = np.paper_id), 0) AS notes FROM note_papers np"
             " JOIN papers p ON p.id = np.paper_id WHERE np.note_id = ? ORDER BY np.rank", [note_id])
         note["references"] = self.rows(
             'SELECT kind, text, target, paragraph, start, "end", (SELECT n.id FROM notes n'
