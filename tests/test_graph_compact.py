@@ -32,6 +32,7 @@ from notesgraph.graph_compact_build import (
 )
 from notesgraph.graph_queries import neighbourhood
 from notesgraph.indexer import index_folder
+from notesgraph.paper_map import citing_notes
 from notesgraph.store import Store
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -99,6 +100,9 @@ def test_a_generated_corpus_gives_the_same_graph(tmp_path: Path) -> None:
         old, new = build_graph(store), build_compact(store)
     assert_same_graph(old, new)
     assert_same_walks(old, new, samples=10, seed=2)
+    papers = [n for n in old.nodes if n.startswith("paper:")]
+    assert papers and [citing_notes(new, p) for p in papers] == [citing_notes(old, p) for p in papers]
+    assert max(citing_notes(new, p) for p in papers) > 1
 
 
 def test_generated_rows_give_the_same_rankings_and_walks() -> None:
