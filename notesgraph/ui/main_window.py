@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QFileSystemWatcher, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
@@ -247,17 +248,23 @@ class MainWindow(HistoryMixin, PagesMixin, RunsMixin, LibraryMixin, QMainWindow)
         self.statusBar().showMessage(f"{label}…")
 
         def on_progress(count: int, total: int, message: str) -> None:
+            if not shiboken6.isValid(self.progress):  # a report queued before the window was deleted
+                return
             self.progress.setRange(0, total)
             self.progress.setValue(count)
             self.statusBar().showMessage(f"{label} {count}/{total}: {Path(message).name}" if total
                                          else f"{label}: {message}…")
 
         def finish(result: Any) -> None:
+            if not shiboken6.isValid(self.progress):
+                return
             self.tasks.remove(task)
             self._tasks_changed()
             done(result)
 
         def fail(message: str) -> None:
+            if not shiboken6.isValid(self.progress):
+                return
             self.tasks.remove(task)
             self._tasks_changed()
             self.statusBar().showMessage(f"{label} failed: {message}")
