@@ -102,7 +102,8 @@ def synthetic_rows(n: int, seed: int = 0) -> GraphRows:
                                normalise_title(plan.papers[p]), 2, p, p + 40))
     return GraphRows(
         notes=notes,
-        inquiries=[(i, plan.inquiries[q]) for q, i in sorted(inquiry_ids.items(), key=lambda kv: kv[1])],
+        inquiries=[(i, plan.inquiries[q], normalise_title(plan.inquiries[q]))
+                   for q, i in sorted(inquiry_ids.items(), key=lambda kv: kv[1])],
         papers=[(i, normalise_title(plan.papers[p]), plan.papers[p])
                 for p, i in sorted(paper_ids.items(), key=lambda kv: kv[1])],
         note_inquiries=sorted(note_inquiries), note_papers=sorted(note_papers),

@@ -199,7 +199,7 @@ def _add_rows(graph: KnowledgeGraph, rows: GraphRows, append: bool, sink: EdgeSi
     notes = _note_nodes(rows)
     inquiries = _inquiry_nodes(graph, rows, notes)
     papers = {ident: f"paper:{ident}" for ident, _, _ in rows.papers}
-    for ident, text in rows.inquiries:
+    for ident, text, _ in rows.inquiries:
         if inquiries[ident].startswith("inquiry:"):
             _add_node(graph, inquiries[ident], {"kind": "inquiry", "label": text})
     for ident, key, title in rows.papers:

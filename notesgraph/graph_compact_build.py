@@ -85,7 +85,7 @@ def _compact(read: list[Any], similar: SimilarPairs | None) -> CompactGraph:
         del nodes
         tables = [_table(graph, kind, collected.pop(kind)) for kind in list(collected) if collected[kind]]
         note_node = _id_lookup(graph, {i: node for i, node in _note_nodes(rows).items()})
-        inquiry_node = _id_lookup(graph, {i: graph._inquiries.get(i, f"inquiry:{i}") for i, _ in rows.inquiries})
+        inquiry_node = _id_lookup(graph, {i: graph._inquiries.get(i, f"inquiry:{i}") for i, *_ in rows.inquiries})
         paper_node = _id_lookup(graph, {i: f"paper:{i}" for i, _, _ in rows.papers})
         tables.append(_link_table("source_of", links["note_inquiries"], note_node, inquiry_node, "position"))
         tables.append(_link_table("cites", links["note_papers"], note_node, paper_node, "rank"))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from notesgraph.model import normalise_title
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -23,7 +22,7 @@ def _note_nodes(rows: GraphRows) -> dict[int, str]:
     """note id -> its node: `note:<id>`, or for the page of an inquiry or a paper (a file
     copied from such a page) that inquiry's or paper's node, so the page and the item the
     other notes list are one node."""
-    by_key = {"inquiry": {normalise_title(text): f"inquiry:{ident}" for ident, text in rows.inquiries},
+    by_key = {"inquiry": {key: f"inquiry:{ident}" for ident, _, key in rows.inquiries},
               "paper": {key: f"paper:{ident}" for ident, key, _ in rows.papers}}
     nodes: dict[int, str] = {}
     for row in rows.notes:
@@ -52,8 +51,8 @@ def _inquiry_nodes(graph: Any, rows: GraphRows, notes: dict[int, str]) -> dict[i
               if node.startswith("note:") and "key" in attrs and int(node[5:]) not in notes}
     by_key.update((row[1], notes[row[0]]) for row in rows.notes if notes[row[0]].startswith("note:"))
     nodes = {}
-    for ident, text in rows.inquiries:
-        node = nodes[ident] = by_key.get(normalise_title(text)) or f"inquiry:{ident}"
+    for ident, _, key in rows.inquiries:
+        node = nodes[ident] = by_key.get(key) or f"inquiry:{ident}"
         if node.startswith("note:"):
             graph._inquiries[ident] = node
         else:

@@ -37,8 +37,8 @@ class GraphRows:
     notes: list[tuple[int, str, str, str, str, str, str, str, str]]
     """id, key, stem_key, title, lede, path, format, content_hash, page kind (note, synthesis, hub,
     inquiry, paper, drawing: an inquiry's or a paper's page is shown as that item)"""
-    inquiries: list[tuple[int, str]]
-    """id, text"""
+    inquiries: list[tuple[int, str, str]]
+    """id, text, key (normalise_title(text), as stored)"""
     papers: list[tuple[int, str, str]]
     """id, key, title"""
     note_inquiries: list[tuple[int, int, int]]
@@ -84,7 +84,7 @@ class Store(NoteTables, VectorTables, ClaimTables, RunTables, LibraryTables):
                 notes=run("SELECT id, key, stem_key, title, lede, path, format, content_hash,"
                           " coalesce(json_extract(metadata, '$.page_kind'), 'note') FROM notes"
                           + where.replace("note_id", "id") + " ORDER BY id"),
-                inquiries=run("SELECT id, text FROM inquiries" + (
+                inquiries=run("SELECT id, text, key FROM inquiries" + (
                     f" WHERE id IN (SELECT inquiry_id FROM note_inquiries{where})"
                     f" OR key IN ({PAGE_KEYS.format(kind='inquiry')}{also.replace('note_id', 'id')})"
                     if where else "") + " ORDER BY id"),
