@@ -367,3 +367,17 @@ def test_a_run_that_reuses_another_runs_base_model_records_which_and_its_page_sh
     entries = json.loads((user.workdir / "reused.json").read_text())
     assert entries == [{"what": f"pretrained base model {path.name}", "run": "5", "commit": "abc123"}]
     assert "run 5, commit abc123" in _reused(str(user.workdir)) and _reused(str(maker.workdir)) == ""
+
+
+def test_replication_1s_vocabulary_is_fixed_for_its_version() -> None:
+    """Replication 1's word list and answer vocabulary shape its models (embeddings, label head,
+    the cached base model's key): they may not move with replication 2's templates. A change
+    here needs a new version of instruction_tuning and a new recorded digest."""
+    import hashlib
+
+    from notesgraph.experiments.instruction_tasks import LABEL_WORDS, definition_words
+    from notesgraph.experiments.lexicon import vocabulary
+
+    words = vocabulary(sorted(definition_words()))
+    assert (len(words), hashlib.sha256("|".join(words).encode()).hexdigest()[:12]) == (507, "6c2d7211a2d9")
+    assert (len(LABEL_WORDS), hashlib.sha256("|".join(LABEL_WORDS).encode()).hexdigest()[:12]) == (136, "026bed1526cc")

@@ -23,7 +23,6 @@ import numpy as np
 
 from notesgraph.experiments.lexicon import (ANIMALS, HYPERNYMS, PEOPLE, Sentence, TOPICS, sentence_pool,
                                             with_changes)
-from notesgraph.experiments.prompt_templates import TARGET_SETS, TEMPLATE_WORDS
 
 __all__ = ["ATTRIBUTES", "HELD_OUT_ATTRIBUTE", "LABEL_WORDS", "Prompt", "Task", "TaskSuite", "build_suite", "make_task",
            "definition_text", "definition_words", "pretraining_prompt", "task_demonstrations", "task_prompt"]
@@ -112,11 +111,25 @@ MULTI_FRAMES = (
 SIMPLIFIED = "output one of : {L}"
 SYMBOLS = tuple(f"@{a}{b}" for a in "ABCDEFGHJKMNPQRSTUVWXYZ" for b in "12345")[:100]
 """Arbitrary label tokens, drawn per example in pretraining and per task in instruction tuning."""
+REPLICATION_2_TARGET_WORDS = ("yes", "no", "true", "false", "right", "wrong", "correct", "incorrect", "agree",
+                              "disagree", "cat", "dog", "red", "blue", "umbrella", "pencil")
+"""The target words of replication 2's version 2, frozen here: they are part of replication 1's
+answer vocabulary, so replication 2's target sets can change without changing replication 1's
+models (its own base model adds its new words)."""
+REPLICATION_2_TEMPLATE_WORDS = (
+    "a above ago agree an and animal annoying answer appear are as assume bad based be becomes blue boil can cat "
+    "changes cities correct definitely description disagree do does dog english false family first fish flakes "
+    "follow for found french gauss given grammatical have he if imply in incorrect infer inflections is it long "
+    "longer lost many meaning mention most mountains next no of old on one only paraphrased pencil positive previous "
+    "question quickly red results right said same sentence sentiment should similar single sports spring stock story "
+    "strong summarised suppose than that the them there this too true umbrella using we weather words wrong years "
+    "yes zoning").split()
+"""The template words of replication 2's version 2, frozen for the same reason."""
 LABEL_WORDS = tuple(dict.fromkeys(("yes", "no", "true", "false", "right", "wrong", *TOPICS, "positive", "negative",
                                    "past", "present", "future", "person", "animal", "happy", "sad", "good", "bad",
-                                   "old", "new", "later", *SYMBOLS, *(w for s in TARGET_SETS for w in s.words))))
-"""Every label any task or pretraining example uses, and replication 2's target words: the
-model's answer vocabulary (fixed before pretraining, so one base model serves both)."""
+                                   "old", "new", "later", *SYMBOLS, *REPLICATION_2_TARGET_WORDS)))
+"""Every label any task or pretraining example uses, and replication 2's version-2 target words:
+the model's answer vocabulary (fixed before pretraining)."""
 SEP = "[SEP]"
 MAX_PROMPT_WORDS = 96
 """The reader's positions: a pretraining prompt that would be longer drops its demonstrations."""
@@ -195,7 +208,7 @@ def _multi_definition(rng: np.random.Generator, attribute: str, values: Sequence
 def definition_words() -> set[str]:
     """Every word a definition can contain (frames, predicates, labels): for the vocabulary."""
     words = set(LABEL_WORDS) | set(SIMPLIFIED.split()) | {SEP, "if", "the", "sentence", ":", ",", "."}
-    words.update(TEMPLATE_WORDS)  # replication 2 reads its templates with the same vocabulary
+    words.update(REPLICATION_2_TEMPLATE_WORDS)  # replication 2's version 2 read its templates with this vocabulary
     for texts in (*PREDICATES.values(), BINARY_FRAMES, MULTI_FRAMES):
         for text in texts:
             words.update(w for w in text.split() if not w.startswith("{"))

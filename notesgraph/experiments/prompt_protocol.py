@@ -40,7 +40,7 @@ from scipy import stats
 
 from notesgraph.experiments.prompt_statistics import (AboveChance, ShotStatistics, best_above_chance,
                                                       median_difference_tost, statistics_by_shots)
-from notesgraph.experiments.prompt_templates import (ANIMAL_TEMPLATE, CATEGORIES, TARGET_KINDS, TEMPLATES,
+from notesgraph.experiments.prompt_templates import (ANIMAL_TEMPLATE, CATEGORIES, TARGET_KINDS, TARGET_SETS, TEMPLATES,
                                                      TargetSet, Template, target_set, template)
 from notesgraph.experiments.spec import ClaimVerdict
 
@@ -119,10 +119,9 @@ class PromptDesign:
 
 DEFAULT_DESIGN = PromptDesign(
     sweep_templates=tuple(t.name for t in TEMPLATES), sweep_targets="yes_no",
-    target_sets=("yes_no", "true_false", "right_wrong", "correct_incorrect", "agree_disagree", "no_yes",
-                 "false_true", "wrong_right", "cat_dog", "red_blue", "umbrella_pencil"),
+    target_sets=tuple(s.name for s in TARGET_SETS),
     target_templates=("inst_imply", "inst_infer", "inst_definitely"), check_templates=("inst_imply",))
-"""56 prompts: 26 templates x yes/no, and 11 target sets x 3 instructive templates."""
+"""50 prompts: 26 templates x yes/no, and the paper's 9 target sets x 3 instructive templates."""
 
 QUICK_DESIGN = PromptDesign(
     sweep_templates=("inst_imply", "mm_paraphrase", "me_sports", "irr_zoning", "null_end"), sweep_targets="yes_no",
@@ -143,6 +142,22 @@ class ProtocolConfig:
     check_shots: tuple[int, ...] = (0, 4)
     check_items: int = 200
     """held-out pairs (balanced by the attribute) for the template check"""
+    epoch_budget: int = 0
+    """0: `epochs` at every k; else the official schedule's max(1, epoch_budget // k) epochs at k
+    (awebson/prompt_semantics trains 300 // k epochs: about the same number of steps at every k)"""
+    checkpoints: int = 0
+    """0: score the held-out set after every epoch; else after at most this many epochs, evenly
+    spaced, the last one always (what a 100-epoch run at k=3 can afford)"""
+
+    def epochs_at(self, shots: int) -> int:
+        return max(1, self.epoch_budget // max(shots, 1)) if self.epoch_budget else self.epochs
+
+    def scored_epochs(self, shots: int) -> tuple[int, ...]:
+        """The epochs (1-based) after which a run at k = `shots` scores the held-out set."""
+        epochs = self.epochs_at(shots)
+        if not self.checkpoints or self.checkpoints >= epochs:
+            return tuple(range(1, epochs + 1))
+        return tuple(sorted({int(round(x)) for x in np.linspace(epochs / self.checkpoints, epochs, self.checkpoints)}))
 
 
 @dataclass(frozen=True)
@@ -226,8 +241,9 @@ def run_count(config: ProtocolConfig, with_check: bool = True) -> int:
 
 def _one_run(model: PromptClassifier, task: Literal["entailment", "animal"], chosen: Template, targets: TargetSet,
              train: Sequence[tuple[PromptExample, int]], test: Sequence[tuple[PromptExample, int]], shots: int,
-             seed: int, epochs: int) -> RunRecord:
-    """Reset, fine-tune on `train` (skipped at k = 0), and score `test` after every epoch."""
+             seed: int, config: ProtocolConfig) -> RunRecord:
+    """Reset, fine-tune on `train` (skipped at k = 0) for the config's epochs at this k, and score
+    `test` after each of its scored epochs."""
     model.reset(seed)
     render = lambda e: chosen.fill(e.premise, e.hypothesis, model.mask_token)  # noqa: E731
     test_prompts = [render(e) for e, _ in test]
@@ -238,17 +254,25 @@ def _one_run(model: PromptClassifier, task: Literal["entailment", "animal"], cho
         return float(np.mean(predicted == truth))
 
     accuracies: list[float] = []
+    scored = config.scored_epochs(shots)
     if shots == 0:
         accuracies.append(score())
     else:
+        epochs, calls = config.epochs_at(shots), []
+
+        def on_epoch(epoch: int) -> None:
+            calls.append(epoch)
+            if epoch in scored:
+                accuracies.append(score())
+
         model.fit([render(e) for e, _ in train], [label for _, label in train], targets.words, epochs,
-                  on_epoch=lambda epoch: accuracies.append(score()))
-        if len(accuracies) != epochs:
-            raise RuntimeError(f"the model called on_epoch {len(accuracies)} times for {epochs} epochs")
+                  on_epoch=on_epoch)
+        if len(calls) != epochs:
+            raise RuntimeError(f"the model called on_epoch {len(calls)} times for {epochs} epochs")
     best = int(np.argmax(accuracies))
     kind = "check" if task == "animal" else targets.kind
     return RunRecord(task, chosen.name, chosen.category, targets.name, kind, shots, seed, accuracies[-1],
-                     accuracies[best], best + (0 if shots == 0 else 1), tuple(accuracies), len(test))
+                     accuracies[best], 0 if shots == 0 else scored[best], tuple(accuracies), len(test))
 
 
 def run_protocol(model: PromptClassifier, train: Sequence[PromptExample], test: Sequence[PromptExample],
@@ -285,15 +309,14 @@ def run_protocol(model: PromptClassifier, train: Sequence[PromptExample], test: 
         for seed in (config.seeds[:1] if k == 0 else config.seeds):
             block = [(train[i], 0 if train[i].entailed else 1) for i in blocks[seed][k]]
             for chosen, targets in prompts:
-                records.append(_one_run(model, "entailment", chosen, targets, block, test_entail, k, seed,
-                                        config.epochs))
+                records.append(_one_run(model, "entailment", chosen, targets, block, test_entail, k, seed, config))
                 advance(f"k={k} seed={seed} {chosen.name}/{targets.name}")
             if check_blocks and k in check_shots:
                 check_block = [(check_pool[i], 0 if check_pool[i].attributes[CHECK_ATTRIBUTE] else 1)
                                for i in check_blocks[seed][k]]
                 for chosen in (ANIMAL_TEMPLATE, *(template(t) for t in design.check_templates)):
                     records.append(_one_run(model, "animal", chosen, yes_no, check_block, check_labelled, k, seed,
-                                            config.epochs))
+                                            config))
                     advance(f"check k={k} seed={seed} {chosen.name}")
     return ProtocolResult(config, tuple(records), blocks, check_blocks)
 

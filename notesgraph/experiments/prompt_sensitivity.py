@@ -42,7 +42,7 @@ SAMPLED_DESIGN = protocol.PromptDesign(
     sweep_templates=protocol.DEFAULT_DESIGN.sweep_templates, sweep_targets="yes_no",
     target_sets=protocol.DEFAULT_DESIGN.target_sets, target_templates=("inst_imply",),
     check_templates=("inst_imply",))
-"""36 prompts: every template with yes/no, every target set with one instructive template."""
+"""34 prompts: every template with yes/no, every target set with one instructive template."""
 DESIGNS = {"full": protocol.DEFAULT_DESIGN, "sampled": SAMPLED_DESIGN, "quick": protocol.QUICK_DESIGN}
 
 
@@ -186,7 +186,8 @@ def save_records(workdir: Path, condition: str, result: protocol.ProtocolResult)
     folder.mkdir(parents=True, exist_ok=True)
     payload = {"config": {"shots": result.config.shots, "seeds": result.config.seeds, "epochs": result.config.epochs,
                           "design": asdict(result.config.design), "zero_shot": result.config.zero_shot,
-                          "check_shots": result.config.check_shots, "check_items": result.config.check_items},
+                          "check_shots": result.config.check_shots, "check_items": result.config.check_items,
+                          "epoch_budget": result.config.epoch_budget, "checkpoints": result.config.checkpoints},
                "records": [asdict(r) for r in result.records],
                "blocks": {str(s): {str(k): v for k, v in per.items()} for s, per in result.blocks.items()},
                "check_blocks": {str(s): {str(k): v for k, v in per.items()} for s, per in result.check_blocks.items()}}
@@ -201,7 +202,8 @@ def load_records(workdir: Path, condition: str) -> protocol.ProtocolResult | Non
     c = data["config"]
     design = protocol.PromptDesign(**{k: tuple(v) if isinstance(v, list) else v for k, v in c["design"].items()})
     config = protocol.ProtocolConfig(tuple(c["shots"]), tuple(c["seeds"]), c["epochs"], design, c["zero_shot"],
-                                     tuple(c["check_shots"]), c["check_items"])
+                                     tuple(c["check_shots"]), c["check_items"], c.get("epoch_budget", 0),
+                                     c.get("checkpoints", 0))
     records = tuple(protocol.RunRecord(**{**r, "epoch_accuracies": tuple(r["epoch_accuracies"])})
                     for r in data["records"])
     unpack = lambda blocks: {int(s): {int(k): tuple(v) for k, v in per.items()} for s, per in blocks.items()}  # noqa: E731

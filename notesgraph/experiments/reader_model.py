@@ -17,7 +17,7 @@ length^2 x d); ~350 examples/s at 58 tokens on 2 cores.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from dataclasses import dataclass
 
@@ -189,8 +189,10 @@ class Trainer:
     caller can report progress (and notice a cancel) between them."""
 
     def __init__(self, model: ReaderModel, lr: float, total: int, auxiliary: bool = False, warmup: int = 50,
-                 masked: bool = False) -> None:
+                 masked: bool = False, loss: Callable[[ReaderModel, Sequence[Any]], torch.Tensor] | None = None) -> None:
         self.model, self.total, self.auxiliary, self.masked = model, max(total, 1), auxiliary, masked
+        self.loss = loss
+        """a batch's loss other than the label head's or the masked words' (replication 2's target words)"""
         self.optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
         warm = min(warmup, max(self.total // 5, 1))
         self.schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -201,7 +203,9 @@ class Trainer:
     def steps(self, vocab: Vocabulary, batches: Iterator[Sequence[Prompt]], count: int) -> None:
         self.model.train()
         for _ in range(count):
-            if self.masked:
+            if self.loss is not None:
+                loss = self.loss(self.model, next(batches))
+            elif self.masked:
                 loss = masked_loss(self.model, next(batches), vocab)
             else:
                 loss = _loss(self.model, encode(next(batches), vocab), self.auxiliary)

@@ -1,12 +1,15 @@
 """Replication 1's reader model as a `PromptClassifier` for replication 2's protocol.
 
 A filled template (premise and hypothesis inline, no mask: this model answers at its final
-[ANS] position) becomes `[CLS] words... [ANS]`; the two target words are scored through their
-text (the model's label head), as a masked LM scores target words at its mask. `reset` restores
-the weights the classifier was built with (M1, M1 without yes/no, or the untrained M0).
+[ANS] position) becomes `[CLS] words... [ANS]`; the two target words are scored by the
+masked-word head at [ANS] -- as a masked LM (the paper's ALBERT) scores target words at its
+mask -- so any word of the model's vocabulary can be a target (the label head's text score is
+the same head restricted to replication 1's labels). Fine-tuning is cross-entropy over the two
+target words' scores (prompt-based fine-tuning, PET-style). `reset` restores the weights the
+classifier was built with (M1, M1 without yes/no, or the untrained M0).
 
 Imports torch: use it only inside a run worker. Fine-tuning costs O(k x epochs) examples and
-scoring O(test x epochs) forward passes per run.
+scoring O(test) forward passes per scored epoch.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 
-from notesgraph.experiments.instruction_tasks import LABEL_WORDS, Prompt
-from notesgraph.experiments.reader_model import ReaderModel, Trainer, Vocabulary, label_scores, shuffled_batches
+from notesgraph.experiments.reader_model import ReaderModel, Trainer, Vocabulary, shuffled_batches
 
 __all__ = ["ReaderPromptClassifier"]
 
@@ -32,7 +35,6 @@ class ReaderPromptClassifier:
     def __init__(self, model: ReaderModel, vocab: Vocabulary, lr: float = 3e-4, batch_size: int = 8) -> None:
         self.model, self.vocab, self.lr, self.batch_size = model, vocab, lr, batch_size
         self.start = copy.deepcopy(model.state_dict())
-        self.index = {word: i for i, word in enumerate(LABEL_WORDS)}
         self.rng = np.random.default_rng(0)
 
     def reset(self, seed: int) -> None:
@@ -40,34 +42,43 @@ class ReaderPromptClassifier:
         torch.manual_seed(seed)
         self.rng = np.random.default_rng([seed, 515])
 
-    def _prompts(self, texts: Sequence[str], golds: Sequence[str]) -> list[Prompt]:
-        out = []
-        for text, gold in zip(texts, golds):
-            words = ("[CLS]", *text.split(), "[ANS]")
-            out.append(Prompt(words, (), gold, (1, len(words) - 1)))
-        return out
-
-    def _targets(self, targets: tuple[str, str]) -> tuple[int, int]:
-        missing = [t for t in targets if t not in self.index]
+    def _targets(self, targets: tuple[str, str]) -> torch.Tensor:
+        missing = [t for t in targets if t not in self.vocab.ids]
         if missing:
-            raise ValueError(f"target words {missing} are not in the model's answer vocabulary")
-        return self.index[targets[0]], self.index[targets[1]]
+            raise ValueError(f"target words {missing} are not in the model's vocabulary")
+        return torch.tensor([self.vocab.ids[targets[0]], self.vocab.ids[targets[1]]])
+
+    def _pair_scores(self, texts: Sequence[str], pair: torch.Tensor) -> torch.Tensor:
+        """(texts, 2) scores of the two target words at each prompt's [ANS]."""
+        rows = [[self.vocab.id(w) for w in ("[CLS]", *text.split(), "[ANS]")] for text in texts]
+        ids = torch.zeros((len(rows), max(len(r) for r in rows)), dtype=torch.long)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = torch.tensor(row)
+        answer = torch.tensor([len(r) - 1 for r in rows])
+        h = self.model.states(ids, ids == 0)[torch.arange(len(rows)), answer]
+        return self.model.word_logits(h)[:, pair]
 
     def fit(self, prompts: Sequence[str], labels: Sequence[int], targets: tuple[str, str], epochs: int,
             on_epoch: Callable[[int], None] | None = None) -> None:
-        self._targets(targets)
-        examples = self._prompts(prompts, [targets[label] for label in labels])
+        pair = self._targets(targets)
+        examples = list(zip(prompts, labels))
         size = min(self.batch_size, len(examples))
         per_epoch = -(-len(examples) // size)
-        trainer = Trainer(self.model, self.lr, per_epoch * epochs, warmup=1)
 
-        stream = shuffled_batches(examples, size, self.rng, keep_partial=True)
+        def loss(model: ReaderModel, batch: Sequence[tuple[str, int]]) -> torch.Tensor:
+            return F.cross_entropy(self._pair_scores([text for text, _ in batch], pair),
+                                   torch.tensor([label for _, label in batch]))
+
+        trainer = Trainer(self.model, self.lr, per_epoch * epochs, warmup=1, loss=loss)
+        stream = shuffled_batches(examples, size, self.rng, keep_partial=True)  # type: ignore[arg-type]
         for epoch in range(1, epochs + 1):
             trainer.steps(self.vocab, stream, per_epoch)
             if on_epoch:
                 on_epoch(epoch)
 
+    @torch.no_grad()
     def predict(self, prompts: Sequence[str], targets: tuple[str, str]) -> np.ndarray:
-        first, second = self._targets(targets)
-        scores = label_scores(self.model, self.vocab, self._prompts(prompts, [targets[0]] * len(prompts)))
-        return np.where(scores[:, first] >= scores[:, second], 0, 1)
+        pair = self._targets(targets)
+        self.model.eval()
+        scores = torch.cat([self._pair_scores(prompts[i:i + 256], pair) for i in range(0, len(prompts), 256)])
+        return np.where((scores[:, 0] >= scores[:, 1]).numpy(), 0, 1)
