@@ -69,7 +69,8 @@ class Context:
         """Where the pretrained base model is cached, keyed by the parameters that shape it (the
         demonstration share only when non-zero, so the first design's caches keep their names)."""
         keys = ("pretrain_steps", "pretrain_lr", "batch_size", "train_tasks", "held_out_tasks")
-        key = {k: self.parameters[k] for k in keys}
+        key: dict[str, Any] = {k: self.parameters[k] for k in keys}
+        key.update(self.base_key_extra())
         if self.demonstrations:
             key["pretrain_demos"] = self.demonstrations
         if self.objective != "definitions" or self.design != "shared_pool":  # the first design's caches keep names
@@ -77,6 +78,16 @@ class Context:
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()
                                 + "|".join(self.vocab.words).encode()).hexdigest()[:16]
         return self.workdir.parent / "cache" / f"reader-base-{digest}.pt"
+
+    def base_key_extra(self) -> dict[str, Any]:
+        """What else shapes a subclass's base model (replication 2's relation statements)."""
+        return {}
+
+    def masked_example(self, rng: np.random.Generator, pool: Sequence[Any]) -> Any:
+        """One masked-word pretraining text (world_corpus.masked_text; a subclass mixes in more)."""
+        from notesgraph.experiments.world_corpus import masked_text
+
+        return masked_text(rng, pool, MAX_PROMPT_WORDS)
 
     def new_model(self, seed: int) -> Any:
         import torch
@@ -126,11 +137,9 @@ class Context:
         masked = self.objective == "masked_words"
 
         def batches() -> Iterator[list[Any]]:
-            from notesgraph.experiments.world_corpus import masked_text
-
             while True:
                 if masked:
-                    yield [masked_text(rng, pool, MAX_PROMPT_WORDS) for _ in range(batch)]
+                    yield [self.masked_example(rng, pool) for _ in range(batch)]
                 else:
                     yield [pretraining_prompt(rng, pool, attributes, self.demonstrations) for _ in range(batch)]
 

@@ -59,20 +59,24 @@ def _base_parameters(parameters: Mapping[str, ParameterValue]) -> dict[str, Para
                 "threads"):
         values[key] = parameters[key]
     values["held_out_instances"] = 4
-    values.update(suite="shared_pool", base_objective="definitions")  # the base model this replication was built on
+    values.update(suite="heldout_families", base_objective="masked_words",  # version 3: masked words + relations
+                  pretrain_relations=parameters["pretrain_relations"], relation_pairs=parameters["relation_pairs"])
     values["n_values"] = str(parameters["m1_n"])
     return values
 
 
-def _build_model(name: str, parameters: Mapping[str, ParameterValue], workdir: Path) -> Iterator[Progress | Any]:
-    """Progress while building, then (model, vocabulary). M1 variants are cached beside the base."""
+def _build_model(name: str, parameters: Mapping[str, ParameterValue], workdir: Path,
+                 experiment_pairs: Sequence[Any]) -> Iterator[Progress | Any]:
+    """Progress while building, then (model, vocabulary). M1 variants are cached beside the base
+    (prompt_base.py: masked words and relation statements, none about `experiment_pairs`)."""
     import torch
 
     from notesgraph.experiments.instruction_tasks import build_suite, task_prompt
-    from notesgraph.experiments.instruction_tuning import Context, train_chunks
+    from notesgraph.experiments.instruction_tuning import train_chunks
+    from notesgraph.experiments.prompt_base import PromptBaseContext
     from notesgraph.experiments.reader_model import shuffled_batches
 
-    context = Context(_base_parameters(parameters), workdir)
+    context = PromptBaseContext(_base_parameters(parameters), workdir, experiment_pairs)
     if name == "M0":
         yield context.new_model(0), context.vocab
         return
@@ -111,9 +115,12 @@ def _build_model(name: str, parameters: Mapping[str, ParameterValue], workdir: P
 def _config(condition: str, parameters: Mapping[str, ParameterValue], seeds: Sequence[int]) -> protocol.ProtocolConfig:
     design = DESIGNS[str(parameters["design" if condition == "M1" else "secondary_design"])]
     shots = _shots(parameters)
+    official = str(parameters["schedule"]) == "official"
     return protocol.ProtocolConfig(shots=shots, seeds=tuple(seeds), epochs=int(parameters["epochs"]), design=design,
                                    zero_shot=condition != "M0", check_shots=tuple(k for k in shots if k <= 4),
-                                   check_items=int(parameters["test_pairs"]))
+                                   check_items=int(parameters["test_pairs"]),
+                                   epoch_budget=int(parameters["epoch_budget"]) if official else 0,
+                                   checkpoints=int(parameters["checkpoints"]) if official else 0)
 
 
 def run_condition(condition: str, parameters: Mapping[str, ParameterValue], seeds: Sequence[int],
@@ -132,15 +139,15 @@ def run_condition(condition: str, parameters: Mapping[str, ParameterValue], seed
 
         yield from run_causal_lm(condition, parameters, seeds, workdir)
         return
+    test_size = int(parameters["test_pairs"])
+    pairs = rte_lite_pairs(0, int(parameters["train_pairs"]) + test_size)
     built = None
-    for item in _build_model(condition, parameters, workdir):
+    for item in _build_model(condition, parameters, workdir, pairs):
         if isinstance(item, Progress):
             yield Progress(item.step, item.total * 4, item.message)
         else:
             built = item
     model, vocab = built
-    test_size = int(parameters["test_pairs"])
-    pairs = rte_lite_pairs(0, int(parameters["train_pairs"]) + test_size)
     train, test = split_pairs(pairs, test_size, 0)
     config = _config(condition, parameters, seeds)
     classifier = ReaderPromptClassifier(model, vocab, float(parameters["lr"]), int(parameters["few_shot_batch"]))
