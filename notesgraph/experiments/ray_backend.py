@@ -110,7 +110,7 @@ def _stamps(root: Path) -> dict[str, tuple[int, int]]:
 
 
 def condition_task(request: Mapping[str, Any], inputs: Mapping[str, Any]) -> Iterator[tuple[Any, ...]]:
-    """One condition, in a scratch folder: yields ("started", host, pid), ("progress", step, total,
+    """One condition, in a scratch folder: yields ("started", host, pid, node id), ("progress", step, total,
     message) at most every 0.2 s, then ("finished", result rows, {path: bytes} of the files it wrote
     or changed, relative to the runs folder). `inputs` maps such paths to object refs of the files
     the run has so far. Raises ExperimentError when this node's experiment is another design."""
@@ -130,7 +130,7 @@ def condition_task(request: Mapping[str, Any], inputs: Mapping[str, Any]) -> Ite
         workdir = runs / str(request["run_id"])
         workdir.mkdir(parents=True, exist_ok=True)
         before = _stamps(runs)
-        yield ("started", socket.gethostname(), os.getpid())
+        yield ("started", socket.gethostname(), os.getpid(), ray.get_runtime_context().get_node_id()[:8])
         module = implementation(spec)
         deterministic_torch()
         extra = _optional(module.run_condition, {"folder": workdir, "parameters": request["parameters"]},
@@ -321,7 +321,8 @@ class RayConditions:
             store.add_run_log(run_id, f"condition {flight.condition} {happened}")
             return ""
         if message[0] == "started":
-            flight.where, flight.started = f" ({message[1]}, worker pid {message[2]})", time.monotonic()
+            node = f", node {message[3]}" if len(message) > 3 else ""
+            flight.where, flight.started = f" ({message[1]}{node}, worker pid {message[2]})", time.monotonic()
             store.add_run_log(run_id, f"condition {flight.condition} started on Ray{flight.where}")
             return ""
         if message[0] == "progress":
