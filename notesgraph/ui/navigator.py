@@ -106,7 +106,7 @@ class Navigator(QWidget):
         """Claims with their evidence badge, and runs with their status (newest first)."""
         from notesgraph.experiments.runner import list_runs
 
-        self.claims.refresh()
+        self.claims.invalidate()
         self.lists["run"].fill([(item_id("run", r.id), "run",
                                  f"#{r.id} {r.experiment}{' (quick)' if r.quick else ''} · {r.status}", 0)
                                 for r in list_runs(self.store, limit=500)])

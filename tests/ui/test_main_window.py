@@ -250,6 +250,7 @@ def test_a_quick_run_launched_from_the_claim_panel_finishes_and_shows_its_result
     runs = window.navigator.lists["run"]
     assert runs.count() == 1 and "random_baseline (quick) · done" in runs.model_.rows[0][2]
     claims = window.navigator.lists["claim"]
+    window.navigator.show_list("claim")  # the list refills when shown (it is not read on every change)
     assert any(row[0] == claim.item and "untested" not in row[2] for row in claims.model_.rows)
     window.navigator.itemChosen.emit(runs.item_at(0))  # the Runs tab: the run's own page
     assert window.reader.current_item == runs.item_at(0) and "Claims it tests" in window.reader.toPlainText()

@@ -93,6 +93,17 @@ def test_every_list_is_one_click_away_at_the_default_window_size(qtbot, window: 
     assert window.reader.current_item == claim.item
 
 
+def test_the_claim_list_is_read_when_shown_not_on_every_refresh(qtbot, window: MainWindow) -> None:
+    """Reading every claim's evidence took minutes at 100k notes: a refresh only counts them."""
+    navigator = window.navigator
+    navigator.show_list("note")
+    navigator.refresh_claims_and_runs()
+    assert navigator.claims.stale and navigator.claims.claims == window.store.claim_count() > 0
+    assert navigator.buttons["claim"].text() == f"Claims {window.store.claim_count():,}"
+    qtbot.mouseClick(navigator.buttons["claim"], Qt.MouseButton.LeftButton)
+    assert not navigator.claims.stale and len(navigator.lists["claim"].model_.rows) > navigator.claims.claims
+
+
 def test_claims_are_grouped_by_note_and_name_the_experiments_that_test_them(qtbot, window: MainWindow) -> None:
     navigator = window.navigator
     qtbot.mouseClick(navigator.buttons["claim"], Qt.MouseButton.LeftButton)
