@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from notesgraph.authoring import create_note
 from notesgraph.indexer import IndexReport, index_folder
 from notesgraph.kinds import kind_style
+from notesgraph.parsing import NOTE_SUFFIXES
 from notesgraph.store import Store
 from notesgraph.ui import graph_bridge, theme
 from notesgraph.ui.navigator import Navigator
