@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from dataclasses import replace
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
@@ -230,3 +231,22 @@ def test_equivalence_is_shown_only_by_a_narrow_interval() -> None:
     barely = best_above_chance({f"t{i}": [(0.5 + 0.01 * (i % 3), 100)] for i in range(20)})
     assert barely is not None and barely.p_value < 1 and barely.p_adjusted >= 0.05  # 52% of 100, best of 20
     assert best_above_chance({}) is None
+
+
+def test_the_official_schedule_trains_budget_over_k_epochs_and_scores_at_checkpoints() -> None:
+    config = ProtocolConfig(shots=(0, 3, 10, 100, 400), seeds=(0,), epochs=5, epoch_budget=300, checkpoints=8,
+                            design=QUICK_DESIGN, check_items=20)
+    assert [config.epochs_at(k) for k in (3, 10, 30, 100, 250, 400)] == [100, 30, 10, 3, 1, 1]
+    assert config.scored_epochs(3) == (12, 25, 38, 50, 62, 75, 88, 100)
+    assert config.scored_epochs(100) == (1, 2, 3)
+    assert ProtocolConfig(epochs=5).epochs_at(100) == 5 and ProtocolConfig(epochs=5).scored_epochs(7) == (1, 2, 3, 4, 5)
+    train, test = split_pairs(rte_lite_pairs(0, 240), 40, seed=0)
+    train_ex, test_ex = examples_from_rte_lite(train), examples_from_rte_lite(test)
+    model = OracleFake(train_ex + test_ex)
+    result = run_protocol(model, train_ex, test_ex, replace(config, shots=(0, 3, 10)))
+    for r in result.records:
+        scored = (0,) if r.shots == 0 else config.scored_epochs(r.shots)  # k=0: one scoring, untrained
+        assert len(r.epoch_accuracies) == len(scored) and r.best_epoch in scored
+        assert r.best_accuracy == max(r.epoch_accuracies) and r.final_accuracy == r.epoch_accuracies[-1]
+    at_three = [r for r in result.records if r.shots == 3 and r.task == "entailment"]
+    assert at_three and all(r.best_epoch >= 12 for r in at_three)  # the fake learns with epochs: late is best
