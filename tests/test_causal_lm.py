@@ -46,6 +46,19 @@ def test_scores_with_the_cached_context_equal_a_full_forward_pass(smollm2):
     np.testing.assert_allclose(cached, full, atol=1e-3)
 
 
+def test_options_scored_after_each_query_rank_as_whole_texts_do(smollm2):
+    """score_options runs each query once and each option after it (padded batches, explicit
+    positions): its option differences equal those of scoring query + option as one text."""
+    context = "Definition: answer yes if the sentence mentions an animal\n\nInput: the dog runs\nOutput: yes\n\n"
+    queries = ["Input: the red car stops\nOutput:", "Input: a cat sleeps on the warm mat today\nOutput:",
+               "Input: it rains\nOutput:"]
+    options = [" yes", " no", " perhaps not"]
+    fast = smollm2.score_options(context, queries, options, batch_size=2)  # two batches, one padded
+    whole = np.array([smollm2.score(context, [q + o for o in options]) for q in queries])
+    assert np.abs((fast - fast[:, :1]) - (whole - whole[:, :1])).max() < 1e-3
+    assert (fast.argmax(axis=1) == whole.argmax(axis=1)).all() and np.ptp(fast, axis=1).min() > 1
+
+
 def test_the_model_knows_facts_and_in_context_examples_move_it(smollm2):
     facts = smollm2.score("", ["paris is the capital of france", "paris is the capital of brazil"])
     assert facts[0] > facts[1] + 1.0  # a language model, not noise

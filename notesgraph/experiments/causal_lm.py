@@ -164,6 +164,66 @@ class LanguageModel:
         return scores
 
 
+    def score_options(self, context: str, queries: Sequence[str], options: Sequence[str],
+                      batch_size: int = 16) -> np.ndarray:
+        """(queries, options): the summed log-probability of each option right after `context`
+        + that query (the separator token first, as in `score`). The context runs once; each
+        batch of queries runs once over it (right-padded, the padding masked), and each
+        option only over its own tokens, placed after its query's true length: a query is not
+        run again per option (what `score` would do with query + option texts). Ranking the
+        options of a query is the same either way (the query's own tokens score the same)."""
+        import copy
+
+        import torch
+
+        if not queries or not options:
+            return np.zeros((len(queries), len(options)))
+        prefix = [self.separator] + self.tokens(context)
+        encoded = [self.tokens(q) for q in queries]
+        choices = [self.tokens(o) for o in options]
+        if any(not ids for ids in encoded + choices):
+            raise ValueError("an empty query or option cannot be scored")
+        width_o = max(len(c) for c in choices)
+        option_ids = torch.tensor([c + [self.pad] * (width_o - len(c)) for c in choices], device=self.device)
+        option_mask = torch.tensor([[1] * len(c) + [0] * (width_o - len(c)) for c in choices], device=self.device)
+        scores = np.zeros((len(queries), len(options)))
+        with torch.no_grad():
+            head = self.model(torch.tensor([prefix], device=self.device), use_cache=True)
+            pristine, start = head.cache, len(prefix)
+            for first in range(0, len(queries), batch_size):
+                rows = list(range(first, min(first + batch_size, len(queries))))
+                width_q = max(len(encoded[i]) for i in rows)
+                lengths = torch.tensor([len(encoded[i]) for i in rows], device=self.device)
+                ids = torch.tensor([encoded[i] + [self.pad] * (width_q - len(encoded[i])) for i in rows],
+                                   device=self.device)
+                query_mask = (torch.arange(width_q, device=self.device)[None, :] < lengths[:, None]).long()
+                cache = copy.deepcopy(pristine)
+                cache.batch_repeat_interleave(len(rows))
+                mask = torch.cat([torch.ones(len(rows), start, dtype=torch.long, device=self.device), query_mask], 1)
+                positions = (start + torch.arange(width_q, device=self.device))[None, :].expand(len(rows), -1)
+                out = self.model(ids, attention_mask=mask, position_ids=positions, cache=cache, use_cache=True)
+                last = out.logits[torch.arange(len(rows)), lengths - 1].float().log_softmax(-1)  # predicts option[0]
+                count = len(options)
+                cache.batch_repeat_interleave(count)
+                mask = torch.cat([mask.repeat_interleave(count, 0), option_mask.repeat(len(rows), 1)], 1)
+                positions = (start + lengths.repeat_interleave(count)[:, None]
+                             + torch.arange(width_o, device=self.device)[None, :])
+                out = self.model(option_ids.repeat(len(rows), 1), attention_mask=mask, position_ids=positions,
+                                 cache=cache, use_cache=True)
+                logits = out.logits.float()
+                norm = torch.logsumexp(logits, dim=-1)
+                for r, row in enumerate(rows):
+                    for j, tokens in enumerate(choices):
+                        at = r * count + j
+                        total = float(last[r, tokens[0]])
+                        if len(tokens) > 1:
+                            steps = torch.arange(len(tokens) - 1, device=self.device)
+                            total += float((logits[at, steps, torch.tensor(tokens[1:], device=self.device)]
+                                            - norm[at, steps]).sum())
+                        scores[row, j] = total
+        return scores
+
+
 def load_language_model(name: str, device: str = "cpu", threads: int | None = None) -> LanguageModel:
     """`name` (`smollm2` or a folder) loaded with `local_files_only` (never the network), in
     float32 on `device`. Raises ExperimentError when the model is missing or the device is not

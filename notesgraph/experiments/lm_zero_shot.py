@@ -21,7 +21,8 @@ them as this model's answers, each beside the control that would license it (the
 demonstration signal).
 
 Cost: per task and condition, one forward pass over the definition and demonstrations (their
-keys/values cached), then instances x labels continuations of ~15-25 tokens in batches of 16.
+keys/values cached), then each instance (~15-20 tokens) once and each label's 1-3 tokens after it,
+in batches of 16 instances.
 """
 
 from __future__ import annotations
@@ -73,12 +74,13 @@ def lm_query(words: Sequence[str], label: str) -> str:
 
 def score_task(lm: Any, task: Task, definition: str, examples: str, limit: int) -> tuple[float, float, float]:
     """(EM, compliance, accuracy in space) of `task`'s first `limit` instances under a condition,
-    by rank classification: one cached context, instances x labels scored texts."""
+    by rank classification: one cached context, each instance run once, each label after it
+    (causal_lm.LanguageModel.score_options)."""
     from notesgraph.experiments.instruction_tuning import score_predictions
 
     instances = task.instances[:limit]
-    texts = [lm_query(words, label) for words, _ in instances for label in task.labels]
-    scores = lm.score(lm_context(task, definition, examples), texts).reshape(len(instances), len(task.labels))
+    queries = [lm_query(words, "").rstrip() for words, _ in instances]  # "Input: ...\nOutput:"
+    scores = lm.score_options(lm_context(task, definition, examples), queries, [f" {label}" for label in task.labels])
     predictions = [task.labels[int(i)] for i in scores.argmax(axis=1)]
     return score_predictions(task, predictions, [gold for _, gold in instances])
 
