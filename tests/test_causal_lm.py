@@ -68,6 +68,10 @@ def test_the_model_knows_facts_and_in_context_examples_move_it(smollm2):
     assert classifier.context.count("answer dog") == 4
     predicted = classifier.predict(["the word is grey answer " + ANSWER], ("cat", "dog"))
     assert predicted.tolist() == [1]
+    tests = [f"the word is {w} answer {ANSWER}" for w in ("grey", "cyan", "lime")]
+    middle = [f"the answer {ANSWER} is for the word {w}" for w in ("grey", "cyan", "lime")]  # scored whole
+    assert classifier.predict(tests, ("cat", "dog")).tolist() == [1, 1, 1]
+    assert classifier.predict(middle, ("cat", "dog")).shape == (3,)
 
 
 def test_fine_tuning_a_tiny_llama_on_the_cpu_learns_the_labels(tmp_path: Path, smollm2):
