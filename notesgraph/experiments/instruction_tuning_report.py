@@ -4,7 +4,7 @@ primary tests, licensed by their control), the Markdown report and the EM-vs-n p
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -231,18 +231,24 @@ def _beside_paper(by: Mapping[tuple[str, str], Result]) -> list[str]:
     return rows
 
 
+def table_cell(by: Mapping[tuple[str, str], Result]) -> Callable[..., str]:
+    """cell(condition, metric, interval=False): a result as "12.3" or "12.3 [10.1, 14.5]", "–" when absent."""
+    def cell(condition: str, metric: str, interval: bool = False) -> str:
+        r = by.get((condition, metric))
+        if r is None:
+            return "–"
+        return f"{r.value:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]" if interval else f"{r.value:.1f}"
+
+    return cell
+
+
 def report(spec: ExperimentSpec, results: Sequence[Result],
            parameters: Mapping[str, ParameterValue] | None = None) -> str:
     """The run's tables in Markdown: baselines, conditions x n by split, paired differences,
     the DR check and the verdicts, beside the paper's numbers."""
     family = _family(parameters)
     by = {(r.condition, r.metric): r for r in results}
-
-    def cell(condition: str, metric: str, interval: bool = False) -> str:
-        r = by.get((condition, metric))
-        if r is None:
-            return "–"
-        return f"{r.value:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]" if interval else f"{r.value:.1f}"
+    cell = table_cell(by)
 
     lines = [f"### {spec.title}", "", f"Model family: **{FAMILY_TITLES[family]}**.", "",
              f"Paper (T5-large, SuperNI zero-shot classification, low-resource): untuned {PAPER['untuned']}, "

@@ -226,15 +226,10 @@ def report(spec: Any, results: Sequence[Result], parameters: Mapping[str, Parame
     """Markdown: EM per condition and split beside random and constant, the paired differences,
     the controls and the answers."""
     from notesgraph.experiments.instruction_tuning import TUNING_CONDITIONS
-    from notesgraph.experiments.instruction_tuning_report import PAPER, design_holds
+    from notesgraph.experiments.instruction_tuning_report import PAPER, design_holds, table_cell
 
     by = {(r.condition, r.metric): r for r in results}
-
-    def cell(condition: str, metric: str, interval: bool = False) -> str:
-        r = by.get((condition, metric))
-        if r is None:
-            return "–"
-        return f"{r.value:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]" if interval else f"{r.value:.1f}"
+    cell = table_cell(by)
 
     design_ok, design_text = design_holds(results)
     splits = ("all", "LI", "DR", "new_wording", "pretraining_wording", "unseen_attribute")

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from notesgraph.experiments.rte_lite import RtePair, rte_lite_pairs
-from notesgraph.experiments.world_corpus import MASK, MASK_RATE, MaskedText
+from notesgraph.experiments.world_corpus import MaskedText, masked
 
 __all__ = ["RELATION_FRAMES", "RELATION_SEED", "RELATION_WORDS", "relation_pairs", "relation_text",
            "shared_sentences"]
@@ -64,9 +64,4 @@ def relation_text(rng: np.random.Generator, pairs: Sequence[RtePair], max_words:
     for token in frame.split():
         words += list(pair.premise.words) if token == "{P}" else list(pair.hypothesis.words) if token == "{H}" \
             else [token]
-    words = ["[CLS]", *words][:max_words]
-    chosen = [i for i in range(1, len(words)) if rng.random() < MASK_RATE] or [1 + int(rng.integers(len(words) - 1))]
-    targets = tuple((i, words[i]) for i in chosen)
-    for i in chosen:
-        words[i] = MASK
-    return MaskedText(tuple(words), targets)
+    return masked(rng, words, max_words)

@@ -26,7 +26,7 @@ from notesgraph.experiments.instruction_tasks import (ATTRIBUTES, BINARY_FRAMES,
                                                       PREDICATES, PRETRAINING_WORDINGS, SYMBOLS)
 from notesgraph.experiments.lexicon import Sentence
 
-__all__ = ["MASK", "MaskedText", "PRETRAINING_SILENT", "masked_text", "supervised_attributes"]
+__all__ = ["MASK", "MaskedText", "PRETRAINING_SILENT", "masked", "masked_text", "supervised_attributes"]
 
 MASK = "[ANS]"
 MASK_RATE = 0.15
@@ -82,6 +82,11 @@ def masked_text(rng: np.random.Generator, pool: Sequence[Sentence], max_words: i
     kind = rng.random()
     sentence = pool[int(rng.integers(len(pool)))]
     words = list(sentence.words) if kind < 0.4 else _statement(rng, sentence) if kind < 0.7 else _definition(rng)
+    return masked(rng, words, max_words)
+
+
+def masked(rng: np.random.Generator, words: Sequence[str], max_words: int) -> MaskedText:
+    """`words` after [CLS], cut to `max_words`, with MASK_RATE of them (at least one) masked."""
     words = ["[CLS]", *words][:max_words]
     chosen = [i for i in range(1, len(words)) if rng.random() < MASK_RATE] or [1 + int(rng.integers(len(words) - 1))]
     targets = tuple((i, words[i]) for i in chosen)
