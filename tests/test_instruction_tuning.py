@@ -321,19 +321,21 @@ def test_pretraining_can_show_demonstrations_under_the_examples_binding(suite):
     assert abs(relabelled / len(shown) - RELABELLED_DEMONSTRATIONS) < 0.05
 
 
-def test_the_demonstration_share_keys_the_cached_base_and_replication_2_keeps_the_first_design(tmp_path: Path):
+def test_the_demonstration_share_keys_the_cached_base_and_replication_2_has_its_own(tmp_path: Path):
     from notesgraph.experiments.instruction_tuning import Context
+    from notesgraph.experiments.prompt_base import PromptBaseContext
     from notesgraph.experiments.prompt_sensitivity import _base_parameters
+    from notesgraph.experiments.rte_lite import rte_lite_pairs
 
     parameters = experiment("instruction_tuning").resolve(quick=True)
-    with_demos = Context(parameters, tmp_path / "1").base_path()
     first = {**parameters, "suite": "shared_pool", "base_objective": "definitions"}
     with_demos = Context(first, tmp_path / "1").base_path()
     without = Context({**first, "pretrain_demos": 0.0}, tmp_path / "2").base_path()
     assert parameters["pretrain_demos"] > 0 and with_demos != without
     replication2 = _base_parameters(experiment("prompt_sensitivity").resolve(quick=True))
-    assert replication2["pretrain_demos"] == 0.0
-    assert Context(replication2, tmp_path / "3").base_path() == without
+    assert replication2["base_objective"] == "masked_words" and replication2["pretrain_relations"] > 0
+    own = PromptBaseContext(replication2, tmp_path / "3", rte_lite_pairs(0, 40)).base_path()
+    assert own not in (with_demos, without, Context(parameters, tmp_path / "3").base_path())
 
 
 def test_batching_nothing_fails_instead_of_looping_forever():
