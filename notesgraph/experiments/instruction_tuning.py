@@ -461,12 +461,10 @@ def _difference_table(context: Context, left: str, right: str, n: int, seeds: Se
     return 100 * (a - b)
 
 
-def _tests(name: str, boot: Bootstrap, split: str, n: int, size: int, paper: float | None = None,
-           condition: str = "compare") -> list[Result]:
+def _tests(name: str, boot: Bootstrap, split: str, n: int, size: int, paper: float) -> list[Result]:
     """p-values of the claim's two verdicts from the bootstrap: for a claimed ~0, 'consistent'
     is TOST equivalence within +-MARGIN and 'inconsistent' a difference beyond it (two-sided);
-    for tuned - untuned, above or below half the paper's gain. `paper`: DIFFERENCES' by default."""
-    paper = DIFFERENCES[name][2] if paper is None else paper
+    for tuned - untuned, above or below half the paper's gain; nan `paper`: no claim, no tests."""
     if np.isnan(paper):
         return []
     if abs(paper) <= MARGIN:
@@ -474,17 +472,26 @@ def _tests(name: str, boot: Bootstrap, split: str, n: int, size: int, paper: flo
         inconsistent = min(1.0, 2 * min(boot.p_at_most(MARGIN), boot.p_at_least(-MARGIN)))
     else:
         consistent, inconsistent = boot.p_at_most(paper / 2), boot.p_at_least(paper / 2)
-    return [Result(condition, f"p_{kind}/{name}/{split}/n{n}", p, p, p, size)
+    return [Result("compare", f"p_{kind}/{name}/{split}/n{n}", p, p, p, size)
             for kind, p in (("consistent", consistent), ("inconsistent", inconsistent))]
 
 
-def _compare(context: Context, seeds: Sequence[int]) -> Iterator[Progress | Result]:
-    sizes = n_values(context.parameters)
+DR_CHECKS = (("dr_original_minus_random", "original+correct"), ("dr_untuned_minus_random", "untuned+original+correct"))
+"""(row name, scores compared with random on DR tasks of seen attributes at the largest n)."""
+
+
+def _compare(context: Context, seeds: Sequence[int], differences: Mapping[str, tuple[str, str, float]] = DIFFERENCES,
+             sizes: Sequence[int] | None = None, checks: Sequence[tuple[str, str]] = DR_CHECKS
+             ) -> Iterator[Progress | Result]:
+    """Paired differences by task and seed (`differences`: name -> (minuend, subtrahend, the
+    paper's value)) per split and n, their tests, and the DR checks, as `compare` rows. The
+    zero-shot LM (lm_zero_shot.py) passes its own differences, n = 0 and one check."""
+    sizes = list(sizes) if sizes is not None else n_values(context.parameters)
     results = []
-    for step, (name, (left, right, _)) in enumerate(DIFFERENCES.items()):
+    for step, (name, (left, right, paper)) in enumerate(differences.items()):
         if right == "no_pretraining" and context.family == "minilm":
             continue  # the frozen family has no from-scratch control
-        yield Progress(step, len(DIFFERENCES) + 1, f"compare: {name}")
+        yield Progress(step, len(differences) + 1, f"compare: {name}")
         for n in sizes:
             diffs = _difference_table(context, left, right, n, seeds)
             for split in (*SPLITS, "DR_seen_attribute"):
@@ -496,14 +503,13 @@ def _compare(context: Context, seeds: Sequence[int]) -> Iterator[Progress | Resu
                 for label, level in (("diff", 95.0), ("diff90", 90.0)):
                     low, high = boot.interval(level)
                     results.append(Result("compare", f"{label}/{name}/{split}/n{n}", boot.value, low, high, len(tasks)))
-                results += _tests(name, boot, split, n, len(tasks))
+                results += _tests(name, boot, split, n, len(tasks), paper)
     largest = max(sizes)
     tasks = _split_tasks(context, "DR_seen_attribute")
     rows = [i for i, t in enumerate(context.suite.held_out) if t in tasks]
-    for label, source in (("dr_original_minus_random", "original+correct"),
-                          ("dr_untuned_minus_random", "untuned+original+correct")):
+    for label, source in checks:
         boot = _bootstrap(tasks, _difference_table(context, source, "random", largest, seeds)[rows], 13)
         low, high = boot.interval()
         results.append(Result("compare", f"check/{label}/n{largest}", boot.value, low, high, len(tasks)))
-    yield Progress(len(DIFFERENCES) + 1, len(DIFFERENCES) + 1, "compare: done")
+    yield Progress(len(differences) + 1, len(differences) + 1, "compare: done")
     yield from results

@@ -111,6 +111,16 @@ def _decide(name: str, paper: float, r95: Result, r90: Result, p_cons: float, p_
     return "inconclusive", f"{span}: cannot tell from half the paper's +{paper:g} (p = {p_cons:.3g} / {p_inc:.3g})."
 
 
+def gate(verdict: str, reason: str, design: tuple[bool, str], control: tuple[bool, str]) -> tuple[str, str]:
+    """A verdict stands only when the design checks hold and the claim's control passed; else
+    it is inconclusive, saying which failed. Each of `design`, `control`: (passed, sentence)."""
+    if not design[0]:
+        return "inconclusive", f"{design[1]}: no verdict. ({reason})"
+    if not control[0]:
+        return "inconclusive", f"control failed — {control[1]}: no verdict. ({reason})"
+    return verdict, reason + f" Licensed by {control[1]}: passed."
+
+
 def _test_n(results: Sequence[Result], name: str, split: str, n: str) -> str:
     if n != "nmax":
         return n
@@ -151,12 +161,7 @@ def claim_verdicts(spec: ExperimentSpec, results: Sequence[Result]) -> list[Clai
                 pc, pi = min(1.0, pc * factor), min(1.0, pi * factor)
             verdict, reason = _decide(name, paper, r95, r90, pc, pi)
             reason += " Holm-corrected over the primary tests." if primary else " Secondary split, uncorrected."
-            if not design_ok:
-                verdict, reason = "inconclusive", f"{design_text}: no verdict. ({reason})"
-            elif not passed:
-                verdict, reason = "inconclusive", f"control failed — {control_text}: no verdict. ({reason})"
-            else:
-                reason += f" Licensed by {control_text}: passed."
+            verdict, reason = gate(verdict, reason, (design_ok, design_text), (passed, control_text))
             details = {"claimed": paper, "value": r95.value, "ci_low": r95.ci_low, "ci_high": r95.ci_high}
             verdicts.append(ClaimVerdict(test.name, f"{group}/{n}", verdict, reason, primary, details))
     return verdicts

