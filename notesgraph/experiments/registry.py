@@ -184,7 +184,7 @@ INSTRUCTION_TUNING = ExperimentSpec(
 
 PROMPT_SENSITIVITY = ExperimentSpec(
     name="prompt_sensitivity",
-    version="3",
+    version="4",
     title="Do models learn as fast from irrelevant or misleading prompt templates? (Webson & Pavlick 2022, synthetic)",
     description=(
         "Few-shot prompt-based fine-tuning on RTE-lite (rule-built entailment pairs guarded against word-overlap "
@@ -217,7 +217,8 @@ PROMPT_SENSITIVITY = ExperimentSpec(
                   "last epoch always)", quick=3),
         Parameter("epochs", 5, 1, 100, "fixed schedule: few-shot fine-tuning epochs (final epoch primary, best "
                   "beside it)", quick=2),
-        Parameter("lr", 3e-4, 1e-8, 1.0, "few-shot learning rate"),
+        Parameter("lr", 1e-3, 1e-8, 1.0, "few-shot learning rate (1e-3: the best of 3e-5, 1e-4, 3e-4, 1e-3 in a "
+                  "pilot on pairs and seeds the protocol does not use; version 3 had 3e-4)"),
         Parameter("few_shot_batch", 5, 1, 256, "few-shot batch size (the official 5)"),
         Parameter("train_pairs", 400, 64, 100000, "RTE-lite training pool (example blocks come from it)", quick=100),
         Parameter("test_pairs", 100, 20, 100000, "held-out pairs scored per run (and per check run)", quick=40),
