@@ -18,9 +18,9 @@ import json
 import time
 from pathlib import Path
 
-import notesgraph.experiments.rte_lite as rte
+import notesgraph.experiments.replication2.rte_lite as rte
 from notesgraph.experiments.registry import PROMPT_SENSITIVITY
-from notesgraph.experiments.prompt_sensitivity import load_records, run_condition, summary_results
+from notesgraph.experiments.replication2.prompt_sensitivity import load_records, run_condition, summary_results
 from notesgraph.experiments.spec import Progress
 
 PILOT_SEEDS = (100, 101, 102)

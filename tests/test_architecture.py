@@ -56,6 +56,22 @@ def test_import_linter_contracts_are_kept() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_each_experiment_spec_sits_beside_its_implementation() -> None:
+    """The spec is defined in its replication folder's specs.py, next to the module that runs it
+    (the replications' independence itself is an import-linter contract, checked above)."""
+    import importlib
+    import importlib.util
+
+    from notesgraph.experiments.registry import experiments
+
+    for spec in experiments():
+        folder = spec.implementation.rsplit(".", 1)[0]
+        assert folder.split(".")[-1] in {"replication1", "replication2"}, spec.implementation
+        specs = importlib.import_module(folder + ".specs")
+        assert any(value is spec for value in vars(specs).values()), (spec.name, folder)
+        assert importlib.util.find_spec(spec.implementation) is not None, spec.implementation
+
+
 def test_every_command_function_is_short() -> None:
     """A command parses, calls the core and prints: 20 lines at most (the design guide)."""
     import ast

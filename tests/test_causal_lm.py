@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from notesgraph.experiments.causal_lm import SMOLLM2, load_language_model, model_source
-from notesgraph.experiments.lm_prompt import ANSWER, FineTunedPromptClassifier, InContextPromptClassifier
+from notesgraph.experiments.shared.causal_lm import SMOLLM2, load_language_model, model_source
+from notesgraph.experiments.replication2.lm_prompt import ANSWER, FineTunedPromptClassifier, InContextPromptClassifier
 from notesgraph.experiments.spec import ExperimentError
 
 
@@ -100,7 +100,7 @@ def test_fine_tuning_a_tiny_llama_on_the_cpu_learns_the_labels(tmp_path: Path, s
 
 
 def test_fine_tuning_smollm2_on_the_cpu_is_refused_with_a_time_estimate(tmp_path: Path):
-    from notesgraph.experiments.lm_sensitivity import run_causal_lm
+    from notesgraph.experiments.replication2.lm_sensitivity import run_causal_lm
     from notesgraph.experiments.registry import experiment
 
     parameters = experiment("prompt_sensitivity").resolve(
@@ -114,7 +114,7 @@ def test_the_model_loads_and_scores_with_the_network_cut():
     code = ("import socket\n"
             "def refuse(*a, **k): raise OSError('network cut by the test')\n"
             "socket.socket.connect = refuse\nsocket.create_connection = refuse\nsocket.getaddrinfo = refuse\n"
-            "from notesgraph.experiments.causal_lm import load_language_model\n"
+            "from notesgraph.experiments.shared.causal_lm import load_language_model\n"
             "lm = load_language_model('smollm2', threads=1)\n"
             "print(lm.score('', ['a b c']).shape)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
@@ -125,7 +125,7 @@ def test_the_model_loads_and_scores_with_the_network_cut():
 @pytest.mark.slow
 def test_replication_2_runs_in_context_on_smollm2_with_verdicts(tmp_path: Path, capsys):
     from notesgraph.cli import main
-    from notesgraph.experiments.prompt_sensitivity import load_records
+    from notesgraph.experiments.replication2.prompt_sensitivity import load_records
     from notesgraph.experiments.runner import run_folder
     from notesgraph.store import Store
 

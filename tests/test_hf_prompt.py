@@ -13,13 +13,13 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from notesgraph.experiments.hf_prompt import (MaskedLMPromptClassifier, RteFormatError,  # noqa: E402
+from notesgraph.experiments.replication2.hf_prompt import (MaskedLMPromptClassifier, RteFormatError,  # noqa: E402
                                               load_rte, load_rte_folder, mentions_animal)
-from notesgraph.experiments.prompt_protocol import (CLAIMS, PromptDesign, ProtocolConfig,  # noqa: E402
+from notesgraph.experiments.replication2.prompt_protocol import (CLAIMS, PromptDesign, ProtocolConfig,  # noqa: E402
                                                     category_statistics, claim_verdicts, run_protocol,
                                                     target_kind_statistics, template_check)
-from notesgraph.experiments.prompt_templates import TEMPLATE_WORDS  # noqa: E402
-from notesgraph.experiments.rte_lite import rte_lite_pairs, split_pairs  # noqa: E402
+from notesgraph.experiments.replication2.prompt_templates import TEMPLATE_WORDS  # noqa: E402
+from notesgraph.experiments.replication2.rte_lite import rte_lite_pairs, split_pairs  # noqa: E402
 
 HEADER = "index\tsentence1\tsentence2\tlabel\n"
 

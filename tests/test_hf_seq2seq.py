@@ -16,9 +16,9 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from notesgraph.experiments import hf_seq2seq, superni  # noqa: E402
+from notesgraph.experiments.replication1 import hf_seq2seq, superni  # noqa: E402
 from notesgraph.experiments.spec import ExperimentError, Progress, Result  # noqa: E402
-from notesgraph.experiments.superni import SuperNITask  # noqa: E402
+from notesgraph.experiments.replication1.superni import SuperNITask  # noqa: E402
 
 WORDS = ("red blue green cat dog fish runs sleeps eats big small old new happy sad the a "
          "river tree stone cloud sings jumps").split()

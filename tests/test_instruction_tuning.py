@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from notesgraph.experiments.instruction_tasks import (BINARY_FRAMES, HELD_OUT_ATTRIBUTE, PREDICATES,
+from notesgraph.experiments.shared.instruction_tasks import (BINARY_FRAMES, HELD_OUT_ATTRIBUTE, PREDICATES,
                                                       PRETRAINING_WORDINGS, SYMBOLS, build_suite, task_prompt)
-from notesgraph.experiments.heldout_suite import build_heldout_suite, design_checks
+from notesgraph.experiments.shared.heldout_suite import build_heldout_suite, design_checks
 from notesgraph.experiments.registry import experiment, experiments_for_claim
 from notesgraph.experiments.runner import create_run, execute, run_folder
 from notesgraph.store import Store
@@ -113,7 +113,7 @@ def test_quick_protocol_runs_and_keeps_its_invariants(tmp_path: Path):
     for name in ("tuned-random", "correct-delusive", "original-simplified", "tuned-untuned"):
         assert 0.0 < results[("compare", f"p_consistent/{name}/all/n4")][0] <= 1.0
     # intervals come from the hierarchical bootstrap: equal to recomputing it from the stored scores
-    from notesgraph.experiments.hierarchical import hierarchical_bootstrap
+    from notesgraph.experiments.replication1.hierarchical import hierarchical_bootstrap
 
     held_tasks = build_heldout_suite(0, int(params["train_tasks"]), int(params["held_out_tasks"]), 4,
                                      int(params["held_out_instances"])).held_out
@@ -136,7 +136,7 @@ def test_quick_protocol_runs_and_keeps_its_invariants(tmp_path: Path):
 
 
 def test_held_out_design_checks_are_zero_and_would_catch_the_first_designs_leak(suite):
-    from notesgraph.experiments.world_corpus import supervised_attributes
+    from notesgraph.experiments.shared.world_corpus import supervised_attributes
 
     held = build_heldout_suite(0, train_tasks=40, held_out_tasks=24, train_instances=16, held_out_instances=40)
     checks = design_checks(held, supervised_attributes())
@@ -148,9 +148,9 @@ def test_held_out_design_checks_are_zero_and_would_catch_the_first_designs_leak(
 
 
 def test_masked_word_pretraining_never_shows_the_prompt_format_nor_the_held_out_attribute():
-    from notesgraph.experiments.instruction_tasks import PREDICATES
-    from notesgraph.experiments.lexicon import sentence_pool
-    from notesgraph.experiments.world_corpus import MASK, masked_text
+    from notesgraph.experiments.shared.instruction_tasks import PREDICATES
+    from notesgraph.experiments.shared.lexicon import sentence_pool
+    from notesgraph.experiments.shared.world_corpus import MASK, masked_text
 
     pool = sentence_pool(0, 200)
     rng = np.random.default_rng(0)
@@ -167,7 +167,7 @@ def test_masked_word_pretraining_never_shows_the_prompt_format_nor_the_held_out_
 
 
 def test_hierarchical_bootstrap_counts_families_not_tasks_and_holm_corrects():
-    from notesgraph.experiments.hierarchical import hierarchical_bootstrap, holm
+    from notesgraph.experiments.replication1.hierarchical import hierarchical_bootstrap, holm
 
     rng = np.random.default_rng(1)
     families = [f"f{i // 8}" for i in range(48)]
@@ -201,7 +201,7 @@ def _verdict_results(demonstration_low: float, dr_low: float = 15.0) -> list:
 def test_no_difference_needs_its_positive_control():
     """delusive ~ correct is consistent only when demonstrations carry signal (empty+correct
     beats empty+delusive); otherwise inconclusive, naming the control that failed."""
-    from notesgraph.experiments.instruction_tuning_report import claim_verdicts
+    from notesgraph.experiments.replication1.instruction_tuning_report import claim_verdicts
 
     spec = experiment("instruction_tuning")
     licensed = [v for v in claim_verdicts(spec, _verdict_results(1.5)) if v.claim == "delusive_vs_correct"]
@@ -213,14 +213,14 @@ def test_no_difference_needs_its_positive_control():
 
 
 def test_the_dr_check_is_judged_on_its_lower_bound():
-    from notesgraph.experiments.instruction_tuning_report import check_passes
+    from notesgraph.experiments.replication1.instruction_tuning_report import check_passes
 
     assert check_passes(_verdict_results(1.5, dr_low=10.5))[0]
     assert not check_passes(_verdict_results(1.5, dr_low=4.9))[0]  # value 20, but the interval reaches 4.9
 
 
 def test_minilm_family_reads_a_prompt_in_three_parts(suite):
-    from notesgraph.experiments.minilm_family import prompt_parts
+    from notesgraph.experiments.replication1.minilm_family import prompt_parts
 
     task = next(t for t in suite.held_out if len(t.labels) == 2 and t.family == "symbols")
     words, gold = task.instances[0]
@@ -238,7 +238,7 @@ def test_minilm_family_reads_a_prompt_in_three_parts(suite):
 def test_minilm_vector_cache_encodes_each_text_once_and_survives_a_restart(tmp_path: Path, encoder):
     import numpy as np
 
-    from notesgraph.experiments.minilm_family import VectorCache
+    from notesgraph.experiments.replication1.minilm_family import VectorCache
     from notesgraph.experiments.spec import Progress
 
     def vectors(cache, texts):
@@ -284,7 +284,7 @@ def test_quick_protocol_of_the_frozen_minilm_family(tmp_path: Path, encoder):
 def test_pretraining_can_show_demonstrations_under_the_examples_binding(suite):
     import numpy as np
 
-    from notesgraph.experiments.instruction_tasks import (ATTRIBUTES, MAX_PROMPT_WORDS, RELABELLED_DEMONSTRATIONS,
+    from notesgraph.experiments.shared.instruction_tasks import (ATTRIBUTES, MAX_PROMPT_WORDS, RELABELLED_DEMONSTRATIONS,
                                                           pretraining_prompt)
 
     attributes = [a for a in ATTRIBUTES if a != HELD_OUT_ATTRIBUTE]
@@ -322,10 +322,10 @@ def test_pretraining_can_show_demonstrations_under_the_examples_binding(suite):
 
 
 def test_the_demonstration_share_keys_the_cached_base_and_replication_2_has_its_own(tmp_path: Path):
-    from notesgraph.experiments.instruction_tuning import Context
-    from notesgraph.experiments.prompt_base import PromptBaseContext
-    from notesgraph.experiments.prompt_sensitivity import _base_parameters
-    from notesgraph.experiments.rte_lite import rte_lite_pairs
+    from notesgraph.experiments.replication1.instruction_tuning import Context
+    from notesgraph.experiments.replication2.prompt_base import PromptBaseContext
+    from notesgraph.experiments.replication2.prompt_sensitivity import _base_parameters
+    from notesgraph.experiments.replication2.rte_lite import rte_lite_pairs
 
     parameters = experiment("instruction_tuning").resolve(quick=True)
     first = {**parameters, "suite": "shared_pool", "base_objective": "definitions"}
@@ -340,7 +340,7 @@ def test_the_demonstration_share_keys_the_cached_base_and_replication_2_has_its_
 
 def test_batching_nothing_fails_instead_of_looping_forever():
     """Issue 22: n_values=0 gave no training prompts, and the endless batch stream spun at 100% CPU."""
-    from notesgraph.experiments.reader_model import shuffled_batches
+    from notesgraph.experiments.shared.reader_model import shuffled_batches
 
     with pytest.raises(ValueError, match="no items to batch"):
         next(shuffled_batches([], 4, np.random.default_rng(0)))
@@ -352,7 +352,7 @@ def test_batching_nothing_fails_instead_of_looping_forever():
 def test_a_run_that_reuses_another_runs_base_model_records_which_and_its_page_shows_it(tmp_path: Path):
     import torch
 
-    from notesgraph.experiments.instruction_tuning import Context
+    from notesgraph.experiments.replication1.instruction_tuning import Context
     from notesgraph.run_page import _reused
 
     parameters = experiment("instruction_tuning").resolve(quick=True)
@@ -377,8 +377,8 @@ def test_replication_1s_vocabulary_is_fixed_for_its_version() -> None:
     here needs a new version of instruction_tuning and a new recorded digest."""
     import hashlib
 
-    from notesgraph.experiments.instruction_tasks import LABEL_WORDS, definition_words
-    from notesgraph.experiments.lexicon import vocabulary
+    from notesgraph.experiments.shared.instruction_tasks import LABEL_WORDS, definition_words
+    from notesgraph.experiments.shared.lexicon import vocabulary
 
     words = vocabulary(sorted(definition_words()))
     assert (len(words), hashlib.sha256("|".join(words).encode()).hexdigest()[:12]) == (507, "6c2d7211a2d9")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from notesgraph.experiments.heldout_suite import build_heldout_suite
-from notesgraph.experiments.lm_zero_shot import lm_context, lm_query
+from notesgraph.experiments.shared.heldout_suite import build_heldout_suite
+from notesgraph.experiments.replication1.lm_zero_shot import lm_context, lm_query
 
 
 @pytest.fixture(scope="module")

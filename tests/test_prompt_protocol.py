@@ -10,13 +10,13 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pytest
 
-from notesgraph.experiments.prompt_protocol import (CLAIMS, QUICK_DESIGN, PromptExample, ProtocolConfig,
+from notesgraph.experiments.replication2.prompt_protocol import (CLAIMS, QUICK_DESIGN, PromptExample, ProtocolConfig,
                                                     ProtocolResult, RunRecord, category_statistics,
                                                     claim_verdicts, example_blocks, examples_from_rte_lite,
                                                     learning_curves, median_table, run_count, run_protocol,
                                                     target_kind_statistics, template_check)
-from notesgraph.experiments.prompt_templates import ANIMAL_TEMPLATE, TARGET_SETS, TEMPLATES
-from notesgraph.experiments.rte_lite import rte_lite_pairs, split_pairs
+from notesgraph.experiments.replication2.prompt_templates import ANIMAL_TEMPLATE, TARGET_SETS, TEMPLATES
+from notesgraph.experiments.replication2.rte_lite import rte_lite_pairs, split_pairs
 
 
 class OracleFake:
@@ -217,7 +217,7 @@ def test_a_model_at_chance_fails_the_positive_control_and_says_so() -> None:
 
 
 def test_equivalence_is_shown_only_by_a_narrow_interval() -> None:
-    from notesgraph.experiments.prompt_statistics import best_above_chance, median_difference_tost
+    from notesgraph.experiments.replication2.prompt_statistics import best_above_chance, median_difference_tost
 
     rng = np.random.default_rng(1)
     tight = median_difference_tost(0.7 + rng.normal(0, 0.01, 24), 0.7 + rng.normal(0, 0.01, 20), margin=0.05)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from notesgraph.experiments.prompt_sensitivity import CLAIM_NAMES, MODELS, load_records
+from notesgraph.experiments.replication2.prompt_sensitivity import CLAIM_NAMES, MODELS, load_records
 from notesgraph.experiments.registry import experiment, experiments_for_claim
 from notesgraph.experiments.runner import create_run, execute, run_folder
 from notesgraph.store import Store

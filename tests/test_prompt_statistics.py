@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from notesgraph.experiments.prompt_statistics import (dunn_test, group_medians, kruskal_wallis,
+from notesgraph.experiments.replication2.prompt_statistics import (dunn_test, group_medians, kruskal_wallis,
                                                       statistics_by_shots)
 
 # A worked example with ties, ranked by hand:

@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from notesgraph.experiments.lexicon import vocabulary
-from notesgraph.experiments.prompt_templates import (ANIMAL_TEMPLATE, CATEGORIES, TARGET_KINDS, TARGET_SETS,
+from notesgraph.experiments.shared.lexicon import vocabulary
+from notesgraph.experiments.replication2.prompt_templates import (ANIMAL_TEMPLATE, CATEGORIES, TARGET_KINDS, TARGET_SETS,
                                                      TEMPLATE_WORDS, TEMPLATES, target_set, template)
 
 

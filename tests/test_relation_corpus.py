@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from notesgraph.experiments.prompt_templates import TARGET_SETS, TEMPLATE_WORDS
-from notesgraph.experiments.relation_corpus import (RELATION_FRAMES, RELATION_WORDS, relation_pairs, relation_text,
+from notesgraph.experiments.replication2.prompt_templates import TARGET_SETS, TEMPLATE_WORDS
+from notesgraph.experiments.replication2.relation_corpus import (RELATION_FRAMES, RELATION_WORDS, relation_pairs, relation_text,
                                                     shared_sentences)
-from notesgraph.experiments.rte_lite import rte_lite_pairs
-from notesgraph.experiments.world_corpus import MASK
+from notesgraph.experiments.replication2.rte_lite import rte_lite_pairs
+from notesgraph.experiments.shared.world_corpus import MASK
 
 
 def test_statements_say_imply_for_entailed_pairs_and_not_imply_for_the_others() -> None:
@@ -41,9 +41,9 @@ def test_statements_say_imply_for_entailed_pairs_and_not_imply_for_the_others() 
 
 
 def test_the_base_has_every_template_and_target_word_and_its_own_cache(tmp_path: Path) -> None:
-    from notesgraph.experiments.instruction_tuning_context import Context
-    from notesgraph.experiments.prompt_base import PromptBaseContext
-    from notesgraph.experiments.prompt_sensitivity import _base_parameters
+    from notesgraph.experiments.replication1.instruction_tuning_context import Context
+    from notesgraph.experiments.replication2.prompt_base import PromptBaseContext
+    from notesgraph.experiments.replication2.prompt_sensitivity import _base_parameters
     from notesgraph.experiments.registry import experiment
 
     parameters = experiment("prompt_sensitivity").resolve(quick=True)
@@ -67,10 +67,10 @@ def test_the_base_has_every_template_and_target_word_and_its_own_cache(tmp_path:
 def test_the_reader_learns_any_vocabulary_words_as_targets_with_its_word_head(tmp_path: Path) -> None:
     import pytest
 
-    from notesgraph.experiments.prompt_base import PromptBaseContext
-    from notesgraph.experiments.prompt_sensitivity import _base_parameters
-    from notesgraph.experiments.prompt_templates import template
-    from notesgraph.experiments.reader_prompt import ReaderPromptClassifier
+    from notesgraph.experiments.replication2.prompt_base import PromptBaseContext
+    from notesgraph.experiments.replication2.prompt_sensitivity import _base_parameters
+    from notesgraph.experiments.replication2.prompt_templates import template
+    from notesgraph.experiments.replication2.reader_prompt import ReaderPromptClassifier
     from notesgraph.experiments.registry import experiment
 
     parameters = experiment("prompt_sensitivity").resolve(quick=True)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from notesgraph.experiments.lexicon import HYPERNYMS, vocabulary
-from notesgraph.experiments.rte_lite import (ENTAILING_KINDS, NOT_ENTAILING_KINDS, RTE_WORDS, overlap_features,
+from notesgraph.experiments.shared.lexicon import HYPERNYMS, vocabulary
+from notesgraph.experiments.replication2.rte_lite import (ENTAILING_KINDS, NOT_ENTAILING_KINDS, RTE_WORDS, overlap_features,
                                              overlap_profile, rte_lite_pairs, split_pairs)
 
 

@@ -43,6 +43,7 @@ from typing import Any, Protocol
 
 from notesgraph import __version__
 from notesgraph.claims import ClaimNotFound, StoredClaim, stored_claim, stored_claims
+from notesgraph.experiments.provenance import code_version
 from notesgraph.experiments.registry import default_experiment, experiment, implementation
 from notesgraph.experiments.spec import ClaimTest, ExperimentError, ExperimentSpec, Parameter, Progress, Result
 from notesgraph.model import Run, RunDetails, RunStatus
@@ -390,19 +391,6 @@ def claims_of_run(store: Store, run_id: int) -> list[StoredClaim]:
 
 
 # -- the worker ---------------------------------------------------------------------------------
-
-def code_version() -> str:
-    """The git commit of the code (with +dirty for uncommitted changes), else the package version."""
-    root = Path(__file__).resolve().parents[2]
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                                timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit, dirty = "", ""
-    return f"{commit}{'+dirty' if dirty else ''}" if commit else f"notesgraph {__version__}"
-
 
 def _version(package: str) -> str:
     try:

@@ -160,8 +160,11 @@ class ExperimentSpec:
         """12 hex digits over what the experiment is: its implementation module, conditions,
         claim tests, seeds and each parameter's default and quick value (not help texts,
         ranges or estimates). tests/data/experiment_designs.json records it per version, so a
-        design change without a new version fails the tests; each run records it."""
-        design = {"implementation": self.implementation, "conditions": list(self.conditions),
+        design change without a new version fails the tests; each run records it. The module is
+        named by its last part in the flat layout it had before the replications got a folder
+        each: moving a file is not a design change, so recorded runs keep their fingerprints."""
+        module = "notesgraph.experiments." + self.implementation.rsplit(".", 1)[-1]  # see below
+        design = {"implementation": module, "conditions": list(self.conditions),
                   "claims": [[c.name, c.pattern, c.metric, c.claimed, c.condition] for c in self.claims],
                   "seeds": list(self.seeds),
                   "parameters": [[p.name, str(p.default), str(p.quick)] for p in self.parameters]}

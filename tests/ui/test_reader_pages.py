@@ -208,7 +208,7 @@ def test_a_failed_gate_is_stated_once_with_one_verdict_per_claim(qtbot, window: 
     """Replication 1's 28 verdicts from its own verdict function (design checks not recorded: the
     gate every verdict fails), stored as its worker stores them; a real quick run of it takes
     ~45 s, so the rows are written here."""
-    from notesgraph.experiments.instruction_tuning_report import claim_verdicts
+    from notesgraph.experiments.replication1.instruction_tuning_report import claim_verdicts
     from notesgraph.experiments.runner import create_run
 
     groups = ("all", "LI", "DR", "new_wording", "pretraining_wording", "two_label", "multi_label")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from notesgraph.experiments.lexicon import (ANIMALS, HYPERNYMS, PEOPLE, Sentence, TOPICS, sentence_pool,
+from notesgraph.experiments.shared.lexicon import (ANIMALS, HYPERNYMS, PEOPLE, Sentence, TOPICS, sentence_pool,
                                             with_changes)
 
 __all__ = ["ATTRIBUTES", "HELD_OUT_ATTRIBUTE", "LABEL_WORDS", "Prompt", "Task", "TaskSuite", "build_suite", "make_task",

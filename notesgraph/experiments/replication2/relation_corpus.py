@@ -20,8 +20,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from notesgraph.experiments.rte_lite import RtePair, rte_lite_pairs
-from notesgraph.experiments.world_corpus import MaskedText, masked
+from notesgraph.experiments.replication2.rte_lite import RtePair, rte_lite_pairs
+from notesgraph.experiments.shared.world_corpus import MaskedText, masked
 
 __all__ = ["RELATION_FRAMES", "RELATION_SEED", "RELATION_WORDS", "relation_pairs", "relation_text",
            "shared_sentences"]

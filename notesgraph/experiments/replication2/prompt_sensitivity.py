@@ -1,8 +1,8 @@
 """Replication 2: do models learn as fast from irrelevant or misleading templates? (Webson & Pavlick 2022)
 
 Runs replication 2's protocol (prompt_protocol.py) on RTE-lite (rte_lite.py) with three models
-of one shape, built from replication 1's pretrained base model (instruction_tuning.py caches it
-beside the run folder; the same pretraining parameters find the same file):
+of one shape, built from the shared base model (prompt_base.py: shared/base_model.py's masked-word
+pretraining plus relation statements, cached beside the run folder):
 
 - `M1`: the base model instruction-tuned on replication 1's training tasks with the
   entailment family left out (original definitions, correct demonstrations, `m1_n` instances
@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from notesgraph.experiments import prompt_protocol as protocol
-from notesgraph.experiments.prompt_templates import CATEGORIES, TARGET_KINDS
+from notesgraph.experiments.replication2 import prompt_protocol as protocol
+from notesgraph.experiments.replication2.prompt_templates import CATEGORIES, TARGET_KINDS
 from notesgraph.experiments.spec import ClaimVerdict, ExperimentSpec, ParameterValue, Progress, Result
 
 MODELS = ("M1", "M1_no_yes_no", "M0")
@@ -51,13 +51,10 @@ def _shots(parameters: Mapping[str, ParameterValue]) -> tuple[int, ...]:
 
 
 def _base_parameters(parameters: Mapping[str, ParameterValue]) -> dict[str, ParameterValue]:
-    """Replication 1's parameters with this run's pretraining ones (so the cached base is found)."""
-    from notesgraph.experiments.registry import experiment
-
-    values = experiment("instruction_tuning").resolve()
-    for key in ("pretrain_steps", "pretrain_lr", "batch_size", "train_tasks", "held_out_tasks", "pretrain_demos",
-                "threads"):
-        values[key] = parameters[key]
+    """What shared.base_model's context reads: this run's pretraining parameters, and the held-out
+    suite design (its sentence pool is what the base model is pretrained on)."""
+    values = {key: parameters[key] for key in ("pretrain_steps", "pretrain_lr", "batch_size", "train_tasks",
+                                               "held_out_tasks", "pretrain_demos", "threads")}
     values["held_out_instances"] = 4
     values.update(suite="heldout_families", base_objective="masked_words",  # version 3: masked words + relations
                   pretrain_relations=parameters["pretrain_relations"], relation_pairs=parameters["relation_pairs"])
@@ -71,10 +68,10 @@ def _build_model(name: str, parameters: Mapping[str, ParameterValue], workdir: P
     (prompt_base.py: masked words and relation statements, none about `experiment_pairs`)."""
     import torch
 
-    from notesgraph.experiments.instruction_tasks import build_suite, task_prompt
-    from notesgraph.experiments.instruction_tuning import train_chunks
-    from notesgraph.experiments.prompt_base import PromptBaseContext
-    from notesgraph.experiments.reader_model import shuffled_batches
+    from notesgraph.experiments.shared.instruction_tasks import build_suite, task_prompt
+    from notesgraph.experiments.shared.base_model import train_chunks
+    from notesgraph.experiments.replication2.prompt_base import PromptBaseContext
+    from notesgraph.experiments.shared.reader_model import shuffled_batches
 
     context = PromptBaseContext(_base_parameters(parameters), workdir, experiment_pairs)
     if name == "M0":
@@ -126,8 +123,8 @@ def _config(condition: str, parameters: Mapping[str, ParameterValue], seeds: Seq
 def run_condition(condition: str, parameters: Mapping[str, ParameterValue], seeds: Sequence[int],
                   workdir: Path | None = None) -> Iterator[Progress | Result]:
     """One model through the protocol: Progress, then medians, tests and the check as Results."""
-    from notesgraph.experiments.reader_prompt import ReaderPromptClassifier
-    from notesgraph.experiments.rte_lite import rte_lite_pairs, split_pairs
+    from notesgraph.experiments.replication2.reader_prompt import ReaderPromptClassifier
+    from notesgraph.experiments.replication2.rte_lite import rte_lite_pairs, split_pairs
 
     workdir = Path(workdir) if workdir else Path.cwd() / "prompt-sensitivity-run"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -135,7 +132,7 @@ def run_condition(condition: str, parameters: Mapping[str, ParameterValue], seed
         yield from _run_hf(condition, parameters, seeds, workdir)
         return
     if str(parameters.get("backend", "synthetic")) == "causal_lm":
-        from notesgraph.experiments.lm_sensitivity import run_causal_lm
+        from notesgraph.experiments.replication2.lm_sensitivity import run_causal_lm
 
         yield from run_causal_lm(condition, parameters, seeds, workdir)
         return
@@ -169,7 +166,7 @@ def _run_hf(condition: str, parameters: Mapping[str, ParameterValue], seeds: Seq
             workdir: Path) -> Iterator[Progress | Result]:
     """The real-scale path: the same protocol on a local masked LM folder and a local RTE copy
     (`model_dir`, `rte_dir`); only the `M1` condition (the model given) runs."""
-    from notesgraph.experiments.hf_prompt import MaskedLMPromptClassifier, load_rte_folder
+    from notesgraph.experiments.replication2.hf_prompt import MaskedLMPromptClassifier, load_rte_folder
     from notesgraph.experiments.spec import ExperimentError
 
     if condition != "M1":

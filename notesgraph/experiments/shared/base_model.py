@@ -1,6 +1,9 @@
-"""Replication 1's shared pieces: the condition grid, and the Context every condition of a run
-shares (the task suite, the vocabulary, the pretrained base model, cached next to the run folder)
-with the chunked training loop that pretrains and tunes it (replication 2 reuses both)."""
+"""The base model both replications build on: a reader pretrained on the sentence world (masked
+words, or the first design's definition reading), cached beside the run folder under a key of
+what shapes it, with the chunked training loop that pretrains and tunes it. Replication 1's
+Context and replication 2's PromptBaseContext subclass BaseModelContext; neither imports the
+other. Pretraining 2,000 steps takes ~4.5 min on 2 cores, so a cached base is reused and the
+reusing run records whose it was."""
 
 from __future__ import annotations
 
@@ -13,15 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from notesgraph.experiments.heldout_suite import build_heldout_suite
-from notesgraph.experiments.instruction_tasks import (ATTRIBUTES, HELD_OUT_ATTRIBUTE, MAX_PROMPT_WORDS, TaskSuite,
-                                                      build_suite, definition_words, pretraining_prompt)
+from notesgraph.experiments.shared.heldout_suite import build_heldout_suite
+from notesgraph.experiments.shared.instruction_tasks import (ATTRIBUTES, HELD_OUT_ATTRIBUTE, MAX_PROMPT_WORDS,
+                                                             TaskSuite, build_suite, definition_words,
+                                                             pretraining_prompt)
 from notesgraph.experiments.spec import ParameterValue, Progress
 
-DEFINITIONS = ("original", "simplified", "empty")
-EXAMPLES = ("correct", "delusive", "none")
-TUNING_CONDITIONS = tuple(f"{d}+{e}" for d in DEFINITIONS for e in EXAMPLES)
-CONDITIONS = ("baselines", *TUNING_CONDITIONS, "no_pretraining", "compare")
+__all__ = ["SUITE_SEED", "BaseModelContext", "n_values", "record_reuse", "train_chunks"]
+
 SUITE_SEED = 0
 """The task suite and the pretraining are fixed; seeds vary the instruction tuning (which
 instances, their order, the tuned model's updates)."""
@@ -31,16 +33,14 @@ def n_values(parameters: Mapping[str, ParameterValue]) -> list[int]:
     return [int(v) for v in str(parameters["n_values"]).split(",") if v.strip()]
 
 
-# -- the cached pieces --------------------------------------------------------------------------
-
-class Context:
-    """What every condition of a run shares: the suite, the vocabulary, the base model."""
+class BaseModelContext:
+    """The suite, the vocabulary and the base model every condition of a run shares."""
 
     def __init__(self, parameters: Mapping[str, ParameterValue], workdir: Path) -> None:
         import torch
 
-        from notesgraph.experiments.lexicon import vocabulary
-        from notesgraph.experiments.reader_model import Vocabulary
+        from notesgraph.experiments.shared.lexicon import vocabulary
+        from notesgraph.experiments.shared.reader_model import Vocabulary
 
         torch.set_num_threads(int(parameters.get("threads", 2)))
         self.parameters = parameters
@@ -51,19 +51,7 @@ class Context:
         self.suite: TaskSuite = build(SUITE_SEED, int(parameters["train_tasks"]), int(parameters["held_out_tasks"]),
                                       max(n_values(parameters)), int(parameters["held_out_instances"]))
         self.vocab = Vocabulary(vocabulary(sorted(definition_words())))
-        self.scores = workdir / "scores"
-        self.scores.mkdir(parents=True, exist_ok=True)
-        self.family = str(parameters.get("family", "reader"))
         self.demonstrations = float(parameters.get("pretrain_demos", 0.0))
-        self._vectors: Any = None
-
-    def vector_cache(self) -> Any:
-        """The frozen-MiniLM family's text vectors, one cache per run folder."""
-        if self._vectors is None:
-            from notesgraph.experiments.minilm_family import VectorCache
-
-            self._vectors = VectorCache(self.workdir / "minilm-vectors.npz", int(self.parameters.get("threads", 2)))
-        return self._vectors
 
     def base_path(self) -> Path:
         """Where the pretrained base model is cached, keyed by the parameters that shape it (the
@@ -85,20 +73,20 @@ class Context:
 
     def masked_example(self, rng: np.random.Generator, pool: Sequence[Any]) -> Any:
         """One masked-word pretraining text (world_corpus.masked_text; a subclass mixes in more)."""
-        from notesgraph.experiments.world_corpus import masked_text
+        from notesgraph.experiments.shared.world_corpus import masked_text
 
         return masked_text(rng, pool, MAX_PROMPT_WORDS)
 
     def new_model(self, seed: int) -> Any:
         import torch
 
-        from notesgraph.experiments.reader_model import ModelConfig, ReaderModel
+        from notesgraph.experiments.shared.reader_model import ModelConfig, ReaderModel
 
         torch.manual_seed(seed)
         return ReaderModel(ModelConfig(len(self.vocab), absent_prior=-4.0 if self.objective == "definitions" else 0.0))
 
     def _maker(self) -> dict[str, str]:
-        from notesgraph.experiments.runner import code_version
+        from notesgraph.experiments.provenance import code_version
 
         return {"run": self.workdir.name, "folder": str(self.workdir), "commit": code_version()}
 
@@ -112,7 +100,7 @@ class Context:
 
     def pretraining_attributes(self) -> tuple[str, ...]:
         """The attributes the base model's pretraining supervises or describes (design check)."""
-        from notesgraph.experiments.world_corpus import supervised_attributes
+        from notesgraph.experiments.shared.world_corpus import supervised_attributes
 
         if self.objective == "masked_words":
             return supervised_attributes()
@@ -174,7 +162,7 @@ def train_chunks(model: Any, vocab: Any, batches: Iterator[Sequence[Any]], steps
                  auxiliary: bool, label: str, chunk: int = 10, masked: bool = False) -> Iterator[Progress | float]:
     """Train for `steps` steps in chunks of `chunk`, yielding Progress between chunks (the
     runner's progress and cancellation checks), then the final mean loss."""
-    from notesgraph.experiments.reader_model import Trainer
+    from notesgraph.experiments.shared.reader_model import Trainer
 
     trainer = Trainer(model, lr, steps, auxiliary, masked=masked)
     done = 0

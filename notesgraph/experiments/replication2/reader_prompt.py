@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from notesgraph.experiments.reader_model import ReaderModel, Trainer, Vocabulary, shuffled_batches
+from notesgraph.experiments.shared.reader_model import ReaderModel, Trainer, Vocabulary, shuffled_batches
 
 __all__ = ["ReaderPromptClassifier"]
 

@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from notesgraph.experiments.hierarchical import holm
-from notesgraph.experiments.instruction_tuning_context import TUNING_CONDITIONS
+from notesgraph.experiments.replication1.hierarchical import holm
+from notesgraph.experiments.replication1.instruction_tuning_context import TUNING_CONDITIONS
 from notesgraph.experiments.spec import ClaimVerdict, ExperimentSpec, ParameterValue, Result
 
 MARGIN = 3.0
@@ -42,7 +42,7 @@ DESIGN_CHECKS = ("heldout_tasks_sharing_training_mapping", "heldout_instances_se
                  "heldout_families_in_training")
 
 
-def _fmt(r: Result) -> str:
+def format_result(r: Result) -> str:
     return f"{r.value:+.1f} [{r.ci_low:+.1f}, {r.ci_high:+.1f}]"
 
 
@@ -66,7 +66,7 @@ def check_passes(results: Sequence[Result]) -> tuple[bool, str]:
     tuned = next((r for r in results if r.metric.startswith("check/dr_original_minus_random/")), None)
     if tuned is None:
         return False, "DR check not computed"
-    text = (f"DR check: tuned original - random on DR tasks of seen attributes = {_fmt(tuned)} EM "
+    text = (f"DR check: tuned original - random on DR tasks of seen attributes = {format_result(tuned)} EM "
             f"(95% lower bound needs >= {CHECK_MARGIN:g})")
     return tuned.ci_low >= CHECK_MARGIN, text
 
@@ -81,7 +81,7 @@ def control(name: str, n: str, results: Sequence[Result]) -> tuple[bool, str]:
         r = by.get(("compare", f"diff/demonstration-signal/all/{n}"))
         if r is None:
             return False, "demonstration signal not computed"
-        return r.ci_low > 0, (f"demonstration signal: empty+correct - empty+delusive = {_fmt(r)} EM at {n} "
+        return r.ci_low > 0, (f"demonstration signal: empty+correct - empty+delusive = {format_result(r)} EM at {n} "
                               "(95% lower bound needs > 0)")
     if kind == "format to learn":
         r = by.get(("baselines", "untuned/compliance/all"))
@@ -92,7 +92,7 @@ def control(name: str, n: str, results: Sequence[Result]) -> tuple[bool, str]:
     return True, "no control"
 
 
-def _decide(name: str, paper: float, r95: Result, r90: Result, p_cons: float, p_inc: float) -> tuple[str, str]:
+def decide(name: str, paper: float, r95: Result, r90: Result, p_cons: float, p_inc: float) -> tuple[str, str]:
     """consistent / inconsistent / inconclusive from the (possibly Holm-adjusted) p-values."""
     span = (f"{name} = {r95.value:+.1f} EM, 95% [{r95.ci_low:+.1f}, {r95.ci_high:+.1f}], 90% [{r90.ci_low:+.1f}, "
             f"{r90.ci_high:+.1f}], {r95.n} tasks")
@@ -159,7 +159,7 @@ def claim_verdicts(spec: ExperimentSpec, results: Sequence[Result]) -> list[Clai
             if primary and test.name in adjusted:  # Holm: scale both by the primary test's adjustment
                 factor = adjusted[test.name] / max(primary_p[test.name], 1e-12)
                 pc, pi = min(1.0, pc * factor), min(1.0, pi * factor)
-            verdict, reason = _decide(name, paper, r95, r90, pc, pi)
+            verdict, reason = decide(name, paper, r95, r90, pc, pi)
             reason += " Holm-corrected over the primary tests." if primary else " Secondary split, uncorrected."
             verdict, reason = gate(verdict, reason, (design_ok, design_text), (passed, control_text))
             details = {"claimed": paper, "value": r95.value, "ci_low": r95.ci_low, "ci_high": r95.ci_high}

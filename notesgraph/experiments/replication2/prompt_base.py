@@ -13,25 +13,25 @@ from typing import Any
 
 import numpy as np
 
-from notesgraph.experiments.instruction_tasks import MAX_PROMPT_WORDS, definition_words
-from notesgraph.experiments.instruction_tuning_context import Context
-from notesgraph.experiments.prompt_templates import TEMPLATE_WORDS
-from notesgraph.experiments.relation_corpus import RELATION_SEED, RELATION_WORDS, relation_pairs, relation_text
-from notesgraph.experiments.rte_lite import RtePair
+from notesgraph.experiments.shared.instruction_tasks import MAX_PROMPT_WORDS, definition_words
+from notesgraph.experiments.shared.base_model import BaseModelContext
+from notesgraph.experiments.replication2.prompt_templates import TEMPLATE_WORDS
+from notesgraph.experiments.replication2.relation_corpus import RELATION_SEED, RELATION_WORDS, relation_pairs, relation_text
+from notesgraph.experiments.replication2.rte_lite import RtePair
 from notesgraph.experiments.spec import ParameterValue
 
 __all__ = ["PromptBaseContext"]
 
 
-class PromptBaseContext(Context):
-    """Replication 1's Context with replication 2's vocabulary and relation statements mixed into
+class PromptBaseContext(BaseModelContext):
+    """The shared base model's context with replication 2's vocabulary and relation statements mixed into
     pretraining (a `pretrain_relations` share of the texts). `experiment_pairs` are the pairs
     the protocol trains and tests on: no statement mentions one of their sentences."""
 
     def __init__(self, parameters: Mapping[str, ParameterValue], workdir: Path,
                  experiment_pairs: Sequence[RtePair]) -> None:
-        from notesgraph.experiments.lexicon import vocabulary
-        from notesgraph.experiments.reader_model import Vocabulary
+        from notesgraph.experiments.shared.lexicon import vocabulary
+        from notesgraph.experiments.shared.reader_model import Vocabulary
 
         super().__init__(parameters, workdir)
         self.vocab = Vocabulary(vocabulary(sorted(definition_words() | set(TEMPLATE_WORDS) | set(RELATION_WORDS))))

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from notesgraph.experiments.instruction_tasks import ATTRIBUTES, LABEL_WORDS, MAX_PROMPT_WORDS, Prompt
+from notesgraph.experiments.shared.instruction_tasks import ATTRIBUTES, LABEL_WORDS, MAX_PROMPT_WORDS, Prompt
 
 __all__ = ["ModelConfig", "ReaderModel", "Trainer", "Vocabulary", "encode", "label_scores", "masked_loss", "predict",
            "predict_words", "shuffled_batches"]

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from notesgraph.experiments.lexicon import ANIMALS
-from notesgraph.experiments.prompt_protocol import CHECK_ATTRIBUTE, PromptExample
+from notesgraph.experiments.shared.lexicon import ANIMALS
+from notesgraph.experiments.replication2.prompt_protocol import CHECK_ATTRIBUTE, PromptExample
 
 __all__ = ["ANIMAL_WORDS", "MaskedLMPromptClassifier", "RteFormatError", "load_rte", "load_rte_folder",
            "mentions_animal"]

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from notesgraph.experiments.causal_lm import LanguageModel
+from notesgraph.experiments.shared.causal_lm import LanguageModel
 from notesgraph.experiments.spec import ExperimentError
 
 __all__ = ["ANSWER", "CPU_FINE_TUNE_LIMIT", "FineTunedPromptClassifier", "InContextPromptClassifier",

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from notesgraph.experiments.instruction_tasks import Task, definition_text, task_demonstrations
+from notesgraph.experiments.shared.instruction_tasks import Task, definition_text, task_demonstrations
 from notesgraph.experiments.spec import ParameterValue, Progress, Result
 
 __all__ = ["LM_DIFFERENCES", "claim_verdicts", "lm_context", "lm_query", "plot", "report", "run_condition",
@@ -75,7 +75,7 @@ def score_task(lm: Any, task: Task, definition: str, examples: str, limit: int) 
     """(EM, compliance, accuracy in space) of `task`'s first `limit` instances under a condition,
     by rank classification: one cached context, each instance run once, each label after it
     (causal_lm.LanguageModel.score_options)."""
-    from notesgraph.experiments.instruction_tuning import score_predictions
+    from notesgraph.experiments.replication1.instruction_tuning import score_predictions
 
     instances = task.instances[:limit]
     queries = [lm_query(words, "").rstrip() for words, _ in instances]  # "Input: ...\nOutput:"
@@ -87,16 +87,16 @@ def score_task(lm: Any, task: Task, definition: str, examples: str, limit: int) 
 def suite_parameters(parameters: Mapping[str, ParameterValue]) -> dict[str, ParameterValue]:
     """`instruction_tuning`'s parameters (its held-out design) with this run's task counts and
     threads: the same suite its reader family is scored on."""
-    from notesgraph.experiments.registry import experiment
+    from notesgraph.experiments.replication1.specs import INSTRUCTION_TUNING
 
-    values = experiment("instruction_tuning").resolve()
+    values = INSTRUCTION_TUNING.resolve()
     for key in ("train_tasks", "held_out_tasks", "held_out_instances", "threads"):
         values[key] = parameters[key]
     return values
 
 
 def _language_model(parameters: Mapping[str, ParameterValue]) -> Any:
-    from notesgraph.experiments.causal_lm import load_language_model
+    from notesgraph.experiments.shared.causal_lm import load_language_model
 
     key = (str(parameters["lm"]), str(parameters["device"]), int(parameters["threads"]))
     if key not in _MODELS:
@@ -109,7 +109,7 @@ def run_condition(condition: str, parameters: Mapping[str, ParameterValue], seed
                   workdir: Path | None = None) -> Iterator[Progress | Result]:
     """One runner condition: baselines (random, constant, the design checks), a
     definition+examples condition (the LM zero-shot on every held-out task), or the comparison."""
-    from notesgraph.experiments import instruction_tuning as it
+    from notesgraph.experiments.replication1 import instruction_tuning as it
 
     context = it.Context(suite_parameters(parameters), Path(workdir) if workdir else Path.cwd() / "lm-zero-shot-run")
     seed = seeds[0]
@@ -117,16 +117,16 @@ def run_condition(condition: str, parameters: Mapping[str, ParameterValue], seed
         results = []
         for kind in ("random", "constant"):
             scores = it.baseline_scores(context, kind, seed)
-            it._save(context, f"{kind}-s{seed}", scores)
+            it.save_scores(context, f"{kind}-s{seed}", scores)
             results += it.summary_results(context, "baselines", f"{kind}/", [scores])
         yield Progress(1, 1, "baselines: done")
         yield from results + it.design_check_results(context)
         return
     if condition == "compare":
-        yield from it._compare(context, [seed], LM_DIFFERENCES, [0], it.DR_CHECKS[:1])
+        yield from it.compare(context, [seed], LM_DIFFERENCES, [0], it.DR_CHECKS[:1])
         return
     name = f"{condition}-n0-s{seed}"
-    scores = it._load(context, name)
+    scores = it.load_scores(context, name)
     if scores is None:
         tasks = context.suite.held_out
         yield Progress(0, len(tasks) + 1, f"{condition}: loading {parameters['lm']}")
@@ -137,7 +137,7 @@ def run_condition(condition: str, parameters: Mapping[str, ParameterValue], seed
         for index, task in enumerate(tasks):
             scores[task.name] = score_task(lm, task, definition, examples, limit)
             yield Progress(index + 1, len(tasks) + 1, f"{condition}: {index + 1}/{len(tasks)} held-out tasks")
-        it._save(context, name, scores)
+        it.save_scores(context, name, scores)
     yield from it.summary_results(context, condition, "", [scores], "/n0")
 
 
@@ -148,18 +148,18 @@ def claim_verdicts(spec: Any, results: Sequence[Result]) -> list[Any]:
 
 
 def _control(kind: str, by: Mapping[str, Result]) -> tuple[bool, str]:
-    from notesgraph.experiments.instruction_tuning_report import CHECK_MARGIN, _fmt
+    from notesgraph.experiments.replication1.instruction_tuning_report import CHECK_MARGIN, format_result
 
     if kind == "DR check":
         r = by.get("check/dr_original_minus_random/n0")
         if r is None:
             return False, "DR check not computed"
         return r.ci_low >= CHECK_MARGIN, (f"DR check: original+correct - random on DR tasks of seen attributes = "
-                                          f"{_fmt(r)} EM (95% lower bound needs >= {CHECK_MARGIN:g})")
+                                          f"{format_result(r)} EM (95% lower bound needs >= {CHECK_MARGIN:g})")
     r = by.get("diff/demonstration-signal/all/n0")
     if r is None:
         return False, "demonstration signal not computed"
-    return r.ci_low > 0, (f"demonstration signal: empty+correct - empty+delusive = {_fmt(r)} EM "
+    return r.ci_low > 0, (f"demonstration signal: empty+correct - empty+delusive = {format_result(r)} EM "
                           "(95% lower bound needs > 0)")
 
 
@@ -167,7 +167,7 @@ def answers(results: Sequence[Result]) -> list[tuple[str, str, str]]:
     """(contrast, answer, reason) for each contrast whose claim is ~0: equivalent / different /
     inconclusive on all held-out tasks (TOST within +-3 EM, or a difference), and inconclusive
     when the run's design checks or the contrast's control fail."""
-    from notesgraph.experiments.instruction_tuning_report import _decide, design_holds, gate
+    from notesgraph.experiments.replication1.instruction_tuning_report import decide, design_holds, gate
 
     by = {r.metric: r for r in results if r.condition == "compare"}
     design_ok, design_text = design_holds(results)
@@ -177,7 +177,7 @@ def answers(results: Sequence[Result]) -> list[tuple[str, str, str]]:
         p_cons, p_inc = by.get(f"p_consistent/{name}/all/n0"), by.get(f"p_inconsistent/{name}/all/n0")
         if None in (r95, r90, p_cons, p_inc):
             continue
-        verdict, reason = _decide(name, LM_DIFFERENCES[name][2], r95, r90, p_cons.value, p_inc.value)
+        verdict, reason = decide(name, LM_DIFFERENCES[name][2], r95, r90, p_cons.value, p_inc.value)
         verdict, reason = gate(verdict, reason, (design_ok, design_text), _control(kind, by))
         out.append((name, {"consistent": "no difference", "inconsistent": "differs"}.get(verdict, verdict), reason))
     return out
@@ -191,8 +191,8 @@ def _label(parameters: Mapping[str, ParameterValue] | None) -> str:
 def report(spec: Any, results: Sequence[Result], parameters: Mapping[str, ParameterValue] | None = None) -> str:
     """Markdown: EM per condition and split beside random and constant, the paired differences,
     the controls and the answers."""
-    from notesgraph.experiments.instruction_tuning import TUNING_CONDITIONS
-    from notesgraph.experiments.instruction_tuning_report import PAPER, design_holds, table_cell
+    from notesgraph.experiments.replication1.instruction_tuning import TUNING_CONDITIONS
+    from notesgraph.experiments.replication1.instruction_tuning_report import PAPER, design_holds, table_cell
 
     by = {(r.condition, r.metric): r for r in results}
     cell = table_cell(by)
@@ -239,7 +239,7 @@ def plot(spec: Any, results: Sequence[Result], path: str, parameters: Mapping[st
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from notesgraph.experiments.instruction_tuning import TUNING_CONDITIONS
+    from notesgraph.experiments.replication1.instruction_tuning import TUNING_CONDITIONS
 
     values = {(r.condition, r.metric): r for r in results}
     figure, axes = plt.subplots(1, 3, figsize=(13, 4.2), dpi=100, sharey=True)

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from notesgraph.experiments.instruction_tasks import (HELD_OUT_ATTRIBUTE, SYMBOLS, Task, TaskSuite, make_task)
-from notesgraph.experiments.lexicon import sentence_pool
+from notesgraph.experiments.shared.instruction_tasks import (HELD_OUT_ATTRIBUTE, SYMBOLS, Task, TaskSuite, make_task)
+from notesgraph.experiments.shared.lexicon import sentence_pool
 
 __all__ = ["HELD_OUT_FAMILIES", "TRAINING_FAMILIES", "build_heldout_suite", "design_checks"]
 

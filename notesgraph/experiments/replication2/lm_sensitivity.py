@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from notesgraph.experiments import prompt_protocol as protocol
+from notesgraph.experiments.replication2 import prompt_protocol as protocol
 from notesgraph.experiments.spec import ExperimentError, ParameterValue, Progress, Result
 
 __all__ = ["lm_config", "run_causal_lm"]
@@ -21,7 +21,7 @@ __all__ = ["lm_config", "run_causal_lm"]
 def lm_config(parameters: Mapping[str, ParameterValue], seeds: Sequence[int]) -> protocol.ProtocolConfig:
     """The protocol's sizes for the LM: one epoch in context (nothing is trained), the design
     and `lm_shots` of the parameters, the template check at k <= 4."""
-    from notesgraph.experiments.prompt_sensitivity import DESIGNS
+    from notesgraph.experiments.replication2.prompt_sensitivity import DESIGNS
 
     shots = tuple(int(v) for v in str(parameters["lm_shots"]).split(",") if v.strip())
     in_context = str(parameters["lm_mode"]) == "in_context"
@@ -39,7 +39,7 @@ def _steps(config: protocol.ProtocolConfig, batch: int) -> int:
 
 def _classifier(lm: object, parameters: Mapping[str, ParameterValue], config: protocol.ProtocolConfig,
                 sample: Sequence[str]) -> object:
-    from notesgraph.experiments.lm_prompt import (CPU_FINE_TUNE_LIMIT, FineTunedPromptClassifier,
+    from notesgraph.experiments.replication2.lm_prompt import (CPU_FINE_TUNE_LIMIT, FineTunedPromptClassifier,
                                                   InContextPromptClassifier, fine_tune_estimate)
 
     if str(parameters["lm_mode"]) == "in_context":
@@ -58,9 +58,9 @@ def _classifier(lm: object, parameters: Mapping[str, ParameterValue], config: pr
 def run_causal_lm(condition: str, parameters: Mapping[str, ParameterValue], seeds: Sequence[int],
                   workdir: Path) -> Iterator[Progress | Result]:
     """Progress, then the protocol's medians, tests and template check as Results (M1 only)."""
-    from notesgraph.experiments.causal_lm import load_language_model
-    from notesgraph.experiments.prompt_sensitivity import save_records, summary_results
-    from notesgraph.experiments.rte_lite import rte_lite_pairs, split_pairs
+    from notesgraph.experiments.shared.causal_lm import load_language_model
+    from notesgraph.experiments.replication2.prompt_sensitivity import save_records, summary_results
+    from notesgraph.experiments.replication2.rte_lite import rte_lite_pairs, split_pairs
 
     if condition != "M1":
         return

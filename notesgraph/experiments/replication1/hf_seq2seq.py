@@ -31,9 +31,9 @@ from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from notesgraph.experiments import superni
+from notesgraph.experiments.replication1 import superni
 from notesgraph.experiments.spec import ExperimentError, ParameterValue, Progress, Result
-from notesgraph.experiments.superni import SuperNITask, TaskScore
+from notesgraph.experiments.replication1.superni import SuperNITask, TaskScore
 
 __all__ = ["BASELINES", "CONDITIONS", "Settings", "UNTUNED_CONDITION", "classification_tasks", "generate",
            "load_model", "run_condition", "source_texts", "train", "training_sources"]

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from notesgraph.experiments.instruction_tasks import LABEL_WORDS, SEP, Prompt
+from notesgraph.experiments.shared.instruction_tasks import LABEL_WORDS, SEP, Prompt
 from notesgraph.experiments.spec import Progress
 
 __all__ = ["Features", "PromptParts", "VectorCache", "features", "head_parameters", "head_predictions",

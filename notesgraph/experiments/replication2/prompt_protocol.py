@@ -38,9 +38,9 @@ from typing import Literal, Protocol
 import numpy as np
 from scipy import stats
 
-from notesgraph.experiments.prompt_statistics import (AboveChance, ShotStatistics, best_above_chance,
+from notesgraph.experiments.replication2.prompt_statistics import (AboveChance, ShotStatistics, best_above_chance,
                                                       median_difference_tost, statistics_by_shots)
-from notesgraph.experiments.prompt_templates import (ANIMAL_TEMPLATE, CATEGORIES, TARGET_KINDS, TARGET_SETS, TEMPLATES,
+from notesgraph.experiments.replication2.prompt_templates import (ANIMAL_TEMPLATE, CATEGORIES, TARGET_KINDS, TARGET_SETS, TEMPLATES,
                                                      TargetSet, Template, target_set, template)
 from notesgraph.experiments.spec import ClaimVerdict
 

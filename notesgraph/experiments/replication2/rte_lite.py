@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from notesgraph.experiments.lexicon import (ANIMALS, COLOURS, HYPERNYMS, NUMBERS, PEOPLE, SENTIMENT_WORDS, TENSES,
+from notesgraph.experiments.shared.lexicon import (ANIMALS, COLOURS, HYPERNYMS, NUMBERS, PEOPLE, SENTIMENT_WORDS, TENSES,
                                             TOPICS, Sentence, make_sentence)
 
 __all__ = ["ENTAILING_KINDS", "NOT_ENTAILING_KINDS", "RTE_WORDS", "RtePair", "overlap_features",

@@ -50,12 +50,12 @@ from typing import Any
 
 import numpy as np
 
-from notesgraph.experiments.hierarchical import Bootstrap, hierarchical_bootstrap
-from notesgraph.experiments.instruction_tasks import (ATTRIBUTES, HELD_OUT_ATTRIBUTE, Prompt, Task,
+from notesgraph.experiments.replication1.hierarchical import Bootstrap, hierarchical_bootstrap
+from notesgraph.experiments.shared.instruction_tasks import (ATTRIBUTES, HELD_OUT_ATTRIBUTE, Prompt, Task,
                                                       pretraining_prompt, task_prompt)
-from notesgraph.experiments.instruction_tuning_context import (CONDITIONS, DEFINITIONS, EXAMPLES, SUITE_SEED,
+from notesgraph.experiments.replication1.instruction_tuning_context import (CONDITIONS, DEFINITIONS, EXAMPLES, SUITE_SEED,
                                                                TUNING_CONDITIONS, Context, n_values, train_chunks)
-from notesgraph.experiments.instruction_tuning_report import (CHECK_MARGIN, DIFFERENCES, FAMILY_TITLES, MARGIN,
+from notesgraph.experiments.replication1.instruction_tuning_report import (CHECK_MARGIN, DIFFERENCES, FAMILY_TITLES, MARGIN,
                                                               PAPER, check_passes, claim_verdicts, plot, report)
 from notesgraph.experiments.spec import ParameterValue, Progress, Result
 
@@ -82,7 +82,7 @@ TaskScores = dict[str, tuple[float, float, float]]
 
 
 def score_predictions(task: Task, predictions: Sequence[str], golds: Sequence[str]) -> tuple[float, float, float]:
-    from notesgraph.experiments.superni import exact_match
+    from notesgraph.experiments.replication1.superni import exact_match
 
     correct = [exact_match(p, [g]) for p, g in zip(predictions, golds)]
     inside = [p in task.labels for p in predictions]
@@ -125,7 +125,7 @@ def training_prompts(context: Context, definition: str, examples: str, n: int, s
 
 def evaluate(context: Context, model: Any, definition: str, examples: str) -> TaskScores:
     """Every held-out task's scores for the reader `model` under a condition (one batched pass)."""
-    from notesgraph.experiments.reader_model import predict
+    from notesgraph.experiments.shared.reader_model import predict
 
     prompts, spans = held_out_prompts(context, definition, examples)
     return score_spans(prompts, spans, predict(model, context.vocab, prompts))
@@ -147,13 +147,13 @@ def baseline_scores(context: Context, kind: str, seed: int) -> TaskScores:
     return scores
 
 
-def _save(context: Context, name: str, scores: TaskScores) -> None:
+def save_scores(context: Context, name: str, scores: TaskScores) -> None:
     path = context.scores / f"{name}.json"
     path.with_suffix(".tmp").write_text(json.dumps(scores), encoding="utf-8")
     path.with_suffix(".tmp").replace(path)
 
 
-def _load(context: Context, name: str) -> TaskScores | None:
+def load_scores(context: Context, name: str) -> TaskScores | None:
     path = context.scores / f"{name}.json"
     if not path.exists():
         return None
@@ -211,7 +211,7 @@ def _tune_and_score(context: Context, base: Any, definition: str, examples: str,
     condition (the same instances for every condition of this seed and n), score held-out tasks."""
     import torch
 
-    from notesgraph.experiments.reader_model import shuffled_batches
+    from notesgraph.experiments.shared.reader_model import shuffled_batches
 
     model = copy.deepcopy(base)
     torch.manual_seed(seed)
@@ -233,13 +233,13 @@ def run_condition(condition: str, parameters: Mapping[str, ParameterValue], seed
     if str(parameters.get("backend", "synthetic")) == "hf_seq2seq":
         if condition in ("no_pretraining", "compare"):
             return
-        from notesgraph.experiments import hf_seq2seq
+        from notesgraph.experiments.replication1 import hf_seq2seq
 
         yield from hf_seq2seq.run_condition(condition, parameters, seeds, Path(workdir or "."))
         return
     context = Context(parameters, Path(workdir) if workdir else Path.cwd() / "instruction-tuning-run")
     if condition == "compare":
-        yield from _compare(context, seeds)
+        yield from compare(context, seeds)
         return
     if context.family == "minilm" and condition == "no_pretraining":
         return  # a frozen encoder has nothing to train from random weights
@@ -256,7 +256,7 @@ def run_condition(condition: str, parameters: Mapping[str, ParameterValue], seed
         runs = []
         for seed in seeds:
             name = f"{condition}-n{n}-s{seed}"
-            scores = _load(context, name)
+            scores = load_scores(context, name)
             if scores is None:
                 for item in family.tune_and_score(definition, examples, n, seed, f"{condition} n={n} seed {seed}",
                                                   from_scratch=condition == "no_pretraining"):
@@ -264,7 +264,7 @@ def run_condition(condition: str, parameters: Mapping[str, ParameterValue], seed
                         yield Progress(step * 1000 + 1000 * item.step // max(item.total, 1), total * 1000, item.message)
                     else:
                         scores = item
-                _save(context, name, scores)
+                save_scores(context, name, scores)
             runs.append(scores)
             step += 1
         results += summary_results(context, condition, "", runs, f"/n{n}")
@@ -300,7 +300,7 @@ class ReaderFamily:
         if self.context.objective != "masked_words":
             yield evaluate(self.context, self.base, "original", examples)
             return
-        from notesgraph.experiments.reader_model import predict_words
+        from notesgraph.experiments.shared.reader_model import predict_words
 
         prompts, spans = held_out_prompts(self.context, "original", examples)
         yield score_spans(prompts, spans, predict_words(self.base, self.context.vocab, prompts))
@@ -325,12 +325,12 @@ class FrozenMiniLMFamily:
         self.held_out: dict[tuple[str, str], tuple[list[Prompt], Spans, Any]] = {}
 
     def prepare(self) -> Iterator[Progress]:
-        from notesgraph.experiments.minilm_family import label_vectors
+        from notesgraph.experiments.replication1.minilm_family import label_vectors
 
         self.labels = yield from _drain(label_vectors(self.cache))
 
     def untuned(self, examples: str) -> Iterator[Progress | TaskScores]:
-        from notesgraph.experiments.minilm_family import untuned_predictions
+        from notesgraph.experiments.replication1.minilm_family import untuned_predictions
 
         prompts, spans = held_out_prompts(self.context, "original", examples)
         predictions = yield from _drain(untuned_predictions(self.cache, prompts, self.labels, f"untuned ({examples})"))
@@ -338,7 +338,7 @@ class FrozenMiniLMFamily:
 
     def tune_and_score(self, definition: str, examples: str, n: int, seed: int, label: str,
                        from_scratch: bool = False) -> Iterator[Progress | TaskScores]:
-        from notesgraph.experiments.minilm_family import features, head_predictions, train_head
+        from notesgraph.experiments.replication1.minilm_family import features, head_predictions, train_head
 
         p = self.context.parameters
         train = yield from _drain(features(self.cache, training_prompts(self.context, definition, examples, n, seed),
@@ -353,7 +353,7 @@ class FrozenMiniLMFamily:
         yield score_spans(prompts, spans, head_predictions(head, held))
 
     def diagnostics(self) -> list[Result]:
-        from notesgraph.experiments.minilm_family import head_parameters
+        from notesgraph.experiments.replication1.minilm_family import head_parameters
 
         count = float(head_parameters(self.labels, int(self.context.parameters["head_hidden"])))
         return [Result("baselines", "head/parameters", count, count, count, 1)]
@@ -365,17 +365,17 @@ def _baselines(context: Context, family: ReaderFamily | FrozenMiniLMFamily,
     results = []
     for examples in ("correct", "none"):
         name = f"untuned+original+{examples}"
-        scores = _load(context, name)
+        scores = load_scores(context, name)
         if scores is None:
             scores = yield from _drain(family.untuned(examples))
-            _save(context, name, scores)
+            save_scores(context, name, scores)
         prefix = "untuned/" if examples == "correct" else "untuned_no_examples/"
         results += summary_results(context, "baselines", prefix, [scores])
     for kind in ("random", "constant"):
         runs = []
         for seed in seeds:
             scores = baseline_scores(context, kind, seed)
-            _save(context, f"{kind}-s{seed}", scores)
+            save_scores(context, f"{kind}-s{seed}", scores)
             runs.append(scores)
         results += summary_results(context, "baselines", f"{kind}/", runs)
     yield Progress(2, 3, "baselines: diagnostics")
@@ -388,7 +388,7 @@ def _baselines(context: Context, family: ReaderFamily | FrozenMiniLMFamily,
 def design_check_results(context: Context) -> list[Result]:
     """The held-out design's checks (heldout_suite.design_checks) on this run's suite, as rows of
     condition `design_check` (each must be 0, but heldout_only_attributes, which must be >= 1)."""
-    from notesgraph.experiments.heldout_suite import design_checks
+    from notesgraph.experiments.shared.heldout_suite import design_checks
 
     counts = design_checks(context.suite, context.pretraining_attributes())
     size = len(context.suite.held_out)
@@ -399,7 +399,7 @@ def _masked_word_accuracy(context: Context, base: Any) -> list[Result]:
     """Share of masked words the base model restores in fresh texts about held-out sentences."""
     import torch
 
-    from notesgraph.experiments.world_corpus import masked_text
+    from notesgraph.experiments.shared.world_corpus import masked_text
 
     rng = np.random.default_rng([SUITE_SEED, 2025])
     texts = [masked_text(rng, context.suite.held_pool or context.suite.pool, 96) for _ in range(400)]
@@ -417,7 +417,7 @@ def _masked_word_accuracy(context: Context, base: Any) -> list[Result]:
 def _pretraining_diagnostics(context: Context, base: Any) -> list[Result]:
     """Accuracy of the base model on fresh pretraining-format prompts: trained attributes, and
     the attribute pretraining never asked about (chance expected)."""
-    from notesgraph.experiments.reader_model import predict
+    from notesgraph.experiments.shared.reader_model import predict
 
     if context.objective == "masked_words":
         return _masked_word_accuracy(context, base)
@@ -443,7 +443,7 @@ def _runs(context: Context, source: str, n: int, seeds: Sequence[int]) -> list[T
         names = [f"{source}-s{s}" for s in seeds]
     else:
         names = [f"{source}-n{n}-s{s}" for s in seeds]
-    runs = [_load(context, name) for name in names]
+    runs = [load_scores(context, name) for name in names]
     missing = [name for name, run in zip(names, runs) if run is None]
     if missing:
         from notesgraph.experiments.spec import ExperimentError
@@ -480,7 +480,7 @@ DR_CHECKS = (("dr_original_minus_random", "original+correct"), ("dr_untuned_minu
 """(row name, scores compared with random on DR tasks of seen attributes at the largest n)."""
 
 
-def _compare(context: Context, seeds: Sequence[int], differences: Mapping[str, tuple[str, str, float]] = DIFFERENCES,
+def compare(context: Context, seeds: Sequence[int], differences: Mapping[str, tuple[str, str, float]] = DIFFERENCES,
              sizes: Sequence[int] | None = None, checks: Sequence[tuple[str, str]] = DR_CHECKS
              ) -> Iterator[Progress | Result]:
     """Paired differences by task and seed (`differences`: name -> (minuend, subtrahend, the

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from notesgraph.experiments.instruction_tasks import (ATTRIBUTES, BINARY_FRAMES, HELD_OUT_ATTRIBUTE, MULTI_FRAMES,
+from notesgraph.experiments.shared.instruction_tasks import (ATTRIBUTES, BINARY_FRAMES, HELD_OUT_ATTRIBUTE, MULTI_FRAMES,
                                                       PREDICATES, PRETRAINING_WORDINGS, SYMBOLS)
-from notesgraph.experiments.lexicon import Sentence
+from notesgraph.experiments.shared.lexicon import Sentence
 
 __all__ = ["MASK", "MaskedText", "PRETRAINING_SILENT", "masked", "masked_text", "supervised_attributes"]
 
