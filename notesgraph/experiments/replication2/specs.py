@@ -96,7 +96,8 @@ PROMPT_SENSITIVITY = ExperimentSpec(
     ),
     estimate_seconds=1800.0,
     quick_seconds=30.0,
-    notes=("Shares replication 1's cached base model (same pretraining parameters). The sampled design runs every "
+    notes=("Its base model is its own (the shared masked-word pretraining plus relation statements, prompt_base.py), "
+           "cached beside the run folder. The sampled design runs every "
            "template with yes/no targets and every target set with one instructive template; the secondary models "
            "run the quick design (8 prompts)."),
 )
