@@ -44,7 +44,8 @@ from notesgraph.experiments.replication2.prompt_templates import (ANIMAL_TEMPLAT
                                                      TargetSet, Template, target_set, template)
 from notesgraph.experiments.spec import ClaimVerdict
 
-__all__ = ["CHECK_ATTRIBUTE", "CLAIMS", "DEFAULT_DESIGN", "PAPER_ALBERT_32", "QUICK_DESIGN", "CheckAtShots",
+__all__ = ["CHECK_ATTRIBUTE", "CLAIMS", "DEFAULT_DESIGN", "PAPER_ALBERT_32", "PAPER_GPT3_16", "PAPER_T0_3B_ZERO_SHOT",
+           "QUICK_DESIGN", "CheckAtShots",
            "MedianRow", "PromptClassifier", "PromptDesign", "PromptExample", "ProtocolConfig", "ProtocolResult",
            "RunRecord", "TemplateCheck", "category_statistics", "claim_verdicts", "example_blocks",
            "examples_from_rte_lite", "learning_curves", "median_table", "positive_control", "run_count", "run_in_parts", "run_protocol",
@@ -54,10 +55,24 @@ CHECK_ATTRIBUTE = "mentions_animal"
 CLAIMS = ("instructive ≈ irrelevant", "target words matter more than templates",
           "yes/no beats arbitrary and reversed")
 PAPER_ALBERT_32: dict[str, str] = {
-    "instructive": "71", "irrelevant": "71", "misleading-moderate": "66 (misleading)",
-    "misleading-extreme": "66 (misleading)", "null": "63", "arbitrary": "53-57", "reversed": "53-57",
+    "instructive": "70.2", "irrelevant": "72.9", "misleading-moderate": "65.2", "misleading-extreme": "70.8",
+    "null": "63.2", "arbitrary": "53-57", "reversed": "53-57",
 }
-"""The paper's medians for ALBERT at 32 shots, as the issue quotes them (accuracy, %)."""
+"""The paper's medians for ALBERT on RTE at 32 shots (accuracy, %): the categories from its
+Appendix G.1 table (0.7022, 0.7292, 0.6516, 0.7076, 0.6318); the target kinds as issue 7 quoted
+them (the paper gives those only in figures)."""
+PAPER_GPT3_16: dict[str, str] = {
+    "instructive": "65.3", "irrelevant": "61.0", "misleading-moderate": "65.0", "misleading-extreme": "61.7",
+    "null": "< 50",
+}
+"""GPT-3 175B in context at 16 shots, one seed (the paper's Appendix G.7 table, its Figure 2:
+0.6534, 0.6101, 0.6498, 0.6173; null "not plotted because they are below 0.5")."""
+PAPER_T0_3B_ZERO_SHOT: dict[str, str] = {
+    "instructive": "64.8", "irrelevant": "57.0", "misleading-moderate": "64.6", "misleading-extreme": "64.6",
+    "null": "62.3",
+}
+"""T0 3B zero-shot on RTE: our medians of the paper's per-template accuracies (Appendix I, the
+table behind its Figure 4: 10 instructive, 5 per misleading and irrelevant category, 2 null)."""
 
 Metric = Literal["final", "best"]
 
@@ -456,7 +471,7 @@ def _one_sided_proportions(first: Sequence[tuple[float, int]], second: Sequence[
     return float(stats.norm.sf((x1 / n1 - x2 / n2) / se))
 
 
-def _primary_shots(available: Iterable[int], wanted: int) -> int | None:
+def primary_shots(available: Iterable[int], wanted: int) -> int | None:
     """`wanted` if it was run, else the nearest k > 0 that was."""
     options = sorted(k for k in available if k > 0)
     return min(options, key=lambda k: (abs(k - wanted), k)) if options else None
@@ -494,7 +509,7 @@ def claim_verdicts(result: ProtocolResult, condition: str, shots: int = 32, alph
     """
     check = template_check(result, alpha, metric)
     categories, kinds = category_statistics(result, metric), target_kind_statistics(result, metric)
-    k = _primary_shots(set(categories) | set(kinds), shots)
+    k = primary_shots(set(categories) | set(kinds), shots)
     control = positive_control(result, k, metric) if k is not None else None
     details_check = {f"check_p_k{row.shots}": row.p_value for row in check.per_shot}
     if control is not None:

@@ -310,15 +310,20 @@ def plot(spec: ExperimentSpec, results: Sequence[Result], path: str) -> None:
 
 
 def report(spec: ExperimentSpec, results: Sequence[Result]) -> str:
-    """Medians at k=32 per template category and target kind beside the paper's ALBERT figures,
-    the tests' p-values and the template check, per model (Markdown)."""
+    """Medians at the k the verdicts judge (32, else the nearest run) per template category and
+    target kind beside the paper's figures (ALBERT fine-tuned at 32 shots, GPT-3 in context at 16,
+    T0 3B zero-shot), the tests' p-values and the template check, per model (Markdown)."""
     by = {(r.condition, r.metric): r for r in results}
     models = [m for m in MODELS if any(r.condition == m for r in results)]
     shots = sorted({int(r.metric.rsplit("/k", 1)[1]) for r in results if r.metric.startswith("median_final/")})
-    k = 32 if 32 in shots else max((s for s in shots if s > 0), default=0)
-    lines = [f"### {spec.title}", "", f"Median accuracy (%) at k={k}, final epoch (best epoch in brackets), 95% "
-             "interval of the median over runs; the paper's ALBERT medians at 32 shots beside them.", "",
-             "| group | " + " | ".join(models) + " | paper (ALBERT) |", "|---|" + "---|" * (len(models) + 1)]
+    k = protocol.primary_shots(shots, 32) or 0
+    papers = (protocol.PAPER_ALBERT_32, protocol.PAPER_GPT3_16, protocol.PAPER_T0_3B_ZERO_SHOT)
+    lines = [f"### {spec.title}", "", f"Median accuracy (%) at k={k} (the k the verdicts judge: 32, else the nearest "
+             "run), final epoch (best epoch in brackets), 95% interval of the median over runs; beside them the "
+             "paper's medians on RTE: ALBERT prompt-fine-tuned at 32 shots, GPT-3 175B in context at 16 shots, "
+             "T0 3B zero-shot (medians of its per-template table).", "",
+             "| group | " + " | ".join(models) + " | paper: ALBERT, 32 | GPT-3, 16 in context | T0 3B, 0 |",
+             "|---|" + "---|" * (len(models) + 3)]
     for grouping, groups in (("category", CATEGORIES), ("target", TARGET_KINDS)):
         for group in groups:
             cells = []
@@ -327,7 +332,8 @@ def report(spec: ExperimentSpec, results: Sequence[Result]) -> str:
                     (model, f"median_best/{grouping}/{group}/k{k}"))
                 cells.append(f"{final.value:.1f} ({best.value:.1f}) [{final.ci_low:.1f}, {final.ci_high:.1f}]"
                              if final and best else "–")
-            lines.append(f"| {grouping}: {group} | " + " | ".join(cells) + f" | {protocol.PAPER_ALBERT_32.get(group, '')} |")
+            lines.append(f"| {grouping}: {group} | " + " | ".join(cells) + " | "
+                         + " | ".join(paper.get(group, "") for paper in papers) + " |")
     lines += ["", "| p-value | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
     for metric in (f"kruskal_p/category/k{k}", f"kruskal_p/target/k{k}", f"dunn_p/instructive-irrelevant/k{k}",
                    f"dunn_p/yes-no-arbitrary/k{k}", f"dunn_p/yes-no-reversed/k{k}"):
