@@ -339,7 +339,7 @@ def run_protocol(model: PromptClassifier, train: Sequence[PromptExample], test: 
 def run_in_parts(model: PromptClassifier, train: Sequence[PromptExample], test: Sequence[PromptExample],
                  config: ProtocolConfig, label: str) -> Iterator[tuple[int, int, str] | ProtocolResult]:
     """`run_protocol` one (k, seed) at a time, so a caller can report progress and be cancelled
-    between them: (runs done, runs in all, message) after each part, then the whole result
+    between them: (runs done, runs in all, message) as each part starts and ends, then the whole result
     (equal to one `run_protocol` call)."""
     records: list[RunRecord] = []
     blocks: dict[int, dict[int, tuple[int, ...]]] = {}
@@ -350,6 +350,8 @@ def run_in_parts(model: PromptClassifier, train: Sequence[PromptExample], test: 
             continue
         for seed in (config.seeds[:1] if k == 0 else config.seeds):
             part = replace(config, shots=(k,), seeds=(seed,), check_shots=(k,) if k in config.check_shots else ())
+            # before the part too: a part is minutes on a causal LM, and "loading" would stand meanwhile
+            yield done, total, f"{label}: k={k} seed {seed} running ({done}/{total} runs done)"
             result = run_protocol(model, train, test, part)
             records += result.records
             for source, target in ((result.blocks, blocks), (result.check_blocks, check_blocks)):
