@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from notesgraph.experiments.replication2.prompt_sensitivity import _build_model
+from notesgraph.experiments.replication2.prompt_sensitivity import build_model
 from notesgraph.experiments.replication2.prompt_templates import TEMPLATES
 from notesgraph.experiments.replication2.reader_prompt import ReaderPromptClassifier
 from notesgraph.experiments.registry import PROMPT_SENSITIVITY
@@ -43,7 +43,7 @@ def main() -> None:
     template = next(t for t in TEMPLATES if t.name == "inst_imply")
     rows = []
     pilot_pairs = rte_lite_pairs(1, 500)  # the pilot's pairs: its cached base and M1 kept them out of pretraining
-    built = [item for item in _build_model("M1", parameters, args.folder, pilot_pairs) if not isinstance(item, Progress)]
+    built = [item for item in build_model("M1", parameters, args.folder, pilot_pairs) if not isinstance(item, Progress)]
     model, vocab = built[-1]
     start = copy.deepcopy(model.state_dict())
     _, test = split_pairs(pilot_pairs, 100, 0)

@@ -24,6 +24,7 @@ from notesgraph.experiments.runner import (
     follow_run,
     list_runs,
     mark_interrupted,
+    redraw,
     resume_run,
     run_folder,
     start_run,
@@ -137,6 +138,10 @@ def test_quick_run_in_a_subprocess_stores_results_artefacts_and_claim_verdicts(d
         assert (folder / "results.csv").read_text().count("\n") == len(results) + 1
         assert json.loads((folder / "run.json").read_text())["seeds"] == [0, 1, 2]
         assert (folder / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        redraw(store, run_id, tmp_path / "again")  # the same artefacts again, from the stored rows
+        assert (tmp_path / "again" / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert not (folder / "report.md").exists() or \
+            (tmp_path / "again" / "report.md").read_text() == (folder / "report.md").read_text()
 
         claim = next(c for c in stored_claims(store) if "42.6%" in c.claim.text)
         primary = next(v[2] for v in verdicts if v[4])

@@ -50,7 +50,7 @@ from notesgraph.model import Run, RunDetails, RunStatus
 from notesgraph.store import Store
 
 __all__ = ["BACKENDS", "FINISHED", "LAUNCH_GRACE", "PARALLEL", "Backend", "LocalBackend", "RunNotFound", "RunStatus",
-           "cancel_run", "claims_of_run", "code_version", "create_run", "deterministic_torch", "environment",
+           "cancel_run", "claims_of_run", "code_version", "redraw", "create_run", "deterministic_torch", "environment",
            "execute", "follow_run", "list_runs", "make_backend", "mark_interrupted", "resume_run", "run_details",
            "run_folder", "run_results", "runs_of_claim", "start_run", "wait_for", "watch_runs"]
 
@@ -429,27 +429,41 @@ def _optional(function: Any, row: dict[str, Any], names: Sequence[str] = ("workd
     return {name: offered[name] for name in names if name in accepted}
 
 
-def _plot(store: Store, module: Any, spec: ExperimentSpec, row: dict[str, Any], results: Sequence[Result]) -> None:
-    """results.png via the experiment's plot(), when it has one; a plotting error is logged,
-    it does not fail a run whose numbers are stored."""
+def _plot(store: Store, module: Any, spec: ExperimentSpec, row: dict[str, Any], results: Sequence[Result],
+          out: Path | None = None) -> None:
+    """results.png (in `out`, else the run folder) via the experiment's plot(), when it has one;
+    a plotting error is logged, it does not fail a run whose numbers are stored."""
     if not hasattr(module, "plot"):
         return
     try:
-        module.plot(spec, results, str(Path(row["folder"]) / "results.png"), **_optional(module.plot, row))
+        module.plot(spec, results, str((out or Path(row["folder"])) / "results.png"), **_optional(module.plot, row))
     except Exception as error:  # noqa: BLE001 - the numbers matter, the picture is a convenience
         store.add_run_log(row["id"], f"no plot: {type(error).__name__}: {error}")
 
 
-def _report(store: Store, module: Any, spec: ExperimentSpec, row: dict[str, Any], results: Sequence[Result]) -> None:
-    """report.md via the experiment's report() (Markdown tables a reader can take in at a glance,
-    beside the long results.csv), when it has one; an error is logged, never fails the run."""
+def _report(store: Store, module: Any, spec: ExperimentSpec, row: dict[str, Any], results: Sequence[Result],
+            out: Path | None = None) -> None:
+    """report.md (in `out`, else the run folder) via the experiment's report() (Markdown tables a
+    reader can take in at a glance, beside the long results.csv), when it has one; an error is
+    logged, never fails the run."""
     if not hasattr(module, "report"):
         return
     try:
         text = module.report(spec, results, **_optional(module.report, row))
-        (Path(row["folder"]) / "report.md").write_text(text, encoding="utf-8")
+        ((out or Path(row["folder"])) / "report.md").write_text(text, encoding="utf-8")
     except Exception as error:  # noqa: BLE001 - the numbers are stored; the report is a convenience
         store.add_run_log(row["id"], f"no report: {type(error).__name__}: {error}")
+
+
+def redraw(store: Store, run_id: int, out: Path) -> None:
+    """A finished run's report.md and results.png drawn again into `out` from its stored rows
+    with the current code (a report's layout changed after the run; the numbers are the run's)."""
+    row = _row(store, run_id)
+    spec = experiment(row["experiment"])
+    out.mkdir(parents=True, exist_ok=True)
+    module, results = implementation(spec), run_results(store, run_id)
+    _plot(store, module, spec, row, results, out)
+    _report(store, module, spec, row, results, out)
 
 
 def deterministic_torch() -> None:

@@ -33,8 +33,8 @@ Per-task scores are saved as JSON in the run folder, so a resumed run redoes onl
 and `compare` reads what the other conditions measured. With `backend=hf_seq2seq` every
 condition but `no_pretraining` and `compare` runs through hf_seq2seq.py on a local T5 and SuperNI.
 
-Split by responsibility: instruction_tuning_context.py holds the condition grid, the shared
-Context (suite, vocabulary, cached pretrained base model) and the training loop;
+Split by responsibility: instruction_tuning_context.py holds the condition grid and the Context
+(shared/base_model.py's suite, vocabulary, cached base model and training loop, plus score files);
 instruction_tuning_report.py the controls, the verdicts (Holm over the primary tests), the report
 and the plot. This module
 runs the conditions and re-exports what the runner and other modules reach through it.

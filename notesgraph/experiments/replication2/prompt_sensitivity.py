@@ -62,7 +62,7 @@ def _base_parameters(parameters: Mapping[str, ParameterValue]) -> dict[str, Para
     return values
 
 
-def _build_model(name: str, parameters: Mapping[str, ParameterValue], workdir: Path,
+def build_model(name: str, parameters: Mapping[str, ParameterValue], workdir: Path,
                  experiment_pairs: Sequence[Any]) -> Iterator[Progress | Any]:
     """Progress while building, then (model, vocabulary). M1 variants are cached beside the base
     (prompt_base.py: masked words and relation statements, none about `experiment_pairs`)."""
@@ -139,7 +139,7 @@ def run_condition(condition: str, parameters: Mapping[str, ParameterValue], seed
     test_size = int(parameters["test_pairs"])
     pairs = rte_lite_pairs(0, int(parameters["train_pairs"]) + test_size)
     built = None
-    for item in _build_model(condition, parameters, workdir, pairs):
+    for item in build_model(condition, parameters, workdir, pairs):
         if isinstance(item, Progress):
             yield Progress(item.step, item.total * 4, item.message)
         else:
