@@ -5,7 +5,8 @@ Why: a `KnowledgeGraph` (networkx) holds every edge as dicts in both directions:
 and ~9 us an edge to build; the generated 100k-note store has 13.8M edges (8.2 GB, 129 s).
 Here an edge costs two int32 ends, its attributes in typed columns of its kind's `EdgeTable`
 and two ranked entries (int32 other end, int16 code, float64 strength, int32 edge number):
-~60 bytes. Node attributes stay dicts (a few hundred thousand nodes).
+~60 bytes. Node attributes stay dicts (a few hundred thousand nodes), except claims' (most of
+the nodes at scale): `notesgraph.graph_claims.NodeAttrs` holds those as arrays.
 
 Nodes are numbered in `node_sort_key` order, so the ranking's tie-break by (source, target)
 is a comparison of numbers; each node's entries in `ranked_*[indptr[i]:indptr[i + 1]]` are in
@@ -21,6 +22,7 @@ Built by `notesgraph.graph_compact_build`.
 
 from __future__ import annotations
 
+import bisect
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -28,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from notesgraph.graph_ranking import _tier, code_kind, edge_strength
+from notesgraph.graph_claims import NodeAttrs
+from notesgraph.graph_ranking import STRENGTH_ATTRIBUTE, _tier, code_kind, edge_strength
 
 
 @dataclass
@@ -42,6 +45,10 @@ class EdgeTable:
     columns: dict[str, np.ndarray | list[Any]] = field(default_factory=dict)
     strength: np.ndarray | None = None
     """`edge_strength` of each edge (float64, the same number the networkx graph ranks by)."""
+    strength_by_value: tuple[str, np.ndarray] | None = None
+    """Instead of `strength`, for a kind whose strength is a function of one small
+    non-negative int column (source_of's position, cites' rank): (column, strength of each
+    value, NaN for values absent). 12M source_of edges then need no float64 each."""
 
     def __len__(self) -> int:
         return len(self.source)
@@ -82,11 +89,18 @@ class EdgeTable:
         return at
 
     def compute_strength(self) -> None:
-        """Fill `strength`: one `edge_strength` call per distinct value of a numeric column
-        (source_of has ~180 distinct positions for 12M edges), else one per edge."""
-        numeric = {k: c for k, c in self.columns.items() if isinstance(c, np.ndarray)}
-        if len(numeric) == len(self.columns) == 1:
-            (name, column), = numeric.items()
+        """Fill `strength_by_value` (one int column of small values: one `edge_strength`
+        call per value present, O(E) without a sort) or `strength` (another numeric column:
+        one call per distinct value; else one per edge)."""
+        name = STRENGTH_ATTRIBUTE.get(self.kind, "")
+        column = self.columns.get(name)
+        if isinstance(column, np.ndarray):  # every edge has it: strength is a function of it alone
+            if column.dtype.kind in "iu" and len(column) and 0 <= column.min() and column.max() < 2 ** 20:
+                present = np.flatnonzero(np.bincount(column))
+                by_value = np.full(int(present[-1]) + 1, np.nan)
+                by_value[present] = [edge_strength(self.kind, {name: v}) for v in present.tolist()]
+                self.strength_by_value = (name, by_value)
+                return
             values, inverse = np.unique(column, return_inverse=True)
             table = np.array([edge_strength(self.kind, {name: v.item()}) for v in values], dtype=np.float64)
             self.strength = table[inverse].reshape(-1) if len(column) else np.zeros(0)
@@ -116,17 +130,22 @@ def sorted_nodes(nodes: Iterable[str]) -> list[str]:
 
 def columns_of(attr_dicts: list[dict[str, Any]]) -> dict[str, np.ndarray | list[Any]]:
     """Per-edge attribute dicts as columns: an int or float column where every edge has the
-    attribute as a number, else a list (None where missing). O(edges x attributes)."""
+    attribute as a number, else a list (None where missing), equal strings shared.
+    O(edges x attributes)."""
     names: dict[str, None] = {}
     for attrs in attr_dicts:
         names.update(dict.fromkeys(attrs))
     columns: dict[str, np.ndarray | list[Any]] = {}
     for name in names:
         values = [attrs.get(name) for attrs in attr_dicts]
-        if all(type(v) is int for v in values):
+        types = set(map(type, values))
+        if types == {int}:
             columns[name] = np.array(values, dtype=np.int64)
-        elif all(type(v) is float for v in values):
+        elif types == {float}:
             columns[name] = np.array(values, dtype=np.float64)
+        elif str in types:  # repeated strings (a mention's `via`, a title) share one object
+            seen: dict[Any, Any] = {}
+            columns[name] = [seen.setdefault(v, v) if type(v) is str else v for v in values]
         else:
             columns[name] = values
     return columns
@@ -139,9 +158,17 @@ class CompactGraph:
 
     def __init__(self, node_attrs: Mapping[str, dict[str, Any]], tables: Iterable[EdgeTable] = (),
                  ids: list[str] | None = None) -> None:
-        self.ids: list[str] = ids if ids is not None else sorted_nodes(node_attrs)
+        if isinstance(node_attrs, NodeAttrs):  # claims stay in their block; the rest in id order
+            plain_ids = sorted_nodes(node_attrs.plain)
+            self._node = NodeAttrs({node: node_attrs.plain[node] for node in plain_ids}, node_attrs.claims)
+            if ids is None:  # the block is in id order already: only its place among the kinds is sought
+                at = bisect.bisect_left(plain_ids, "claim", key=lambda node: node.partition(":")[0])
+                ids = plain_ids[:at] + list(node_attrs.claims.node_ids()) + plain_ids[at:]
+            self.ids: list[str] = ids
+        else:
+            self.ids = ids if ids is not None else sorted_nodes(node_attrs)
+            self._node = NodeAttrs({node: node_attrs[node] for node in self.ids})
         self.index: dict[str, int] = {node: i for i, node in enumerate(self.ids)}
-        self._node: dict[str, dict[str, Any]] = {node: node_attrs[node] for node in self.ids}
         self.graph: dict[str, Any] = {}
         self._pages: dict[int, str] = {}
         self._inquiries: dict[int, str] = {}
@@ -159,7 +186,7 @@ class CompactGraph:
         """Replace the tables of these kinds (an empty table drops a kind) and re-rank:
         O(E log E) over all edges, vectorised."""
         for table in tables:
-            if table.strength is None:
+            if table.strength is None and table.strength_by_value is None:
                 table.compute_strength()
             table.sort_by_ends(len(self.ids))
             self.tables[table.kind] = table
@@ -176,39 +203,31 @@ class CompactGraph:
         tables = list(self.tables.values())
         m = sum(len(t) for t in tables)
         tiers = np.array([_tier(t.kind) for t in tables], dtype=np.int64)
-        edge_rank, strengths, rank_tiers = _strength_ranks(tables, tiers)
+        edge_ranks, strengths, rank_tiers = _strength_ranks(tables, tiers)
         ranks = max(len(strengths), 1)
         if (n + 1) * ranks * 3 * (n + 1) >= 2 ** 62:
             raise OverflowError(f"{n:,} nodes and {ranks:,} distinct strengths do not fit the sort key")
-        # Built in place, half by half (out-entries, then in-entries): one int64 array of 2E
-        # is the only big temporary (~0.24 GB at 15M edges).
-        sources = np.concatenate([t.source for t in tables]) if m else np.zeros(0, dtype=np.int32)
-        targets = np.concatenate([t.target for t in tables]) if m else np.zeros(0, dtype=np.int32)
-        counts = np.bincount(sources, minlength=n) + np.bincount(targets, minlength=n)
-        key = np.empty(2 * m, dtype=np.int64)
-        out, into = key[:m], key[m:]
-        out[:], into[:] = sources, targets
-        key *= ranks
-        out += edge_rank
-        into += edge_rank
-        key *= 3
-        out += 1
-        into += np.where(sources < targets, 0, 2)  # an in-entry's other end is the source
-        key *= n
-        out += targets
-        into += sources
-        del sources, targets, out, into
-        key.sort()
-        self.ranked_other = (key % max(n, 1)).astype(np.int32)
-        key //= max(n, 1)
-        incoming = (key % 3 != 1)
-        key //= 3
-        key %= ranks
-        self.ranked_rank = (2 * key + incoming).astype(np.int32)
-        del key, incoming
+        # One int64 sort key per entry, made and sorted a block of nodes at a time (the key's
+        # first part is the node, so the blocks' sorted keys follow each other), each block's
+        # entries gathered from the tables' own arrays: the only big temporaries are one
+        # block's keys and their parts (~0.15 GB at most), beside the two outputs.
+        counts = np.zeros(n, dtype=np.int64)
+        for table in tables:
+            counts += np.bincount(table.source, minlength=n)
+            counts += np.bincount(table.target, minlength=n)
+        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        del counts
+        self.ranked_other = np.empty(2 * m, dtype=np.int32)
+        self.ranked_rank = np.empty(2 * m, dtype=np.int32)
+        bounds = np.searchsorted(indptr, np.arange(0, 2 * m, _RANK_BLOCK), side="right") - 1
+        for lo, hi in zip(bounds.tolist(), bounds[1:].tolist() + [n]):
+            if indptr[hi] > indptr[lo]:
+                _rank_block(tables, edge_ranks, lo, hi, n, ranks,
+                            self.ranked_other[indptr[lo]:indptr[hi]], self.ranked_rank[indptr[lo]:indptr[hi]])
+        del edge_ranks
         self.rank_strength = strengths
         self.rank_code = 2 * rank_tiers
-        self.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.indptr = indptr
         self.edge_count = m
         self._rank_cache.clear()
         self._adjacency_cache.clear()
@@ -380,7 +399,7 @@ class CompactGraph:
         """The note with most incident edges (ties: the lowest id): where the app opens."""
         degrees = np.diff(self.indptr)
         best, best_degree = None, -1
-        for node, attrs in self._node.items():
+        for node, attrs in self._node.plain.items():  # claims are never notes
             if attrs.get("kind") == "note":
                 degree = int(degrees[self.index[node]])
                 if degree > best_degree:
@@ -410,12 +429,54 @@ def _entry_ranges(indptr: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np
     return owner, np.arange(int(lengths.sum())) - np.repeat(offsets, lengths) + np.repeat(starts, lengths)
 
 
-def _strength_ranks(tables: list[EdgeTable], tiers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(each edge's rank among the distinct (-strength, tier) pairs over all kinds, each
-    rank's strength, each rank's tier). Sorts only the distinct strengths of each kind."""
-    values = [np.unique(t.strength) for t in tables]
+_RANK_BLOCK = 4_000_000  # ranked entries sorted at a time (32 MB of int64 keys)
+
+
+def _rank_block(tables: list[EdgeTable], edge_ranks: list[np.ndarray], lo: int, hi: int, n: int,
+                ranks: int, ranked_other: np.ndarray, ranked_rank: np.ndarray) -> None:
+    """Sort the entries of nodes lo..hi-1 (their edges in every table, each edge an out-entry
+    of its source and an in-entry of its target) and decode them into `ranked_other` and
+    `ranked_rank` (views of the block's slots). The key: ((node * ranks + rank) * 3 + side)
+    * n + other, side 1 for the node's own out-edge, 0 or 2 for an in-edge whose source
+    sorts before or after the node."""
+    whole = lo == 0 and hi == n
+    key = np.empty(len(ranked_other), dtype=np.int64)
+    other = np.empty(len(ranked_other), dtype=np.int32)
+    at = 0
+    for table, edge_rank in zip(tables, edge_ranks):
+        for node_end, other_end, incoming in ((table.source, table.target, False), (table.target, table.source, True)):
+            chosen = slice(None) if whole else np.flatnonzero((node_end >= lo) & (node_end < hi))
+            nodes, others = node_end[chosen], other_end[chosen]
+            part = key[at:at + len(nodes)]
+            part[:] = nodes
+            part *= ranks
+            part += edge_rank[chosen]
+            part *= 3
+            part += np.where(others < nodes, 0, 2) if incoming else 1
+            other[at:at + len(nodes)] = others
+            at += len(nodes)
+    key *= n
+    key += other
+    del other
+    key.sort()
+    np.remainder(key, max(n, 1), out=ranked_other, casting="unsafe")
+    key //= max(n, 1)
+    side = np.remainder(key, 3, out=np.empty(len(key), dtype=np.int8), casting="unsafe")
+    key //= 3
+    key %= ranks
+    key *= 2
+    key += side != 1  # incoming
+    ranked_rank[:] = key
+
+
+def _strength_ranks(tables: list[EdgeTable], tiers: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """(per table, each edge's rank among the distinct (-strength, tier) pairs over all
+    kinds; each rank's strength; each rank's tier). Sorts only the distinct strengths of
+    each kind."""
+    values = [np.unique(t.strength) if t.strength_by_value is None
+              else np.unique(t.strength_by_value[1][~np.isnan(t.strength_by_value[1])]) for t in tables]
     if not values:
-        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64)
+        return [], np.zeros(0), np.zeros(0, dtype=np.int64)
     negative = np.concatenate([-v for v in values])
     tier_of = np.concatenate([np.full(len(v), tier) for v, tier in zip(values, tiers)])
     order = np.lexsort((tier_of, negative))
@@ -423,9 +484,16 @@ def _strength_ranks(tables: list[EdgeTable], tiers: np.ndarray) -> tuple[np.ndar
     rank_of[order] = np.arange(len(negative))
     ranks, base = [], 0
     for v, table in zip(values, tables):
-        ranks.append(rank_of[base + np.searchsorted(v, table.strength)])
+        if table.strength_by_value is None:
+            ranks.append(rank_of[base + np.searchsorted(v, table.strength)].astype(np.int32))
+        else:  # each value's rank, then one gather per edge
+            name, by_value = table.strength_by_value
+            at = np.minimum(np.searchsorted(v, np.nan_to_num(by_value, nan=v[0])), len(v) - 1)
+            column = table.columns[name]
+            assert isinstance(column, np.ndarray)
+            ranks.append(rank_of[base + at].astype(np.int32)[column])
         base += len(v)
-    return np.concatenate(ranks), -negative[order], tier_of[order].astype(np.int64)
+    return ranks, -negative[order], tier_of[order].astype(np.int64)
 
 
 class RankedEntries:

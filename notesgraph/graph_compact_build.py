@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import time
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -31,10 +32,10 @@ from notesgraph.graph import (
     note_changes,
     similar_rows,
 )
+from notesgraph.graph_claims import ClaimBlock, NodeAttrs
 from notesgraph.graph_compact import CompactGraph, EdgeTable, columns_of
 from notesgraph.graph_nodes import _note_nodes
 from notesgraph.paper_map import PAPER_EDGE_KINDS
-from notesgraph.graph_ranking import edge_strength
 from notesgraph.store import GraphRows, Store
 
 
@@ -42,10 +43,12 @@ def build_compact(store: Store, similar: SimilarPairs | None = None) -> CompactG
     """The knowledge graph of everything in `store` as a `CompactGraph` (the same nodes,
     edges and rankings `build_graph` makes); `similar` as for `build_graph`."""
     store.sync_derived()
-    with _collector_paused(), store.snapshot():
-        read: list[Any] = [store.graph_rows(links=False), store.graph_link_arrays(),
-                           store.library_paper_rows(), store.paper_edge_rows()]
-    graph = _compact(read, similar)  # takes the rows out of `read`: freed before the ranking
+    with _collector_paused(), store.snapshot():  # the streamed rows are read inside it
+        links = store.graph_link_arrays()
+        read: list[Any] = [store.graph_rows(links=False, claims=False, stream=True), links, store.library_paper_rows(),
+                           store.paper_edge_rows(note_papers=links["note_papers"]), store.graph_claim_block()]
+        del links
+        graph = _compact(read, similar)  # takes the rows out of `read`: freed before the ranking
     graph.graph["store"] = store.path
     return graph
 
@@ -59,24 +62,24 @@ def compact_from_rows(rows: GraphRows, links: dict[str, np.ndarray] | None = Non
                  for name in ("note_inquiries", "note_papers")}
         rows = GraphRows(rows.notes, rows.inquiries, rows.papers, [], [], rows.note_concepts,
                          rows.references, rows.claims, rows.runs)
-    return _compact([rows, links, [], []], similar)
+    return _compact([rows, links, [], [], ClaimBlock.from_rows(rows.claims)], similar)
 
 
 def _compact(read: list[Any], similar: SimilarPairs | None) -> CompactGraph:
-    """`compact_from_rows` on read = [rows, links, library papers, paper edges], emptied once
-    the rows are used, so the caller's rows and the edge lists are freed before the ranking's
-    big arrays are made. The library papers and paper-map edges (`cocited`, `shares_author`)
-    are what `notesgraph.paper_map.set_paper_edges` adds to the networkx graph."""
-    rows, links, library_papers, paper_edges = read
+    """`compact_from_rows` on read = [rows, links, library papers, paper edges, claims],
+    emptied once the rows are used, so the caller's rows and the edge lists are freed before
+    the ranking's big arrays are made. The library papers and paper-map edges (`cocited`,
+    `shares_author`) are what `notesgraph.paper_map.set_paper_edges` adds to the networkx graph."""
+    rows, links, library_papers, paper_edges, claims = read
     read.clear()
+    links = dict(links)  # its arrays are popped below; the caller's dict stays whole
     with _collector_paused():
         nodes = KnowledgeGraph()  # holds the nodes while `_add_rows` resolves links; edges go to `collected`
         collected: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
         sink = lambda kind, edges: collected.setdefault(kind, []).extend(edges)  # noqa: E731
-        # Claims (~9 a note) are added here, their edges as arrays; runs need their claim nodes.
+        # Claims (~9 a note) stay a block of arrays, their edges made as arrays; runs need them.
         _add_rows(nodes, dataclasses.replace(rows, claims=[], runs=[]), append=True, sink=sink)
-        nodes._node.update((f"claim:{claim_id}", {"kind": "claim", "label": text})
-                           for claim_id, _, _, text, _ in rows.claims)
+        nodes._node = NodeAttrs(nodes._node, claims)
         _add_runs(nodes, rows.runs, sink)
         for ident, key, title in library_papers:  # listed by no note: only the library has them
             nodes._node.setdefault(f"paper:{ident}", {"kind": "paper", "label": title, "key": key})
@@ -87,14 +90,15 @@ def _compact(read: list[Any], similar: SimilarPairs | None) -> CompactGraph:
         note_node = _id_lookup(graph, {i: node for i, node in _note_nodes(rows).items()})
         inquiry_node = _id_lookup(graph, {i: graph._inquiries.get(i, f"inquiry:{i}") for i, *_ in rows.inquiries})
         paper_node = _id_lookup(graph, {i: f"paper:{i}" for i, _, _ in rows.papers})
-        tables.append(_link_table("source_of", links["note_inquiries"], note_node, inquiry_node, "position"))
-        tables.append(_link_table("cites", links["note_papers"], note_node, paper_node, "rank"))
-        tables.append(_claims_table(graph, rows.claims, note_node, paper_node))
+        # popped: each link array (12M x 3 int32 at 100k notes) is freed once its table is made
+        tables.append(_link_table("source_of", links.pop("note_inquiries"), note_node, inquiry_node, "position"))
+        tables.append(_link_table("cites", links.pop("note_papers"), note_node, paper_node, "rank"))
+        tables.append(_claims_table(graph, claims, note_node, paper_node))
         for kind in PAPER_EDGE_KINDS:
             edges = [(f"paper:{a}", f"paper:{b}", {"count": count}) for a, b, k, count in paper_edges
                      if k == kind and f"paper:{a}" in graph.index and f"paper:{b}" in graph.index]
             tables.append(_table(graph, kind, edges))
-        del rows, links, collected, paper_edges
+        del rows, links, collected, paper_edges, claims
         if similar is not None:
             tables.append(similar_table(graph, similar))
         graph.set_tables(tables)
@@ -104,11 +108,12 @@ def _compact(read: list[Any], similar: SimilarPairs | None) -> CompactGraph:
 
 
 def _table(graph: CompactGraph, kind: str, edges: list[tuple[str, str, dict[str, Any]]]) -> EdgeTable:
-    index = graph.index
-    source = np.fromiter((index[s] for s, _, _ in edges), dtype=np.int32, count=len(edges))
-    target = np.fromiter((index[t] for _, t, _ in edges), dtype=np.int32, count=len(edges))
-    strength = np.fromiter((edge_strength(kind, a) for _, _, a in edges), dtype=np.float64, count=len(edges))
-    return EdgeTable(kind, source, target, columns_of([a for _, _, a in edges]), strength)
+    """An `EdgeTable` of (source, target, attrs) edges; the strengths follow from the columns
+    (`EdgeTable.compute_strength`, once per distinct value), not one call per edge."""
+    index = graph.index.__getitem__
+    source = np.fromiter(map(index, map(itemgetter(0), edges)), dtype=np.int32, count=len(edges))
+    target = np.fromiter(map(index, map(itemgetter(1), edges)), dtype=np.int32, count=len(edges))
+    return EdgeTable(kind, source, target, columns_of(list(map(itemgetter(2), edges))))
 
 
 def _id_lookup(graph: CompactGraph, nodes: dict[int, str]) -> np.ndarray:
@@ -119,20 +124,16 @@ def _id_lookup(graph: CompactGraph, nodes: dict[int, str]) -> np.ndarray:
     return lookup
 
 
-def _claims_table(graph: CompactGraph, claims: list[tuple[int, int, int, str, int | None]],
+def _claims_table(graph: CompactGraph, claims: ClaimBlock,
                   note_node: np.ndarray, paper_node: np.ndarray) -> EdgeTable:
     """`claims` edges as `_add_rows` makes them: note -> claim (its position) and claim ->
     the paper it reports, when that paper is a node (position 1). Claim nodes are numbered
-    in id order, one block, so a claim's index is its place among the claim ids."""
-    ids = np.array([c[0] for c in claims], dtype=np.int64)
-    notes = np.array([c[1] for c in claims], dtype=np.int64)
-    positions = np.array([c[2] for c in claims], dtype=np.int32)
-    papers = np.array([-1 if c[4] is None else c[4] for c in claims], dtype=np.int64)
+    in id order, one block, so a claim's index is its place in the (id-sorted) block."""
+    ids, notes, positions, papers = claims.ids, claims.notes, claims.positions, claims.papers
     if not len(ids):
         return EdgeTable("claims", np.zeros(0, np.int32), np.zeros(0, np.int32), {"position": positions})
-    order = np.sort(ids)
-    first = graph.index[f"claim:{order[0]}"]
-    claim_node = (first + np.searchsorted(order, ids)).astype(np.int32)
+    first = graph.index[f"claim:{ids[0]}"]
+    claim_node = np.arange(first, first + len(ids), dtype=np.int32)
     paper = np.where((papers >= 0) & (papers < len(paper_node)), paper_node[np.clip(papers, 0, len(paper_node) - 1)], -1)
     reported = paper >= 0
     return EdgeTable("claims", np.concatenate([note_node[notes], claim_node[reported]]).astype(np.int32),
@@ -143,13 +144,18 @@ def _claims_table(graph: CompactGraph, claims: list[tuple[int, int, int, str, in
 def _link_table(kind: str, rows: np.ndarray, left: np.ndarray, right: np.ndarray, column: str) -> EdgeTable:
     """Edges from (note id, item id, order) rows: ids mapped to nodes, rows naming an id
     outside the graph or joining a node to itself (an inquiry that is the note) dropped."""
-    note_ids, item_ids = rows[:, 0], rows[:, 1]
-    ok = (note_ids < len(left)) & (item_ids < len(right))
-    source = np.where(ok, left[np.minimum(note_ids, len(left) - 1)], -1)
-    target = np.where(ok, right[np.minimum(item_ids, len(right) - 1)], -1)
-    keep = (source >= 0) & (target >= 0) & (source != target)
-    return EdgeTable(kind, source[keep].astype(np.int32), target[keep].astype(np.int32),
-                     {column: rows[keep, 2].astype(np.int32)})
+    def mapped(ids: np.ndarray, lookup: np.ndarray) -> np.ndarray:  # one int32 gather, -1 past the end
+        if len(ids) and int(ids.max()) >= len(lookup):
+            lookup = np.concatenate([lookup, np.full(int(ids.max()) + 1 - len(lookup), -1, dtype=np.int32)])
+        return lookup.astype(np.int32, copy=False)[ids]
+
+    source, target = mapped(rows[:, 0], left), mapped(rows[:, 1], right)
+    keep = source >= 0
+    keep &= target >= 0
+    keep &= source != target
+    if keep.all():
+        return EdgeTable(kind, source, target, {column: rows[:, 2].astype(np.int32)})
+    return EdgeTable(kind, source[keep], target[keep], {column: rows[keep, 2].astype(np.int32)})
 
 
 def similar_table(graph: CompactGraph, pairs: SimilarPairs) -> EdgeTable:
@@ -170,19 +176,20 @@ def refresh_compact_runs(graph: CompactGraph, store: Store) -> int:
     for node in list(graph._runs):
         graph._node.pop(node, None)
     holder = KnowledgeGraph()
-    holder._node = {node: attrs for node, attrs in graph._node.items() if attrs.get("kind") == "claim"}
+    holder._node = NodeAttrs({node: attrs for node, attrs in graph._node.plain.items() if attrs.get("kind") == "claim"},
+                             graph._node.claims)
     collected: list[tuple[str, str, dict[str, Any]]] = []
     _add_runs(holder, store.run_graph_rows(), sink=lambda kind, edges: collected.extend(edges))
-    runs = {node: attrs for node, attrs in holder._node.items() if attrs.get("kind") == "run"}
-    if set(runs) != graph._runs or set(graph.ids) - set(graph._node):
-        _renumber(graph, {**graph._node, **runs})
+    runs = {node: attrs for node, attrs in holder._node.plain.items() if attrs.get("kind") == "run"}
+    if set(runs) != graph._runs or any(node not in graph._node for node in graph.ids if node.startswith("run:")):
+        _renumber(graph, graph._node.copy_with({**graph._node.plain, **runs}))
     graph._node.update(runs)
     graph._runs = set(runs)
     graph.set_tables([_table(graph, "replicated_by", collected)])
     return len(runs)
 
 
-def _renumber(graph: CompactGraph, node_attrs: dict[str, dict[str, Any]]) -> None:
+def _renumber(graph: CompactGraph, node_attrs: NodeAttrs) -> None:
     """Give the graph a new node set (run nodes came or went), keeping every other edge
     whose ends stay: indices mapped through one array. O(nodes + edges), vectorised."""
     old_ids = graph.ids

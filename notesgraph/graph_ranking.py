@@ -35,6 +35,12 @@ class ItemNotInGraph(KeyError):
         return f"{self.item} is not in the graph (index the notes first, or check the id)"
 
 
+STRENGTH_ATTRIBUTE = {"related": "order", "mentions": "count", "embeds": "count", "cites": "rank",
+                      "replicated_by": "order", "claims": "position", "source_of": "position",
+                      "cocited": "count", "shares_author": "count", "similar": "weight"}
+"""The one attribute `edge_strength` reads for each kind (the others: a constant)."""
+
+
 def edge_strength(kind: str, attrs: dict[str, Any]) -> float:
     """How strongly an edge ties its ends, in (0, 1]; tiers by kind never overlap.
 

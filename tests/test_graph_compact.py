@@ -22,6 +22,8 @@ from notesgraph.graph import (
     refresh_runs,
     set_similar_edges,
 )
+from notesgraph import graph_compact
+from notesgraph.graph_claims import ClaimBlock, NodeAttrs
 from notesgraph.graph_compact import CompactGraph
 from notesgraph.graph_compact_build import (
     build_compact,
@@ -98,16 +100,23 @@ def test_a_generated_corpus_gives_the_same_graph(tmp_path: Path) -> None:
     with Store(tmp_path / "gen.db") as store:
         index_folder(store, tmp_path / "corpus")
         old, new = build_graph(store), build_compact(store)
+        # co-citations counted in numpy from the link arrays = SQLite's self-join
+        by_numpy = store.paper_edge_rows(note_papers=store.graph_link_arrays()["note_papers"])
+        assert by_numpy == store.paper_edge_rows() and any(k == "cocited" for _, _, k, _ in by_numpy)
     assert_same_graph(old, new)
+    # claims are held as the block's arrays, not a dict each
+    assert len(new._node.claims) > 100 and not any(n.startswith("claim:") for n in new._node.plain)
     assert_same_walks(old, new, samples=10, seed=2)
     papers = [n for n in old.nodes if n.startswith("paper:")]
     assert papers and [citing_notes(new, p) for p in papers] == [citing_notes(old, p) for p in papers]
     assert max(citing_notes(new, p) for p in papers) > 1
 
 
-def test_generated_rows_give_the_same_rankings_and_walks() -> None:
+@pytest.mark.parametrize("block", [4_000_000, 5_000])
+def test_generated_rows_give_the_same_rankings_and_walks(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """1,500 notes of make_corpus's plan as rows (the benchmark's 100k source, smaller): hub
-    inquiries with hundreds of sources."""
+    inquiries with hundreds of sources. Ranked in one block, and in many (as at 100k notes)."""
+    monkeypatch.setattr(graph_compact, "_RANK_BLOCK", block)
     rows = synthetic_rows(1500, seed=5)
     old, new = graph_from_rows(rows), compact_from_rows(rows)
     assert sorted(new.nodes) == sorted(old.nodes)
@@ -185,3 +194,24 @@ def test_subgraph_is_a_networkx_graph_of_the_chosen_nodes(bundled) -> None:
     expected = {(u, v, k) for u, v, k in old.subgraph(hood.nodes).edges(keys=True)}
     assert set(sub.edges(keys=True)) == expected
     assert all(sub.edges[u, v, k] == old.edges[u, v, k] for u, v, k in expected)
+
+
+def test_claim_block_holds_claims_as_arrays_and_their_sentences_as_utf8() -> None:
+    rows = [(12, 3, 2, "Accuracy rose to 43% — ±0.5 (n=5).", None), (7, 3, 1, "Zürich: 42.6% EM", 4),
+            (30, 4, 1, "", 9)]
+    block = ClaimBlock.from_rows(rows)
+    assert block.ids.tolist() == [7, 12, 30] and block.papers.tolist() == [4, -1, 9]
+    assert [block.label(k) for k in range(3)] == ["Zürich: 42.6% EM", "Accuracy rose to 43% — ±0.5 (n=5).", ""]
+    assert [block.find(n) for n in ("claim:12", "claim:13", "claim:x", "note:12", 12)] == [1, -1, -1, -1, -1]
+    with pytest.raises(ValueError, match="sorted by id"):
+        ClaimBlock(block.ids[::-1].copy(), block.notes, block.positions, block.papers, block.text, block.offsets)
+    nodes = NodeAttrs({"note:3": {"kind": "note", "label": "N"}}, block)
+    assert nodes["claim:7"] == {"kind": "claim", "label": "Zürich: 42.6% EM"}
+    assert "claim:30" in nodes and "claim:8" not in nodes and len(nodes) == 4
+    assert list(nodes) == ["note:3", "claim:7", "claim:12", "claim:30"]
+    nodes["run:1"] = {"kind": "run"}
+    assert "run:1" in nodes.plain and nodes.pop("run:1") == {"kind": "run"}
+    with pytest.raises(KeyError):
+        del nodes["claim:7"]
+    with pytest.raises(KeyError):
+        nodes["claim:8"]

@@ -13,12 +13,15 @@ with the graph's bulk read that spans them all.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from notesgraph.graph_claims import ClaimBlock
 from notesgraph.store.claims import ClaimTables
 from notesgraph.store.connection import StoreConnection, StoreError
 from notesgraph.store.library import LibraryTables
@@ -57,6 +60,14 @@ class GraphRows:
     newest run first"""
 
 
+def _chunked(db: Any, params: dict[str, Any]) -> Callable[[str], Any]:
+    """sql -> an iterator over its rows, executed now and fetched 8,192 at a time."""
+    def many(sql: str) -> Any:
+        cursor = db.execute(sql, params)
+        return itertools.chain.from_iterable(iter(lambda: cursor.fetchmany(8192), []))
+    return many
+
+
 class Store(NoteTables, VectorTables, ClaimTables, RunTables, LibraryTables):
     """A notesgraph database. Use as a context manager, or call close()."""
 
@@ -64,13 +75,18 @@ class Store(NoteTables, VectorTables, ClaimTables, RunTables, LibraryTables):
     # Bulk reads for notesgraph.graph: one query per table for the whole store, or for a set of
     # notes when the graph is refreshed; never one query per note.
 
-    def graph_rows(self, note_ids: Iterable[int] | None = None, links: bool = True) -> GraphRows:
+    def graph_rows(self, note_ids: Iterable[int] | None = None, links: bool = True,
+                   claims: bool = True, stream: bool = False) -> GraphRows:
         """The rows the knowledge graph is built from: every note, or only `note_ids` with the
         inquiries and papers they list (and the runs testing their claims). Nine queries in one
         read transaction (a snapshot: an index writing meanwhile cannot mix two states, which
         left link rows naming notes the notes rows lacked); O(rows), ~1.4 s for the 1.2M
         inquiry links of 10k generated notes. links=False leaves note_inquiries and
-        note_papers empty (read them as arrays with `graph_link_arrays`)."""
+        note_papers empty (read them as arrays with `graph_link_arrays`); claims=False leaves
+        claims empty (read them as a `ClaimBlock` with `graph_claim_block`). stream=True gives
+        note_concepts and references (the most rows after the links: ~1.2M at 100k notes,
+        ~0.85 GB as tuples) as iterators that fetch in chunks: read them once, inside the
+        caller's own `snapshot`."""
         ids = None if note_ids is None else sorted({int(i) for i in note_ids})
         if ids is None:
             where, also, params = "", "", {}
@@ -79,6 +95,7 @@ class Store(NoteTables, VectorTables, ClaimTables, RunTables, LibraryTables):
             also = " AND note_id IN (SELECT value FROM json_each(:ids))"
             params = {"ids": json.dumps(ids)}
         run = lambda sql: self.db.execute(sql, params).fetchall()  # noqa: E731
+        many = _chunked(self.db, params) if stream else run
         with self.snapshot():  # one state: an index writing meanwhile must not mix in
             return GraphRows(
                 notes=run("SELECT id, key, stem_key, title, lede, path, format, content_hash,"
@@ -94,18 +111,24 @@ class Store(NoteTables, VectorTables, ClaimTables, RunTables, LibraryTables):
                     if where else "") + " ORDER BY id"),
                 note_inquiries=run(f"SELECT note_id, inquiry_id, position FROM note_inquiries{where}") if links else [],
                 note_papers=run(f"SELECT note_id, paper_id, rank FROM note_papers{where}") if links else [],
-                note_concepts=run("SELECT note_id, concept_key, title, description, annotation, position"
+                note_concepts=many("SELECT note_id, concept_key, title, description, annotation, position"
                                   f" FROM note_concepts{where} ORDER BY note_id, position"),
-                references=run(
+                references=many(
                     "SELECT note_id, kind, text, target, target_key, paragraph, start, \"end\""
                     " FROM note_references WHERE target != ''"
                     f" AND kind IN ('quoted_title', 'wiki_link', 'md_link', 'embed', 'mention'){also}"
                     " ORDER BY note_id, paragraph, start"),
                 claims=run("SELECT c.id, c.note_id, c.position, c.text, p.id FROM claims c"
                            " LEFT JOIN papers p ON c.paper_key != '' AND p.key = c.paper_key"
-                           + where.replace("note_id", "c.note_id") + " ORDER BY c.note_id, c.position"),
+                           + where.replace("note_id", "c.note_id") + " ORDER BY c.note_id, c.position")
+                if claims else [],
                 runs=self.run_graph_rows(ids),
             )
+
+    def graph_claim_block(self) -> ClaimBlock:
+        """Every claim as a `ClaimBlock` (arrays and one text buffer, not a tuple per claim).
+        Call inside the caller's `snapshot` to match `graph_rows`."""
+        return ClaimBlock.read(self.db)
 
     def graph_link_arrays(self) -> dict[str, np.ndarray]:
         """note_inquiries and note_papers as int32 arrays of shape (rows, 3): (note_id,
