@@ -26,6 +26,7 @@ import bisect
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -132,12 +133,24 @@ def columns_of(attr_dicts: list[dict[str, Any]]) -> dict[str, np.ndarray | list[
     """Per-edge attribute dicts as columns: an int or float column where every edge has the
     attribute as a number, else a list (None where missing), equal strings shared.
     O(edges x attributes)."""
-    names: dict[str, None] = {}
-    for attrs in attr_dicts:
-        names.update(dict.fromkeys(attrs))
+    names: dict[str, None] = dict.fromkeys(attr_dicts[0]) if attr_dicts else {}
+    same_keys = len(set(map(len, attr_dicts))) <= 1  # with every name of the first found in each: one key set
     columns: dict[str, np.ndarray | list[Any]] = {}
-    for name in names:
-        values = [attrs.get(name) for attrs in attr_dicts]
+    for name in list(names):
+        try:
+            values = list(map(itemgetter(name), attr_dicts)) if same_keys else None
+        except KeyError:
+            values = None
+        if values is None:
+            same_keys = False
+            break
+        columns[name] = values
+    if not same_keys:  # the general case: names in first-seen order, None where missing
+        names = {}
+        for attrs in attr_dicts:
+            names.update(dict.fromkeys(attrs))
+        columns = {name: [attrs.get(name) for attrs in attr_dicts] for name in names}
+    for name, values in list(columns.items()):
         types = set(map(type, values))
         if types == {int}:
             columns[name] = np.array(values, dtype=np.int64)

@@ -44,9 +44,9 @@ def build_compact(store: Store, similar: SimilarPairs | None = None) -> CompactG
     edges and rankings `build_graph` makes); `similar` as for `build_graph`."""
     store.sync_derived()
     with _collector_paused(), store.snapshot():  # the streamed rows are read inside it
-        links = store.graph_link_arrays()
+        links = store.graph_link_arrays_soon()  # read in a thread while the nodes are made
         read: list[Any] = [store.graph_rows(links=False, claims=False, stream=True), links, store.library_paper_rows(),
-                           store.paper_edge_rows(note_papers=links["note_papers"]), store.graph_claim_block()]
+                           lambda note_papers: store.paper_edge_rows(note_papers=note_papers), store.graph_claim_block()]
         del links
         graph = _compact(read, similar)  # takes the rows out of `read`: freed before the ranking
     graph.graph["store"] = store.path
@@ -66,13 +66,13 @@ def compact_from_rows(rows: GraphRows, links: dict[str, np.ndarray] | None = Non
 
 
 def _compact(read: list[Any], similar: SimilarPairs | None) -> CompactGraph:
-    """`compact_from_rows` on read = [rows, links, library papers, paper edges, claims],
+    """`compact_from_rows` on read = [rows, links, library papers, paper edges, claims]
+    (links and paper edges may come as functions, see below),
     emptied once the rows are used, so the caller's rows and the edge lists are freed before
     the ranking's big arrays are made. The library papers and paper-map edges (`cocited`,
     `shares_author`) are what `notesgraph.paper_map.set_paper_edges` adds to the networkx graph."""
     rows, links, library_papers, paper_edges, claims = read
     read.clear()
-    links = dict(links)  # its arrays are popped below; the caller's dict stays whole
     with _collector_paused():
         nodes = KnowledgeGraph()  # holds the nodes while `_add_rows` resolves links; edges go to `collected`
         collected: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
@@ -87,6 +87,11 @@ def _compact(read: list[Any], similar: SimilarPairs | None) -> CompactGraph:
         graph._pages, graph._inquiries, graph._runs = nodes._pages, nodes._inquiries, nodes._runs
         del nodes
         tables = [_table(graph, kind, collected.pop(kind)) for kind in list(collected) if collected[kind]]
+        # links: the arrays, or a function that waits for them; paper_edges: the rows, or a
+        # function of the note_papers array. The dict is copied: its arrays are popped below.
+        links = dict(links() if callable(links) else links)
+        if callable(paper_edges):
+            paper_edges = paper_edges(links["note_papers"])
         note_node = _id_lookup(graph, {i: node for i, node in _note_nodes(rows).items()})
         inquiry_node = _id_lookup(graph, {i: graph._inquiries.get(i, f"inquiry:{i}") for i, *_ in rows.inquiries})
         paper_node = _id_lookup(graph, {i: f"paper:{i}" for i, _, _ in rows.papers})
