@@ -1,11 +1,12 @@
 """Build a `CompactGraph` from the store, and keep it current.
 
-Nodes, and the edges that need resolving (related, mentions, embeds, claims, runs), come from
+Nodes, and the edges that need resolving (related, mentions, embeds, runs), come from
 `notesgraph.graph._add_rows`, the same code that builds the networkx graph, with the edges
-collected into columns instead of dicts. The bulk of the edges (source_of: ~120 a note, and
-cites) is read from SQLite as arrays (`Store.graph_link_arrays`) and mapped to node indices
-with numpy, never a Python object per edge. Cost at the generated 100k-note store: see
-benchmarks/bench_graph.py (README).
+collected into columns instead of dicts (concepts and references streamed from SQLite in
+chunks). The bulk of the edges (source_of: ~120 a note, and cites) is read from SQLite as
+arrays (`Store.graph_link_arrays`) and mapped to node indices
+with numpy, never a Python object per edge; claims (~9 a note) come as a `ClaimBlock` of
+arrays. Cost at the generated 100k-note store: see benchmarks/bench_graph.py (README).
 
 `refresh_compact` compares note versions with the store (one query) and, when a note was
 added, changed or removed, builds the graph again (O(build), not O(change): arrays are not
@@ -44,9 +45,10 @@ def build_compact(store: Store, similar: SimilarPairs | None = None) -> CompactG
     edges and rankings `build_graph` makes); `similar` as for `build_graph`."""
     store.sync_derived()
     with _collector_paused(), store.snapshot():  # the streamed rows are read inside it
-        links = store.graph_link_arrays_soon()  # read in a thread while the nodes are made
-        read: list[Any] = [store.graph_rows(links=False, claims=False, stream=True), links, store.library_paper_rows(),
-                           lambda note_papers: store.paper_edge_rows(note_papers=note_papers), store.graph_claim_block()]
+        links = store.graph_link_arrays()
+        read: list[Any] = [store.graph_rows(links=False, claims=False, stream=True),
+                           (links, store.graph_claim_block()), store.library_paper_rows(),
+                           store.paper_edge_rows(note_papers=links["note_papers"])]
         del links
         graph = _compact(read, similar)  # takes the rows out of `read`: freed before the ranking
     graph.graph["store"] = store.path
@@ -62,16 +64,15 @@ def compact_from_rows(rows: GraphRows, links: dict[str, np.ndarray] | None = Non
                  for name in ("note_inquiries", "note_papers")}
         rows = GraphRows(rows.notes, rows.inquiries, rows.papers, [], [], rows.note_concepts,
                          rows.references, rows.claims, rows.runs)
-    return _compact([rows, links, [], [], ClaimBlock.from_rows(rows.claims)], similar)
+    return _compact([rows, (links, ClaimBlock.from_rows(rows.claims)), [], []], similar)
 
 
 def _compact(read: list[Any], similar: SimilarPairs | None) -> CompactGraph:
-    """`compact_from_rows` on read = [rows, links, library papers, paper edges, claims]
-    (links and paper edges may come as functions, see below),
+    """`compact_from_rows` on read = [rows, (links, claims), library papers, paper edges],
     emptied once the rows are used, so the caller's rows and the edge lists are freed before
     the ranking's big arrays are made. The library papers and paper-map edges (`cocited`,
     `shares_author`) are what `notesgraph.paper_map.set_paper_edges` adds to the networkx graph."""
-    rows, links, library_papers, paper_edges, claims = read
+    rows, bulk, library_papers, paper_edges = read
     read.clear()
     with _collector_paused():
         nodes = KnowledgeGraph()  # holds the nodes while `_add_rows` resolves links; edges go to `collected`
@@ -79,6 +80,9 @@ def _compact(read: list[Any], similar: SimilarPairs | None) -> CompactGraph:
         sink = lambda kind, edges: collected.setdefault(kind, []).extend(edges)  # noqa: E731
         # Claims (~9 a note) stay a block of arrays, their edges made as arrays; runs need them.
         _add_rows(nodes, dataclasses.replace(rows, claims=[], runs=[]), append=True, sink=sink)
+        links, claims = bulk
+        links = dict(links)  # copied: its arrays are popped below
+        del bulk
         nodes._node = NodeAttrs(nodes._node, claims)
         _add_runs(nodes, rows.runs, sink)
         for ident, key, title in library_papers:  # listed by no note: only the library has them
@@ -87,11 +91,6 @@ def _compact(read: list[Any], similar: SimilarPairs | None) -> CompactGraph:
         graph._pages, graph._inquiries, graph._runs = nodes._pages, nodes._inquiries, nodes._runs
         del nodes
         tables = [_table(graph, kind, collected.pop(kind)) for kind in list(collected) if collected[kind]]
-        # links: the arrays, or a function that waits for them; paper_edges: the rows, or a
-        # function of the note_papers array. The dict is copied: its arrays are popped below.
-        links = dict(links() if callable(links) else links)
-        if callable(paper_edges):
-            paper_edges = paper_edges(links["note_papers"])
         note_node = _id_lookup(graph, {i: node for i, node in _note_nodes(rows).items()})
         inquiry_node = _id_lookup(graph, {i: graph._inquiries.get(i, f"inquiry:{i}") for i, *_ in rows.inquiries})
         paper_node = _id_lookup(graph, {i: f"paper:{i}" for i, _, _ in rows.papers})

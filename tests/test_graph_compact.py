@@ -216,37 +216,3 @@ def test_claim_block_holds_claims_as_arrays_and_their_sentences_as_utf8() -> Non
     with pytest.raises(KeyError):
         nodes["claim:8"]
 
-
-def test_links_read_meanwhile_come_from_the_callers_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`graph_link_arrays_soon` reads on a second connection in a thread; when a write lands
-    between the caller's snapshot and the thread's, the arrays are read again in the caller's."""
-    import threading
-
-    import notesgraph.store as store_module
-
-    readers: list[str] = []
-    real = store_module._link_arrays
-    monkeypatch.setattr(store_module, "_link_arrays",
-                        lambda conn: readers.append(threading.current_thread().name) or real(conn))
-    folder = tmp_path / "notes"
-    shutil.copytree(NOTES, folder)
-    with Store(tmp_path / "soon.db") as store:
-        index_folder(store, folder)
-        with store.snapshot():
-            expected = store.graph_link_arrays()
-            soon = store.graph_link_arrays_soon()()
-        assert readers == ["MainThread", "graph-links"]
-        assert all((soon[k] == expected[k]).all() and soon[k].shape == expected[k].shape for k in expected)
-        readers.clear()
-        with store.snapshot():
-            before = store.graph_link_arrays()
-            with Store(tmp_path / "soon.db") as other:  # an index commits after the snapshot began
-                first = sorted(folder.glob("*.md"))[0]
-                first.write_text("# Replaced\n\nNo links any more.\n", encoding="utf-8")
-                index_folder(other, folder)
-                assert len(other.graph_link_arrays()["note_inquiries"]) != len(before["note_inquiries"]) \
-                    or len(other.graph_link_arrays()["note_papers"]) != len(before["note_papers"])
-            readers.clear()
-            again = store.graph_link_arrays_soon()()
-        assert "MainThread" in readers  # the thread saw the newer state: read again here
-        assert all((again[k] == before[k]).all() and again[k].shape == before[k].shape for k in before)

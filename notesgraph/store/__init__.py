@@ -13,14 +13,11 @@ with the graph's bulk read that spans them all.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import sqlite3
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -76,14 +73,6 @@ def _link_arrays(conn: sqlite3.Connection) -> dict[str, np.ndarray]:
                          if rows else np.zeros(0, dtype=np.int32) for k in (2, 3))
         out[name] = np.vstack([notes, items, orders]).T  # (rows, 3), each column contiguous
     return out
-
-
-def _notes_state(conn: sqlite3.Connection) -> str:
-    """A digest of every note's id and content hash: equal in two snapshots, the notes and
-    the links they list are the same (~0.1 s at 100k notes)."""
-    row = conn.execute("SELECT count(*), group_concat(id || ':' || content_hash, ',')"
-                       " FROM (SELECT id, content_hash FROM notes ORDER BY id)").fetchone()
-    return hashlib.sha256(f"{row[0]}|{row[1] or ''}".encode()).hexdigest()
 
 
 def _chunked(db: Any, params: dict[str, Any]) -> Callable[[str], Any]:
@@ -163,38 +152,6 @@ class Store(NoteTables, VectorTables, ClaimTables, RunTables, LibraryTables):
         positions concatenated by SQLite and parsed by numpy (2.5x faster than a tuple per
         link). Call inside the caller's `snapshot` to match `graph_rows`."""
         return _link_arrays(self.db.conn)
-
-    def graph_link_arrays_soon(self) -> Callable[[], dict[str, np.ndarray]]:
-        """`graph_link_arrays`, read meanwhile: on a second, read-only connection in a
-        thread (SQLite runs without the GIL, so on two cores it overlaps the caller's
-        Python: ~4 s of the 100k-note graph build). Call inside the caller's `snapshot`;
-        the returned function waits for the arrays. The second connection's snapshot may
-        be newer (an index committed in between): then, seen by a digest of every note's
-        content hash, the arrays are read again on this connection, inside the caller's."""
-        if self.path == ":memory:":
-            return self.graph_link_arrays
-        wanted = _notes_state(self.db.conn)
-        result: dict[str, Any] = {}
-
-        def read() -> None:
-            try:
-                conn = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True)
-                try:
-                    conn.execute("BEGIN")
-                    if _notes_state(conn) == wanted:
-                        result["links"] = _link_arrays(conn)
-                finally:
-                    conn.close()
-            except sqlite3.Error:
-                pass  # read here instead, below
-
-        thread = threading.Thread(target=read, name="graph-links", daemon=True)
-        thread.start()
-
-        def wait() -> dict[str, np.ndarray]:
-            thread.join()
-            return result["links"] if "links" in result else self.graph_link_arrays()
-        return wait
 
     def note_versions(self) -> dict[int, str]:
         """note id -> content hash of every note: what a graph refresh compares. One query."""
