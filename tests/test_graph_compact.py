@@ -216,3 +216,16 @@ def test_claim_block_holds_claims_as_arrays_and_their_sentences_as_utf8() -> Non
     with pytest.raises(KeyError):
         nodes["claim:8"]
 
+
+
+def test_the_build_profile_names_its_phases(bundled, capsys: pytest.CaptureFixture[str]) -> None:
+    """benchmarks/profile_graph_build.py, the source of the README's breakdown of the build."""
+    import json
+
+    from profile_graph_build import main
+
+    store, _, _ = bundled
+    assert main([store.path, "--json"]) == 0
+    seconds = json.loads(capsys.readouterr().out)["seconds"]
+    assert {"whole build", "_add_rows: nodes, links resolved", "ranking (set_tables)", "claim block"} <= set(seconds)
+    assert all(0 <= s <= seconds["whole build"] for s in seconds.values())
