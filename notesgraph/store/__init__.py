@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,20 +58,6 @@ class GraphRows:
     runs: list[tuple[int, int, str, str, int]] = field(default_factory=list)
     """run id, claim id, experiment, status, quick of the runs that test a stored claim,
     newest run first"""
-
-
-def _link_arrays(conn: sqlite3.Connection) -> dict[str, np.ndarray]:
-    """`Store.graph_link_arrays` on `conn`."""
-    out = {}
-    for name, item, order in (("note_inquiries", "inquiry_id", "position"), ("note_papers", "paper_id", "rank")):
-        rows = conn.execute(f"SELECT note_id, count(*), group_concat({item}), group_concat({order})"
-                            f" FROM {name} GROUP BY note_id ORDER BY note_id").fetchall()
-        notes = np.repeat(np.array([r[0] for r in rows], dtype=np.int32),
-                          np.array([r[1] for r in rows], dtype=np.int64))
-        items, orders = (np.fromstring(",".join(r[k] for r in rows), dtype=np.int32, sep=",")  # noqa: NPY201
-                         if rows else np.zeros(0, dtype=np.int32) for k in (2, 3))
-        out[name] = np.vstack([notes, items, orders]).T  # (rows, 3), each column contiguous
-    return out
 
 
 def _chunked(db: Any, params: dict[str, Any]) -> Callable[[str], Any]:
@@ -151,7 +136,16 @@ class Store(NoteTables, VectorTables, ClaimTables, RunTables, LibraryTables):
         graph (~120 inquiry links a note): one row per note comes back, its ids and
         positions concatenated by SQLite and parsed by numpy (2.5x faster than a tuple per
         link). Call inside the caller's `snapshot` to match `graph_rows`."""
-        return _link_arrays(self.db.conn)
+        out = {}
+        for name, item, order in (("note_inquiries", "inquiry_id", "position"), ("note_papers", "paper_id", "rank")):
+            rows = self.db.execute(f"SELECT note_id, count(*), group_concat({item}), group_concat({order})"
+                                   f" FROM {name} GROUP BY note_id ORDER BY note_id").fetchall()
+            notes = np.repeat(np.array([r[0] for r in rows], dtype=np.int32),
+                              np.array([r[1] for r in rows], dtype=np.int64))
+            items, orders = (np.fromstring(",".join(r[k] for r in rows), dtype=np.int32, sep=",")  # noqa: NPY201
+                             if rows else np.zeros(0, dtype=np.int32) for k in (2, 3))
+            out[name] = np.vstack([notes, items, orders]).T  # (rows, 3), each column contiguous
+        return out
 
     def note_versions(self) -> dict[int, str]:
         """note id -> content hash of every note: what a graph refresh compares. One query."""
