@@ -19,7 +19,8 @@ def main() -> None:
     parser.add_argument("run_id", type=int)
     parser.add_argument("out", type=Path)
     args = parser.parse_args()
-    redraw(Store(args.db), args.run_id, args.out)
+    with Store(args.db) as store:
+        redraw(store, args.run_id, args.out)
     print(args.out / "report.md")
 
 

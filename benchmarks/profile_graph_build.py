@@ -19,7 +19,7 @@ PHASES = [
     ("SQLite rows handed over (fetchall + fetchmany)", "~", "<method 'fetchall' of 'sqlite3.Cursor' objects>"),
     ("", "~", "<method 'fetchmany' of 'sqlite3.Cursor' objects>"),
     ("link arrays (note_inquiries, note_papers)", "store/__init__.py", "graph_link_arrays"),
-    ("claim block", "graph_claims.py", "read"),
+    ("claim block", "store/__init__.py", "graph_claim_block"),
     ("_add_rows: nodes, links resolved", "graph.py", "_add_rows"),
     ("edge tables from collected edges", "graph_compact_build.py", "_table"),
     ("node ids, index (CompactGraph.__init__)", "graph_compact.py", "__init__"),

@@ -177,7 +177,8 @@ def set_similar(graph: CompactGraph, pairs: SimilarPairs) -> int:
 def refresh_compact_runs(graph: CompactGraph, store: Store) -> int:
     """Re-read the run nodes and their `replicated_by` edges (`refresh_runs` for a
     CompactGraph); returns how many run nodes there are. Re-ranks: O(E) vectorised."""
-    for node in list(graph._runs):
+    old_runs = set(graph._runs)
+    for node in old_runs:
         graph._node.pop(node, None)
     holder = KnowledgeGraph()
     holder._node = NodeAttrs({node: attrs for node, attrs in graph._node.plain.items() if attrs.get("kind") == "claim"},
@@ -185,7 +186,7 @@ def refresh_compact_runs(graph: CompactGraph, store: Store) -> int:
     collected: list[tuple[str, str, dict[str, Any]]] = []
     _add_runs(holder, store.run_graph_rows(), sink=lambda kind, edges: collected.extend(edges))
     runs = {node: attrs for node, attrs in holder._node.plain.items() if attrs.get("kind") == "run"}
-    if set(runs) != graph._runs or any(node not in graph._node for node in graph.ids if node.startswith("run:")):
+    if set(runs) != old_runs:  # the same run nodes keep their indices: only their attributes change
         _renumber(graph, graph._node.copy_with({**graph._node.plain, **runs}))
     graph._node.update(runs)
     graph._runs = set(runs)

@@ -60,6 +60,11 @@ class GraphRows:
     newest run first"""
 
 
+_CLAIM_ROWS = ("SELECT c.id, c.note_id, c.position, {text}, p.id FROM claims c"
+               " LEFT JOIN papers p ON c.paper_key != '' AND p.key = c.paper_key")
+"""Each claim with the row id of the paper its key names (None: no such paper)."""
+
+
 def _chunked(db: Any, params: dict[str, Any]) -> Callable[[str], Any]:
     """sql -> an iterator over its rows, executed now and fetched 8,192 at a time."""
     def many(sql: str) -> Any:
@@ -118,17 +123,15 @@ class Store(NoteTables, VectorTables, ClaimTables, RunTables, LibraryTables):
                     " FROM note_references WHERE target != ''"
                     f" AND kind IN ('quoted_title', 'wiki_link', 'md_link', 'embed', 'mention'){also}"
                     " ORDER BY note_id, paragraph, start"),
-                claims=run("SELECT c.id, c.note_id, c.position, c.text, p.id FROM claims c"
-                           " LEFT JOIN papers p ON c.paper_key != '' AND p.key = c.paper_key"
-                           + where.replace("note_id", "c.note_id") + " ORDER BY c.note_id, c.position")
-                if claims else [],
+                claims=run(_CLAIM_ROWS.format(text="c.text") + where.replace("note_id", "c.note_id")
+                           + " ORDER BY c.note_id, c.position") if claims else [],
                 runs=self.run_graph_rows(ids),
             )
 
     def graph_claim_block(self) -> ClaimBlock:
         """Every claim as a `ClaimBlock` (arrays and one text buffer, not a tuple per claim).
         Call inside the caller's `snapshot` to match `graph_rows`."""
-        return ClaimBlock.read(self.db)
+        return ClaimBlock.from_cursor(self.db.execute(_CLAIM_ROWS.format(text="CAST(c.text AS BLOB)") + " ORDER BY c.id"))
 
     def graph_link_arrays(self) -> dict[str, np.ndarray]:
         """note_inquiries and note_papers as int32 arrays of shape (rows, 3): (note_id,
