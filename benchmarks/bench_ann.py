@@ -114,16 +114,37 @@ def file_mb(path: Path) -> float:
 # -- candidates: each yields result dicts, one per search setting --------------------------------
 
 def sweep(library: str, config: str, build: float, path: Path, label: str, values, set_value, search,
-          probes, truth):
-    """Rows for each search setting of one built index (saved at `path`, which is removed)."""
+          probes, truth, rescore_from=None):
+    """Rows for each search setting of one built index (saved at `path`, which is removed).
+    With `rescore_from` (the base vectors), each setting also gets a row for what notesgraph
+    does (`annindex.ApproximateIndex.candidate_items`, then exact scores): RESCORE_CANDIDATES
+    nearest asked of the graph, re-scored exactly in float32, the best K kept."""
     size = file_mb(path)
     path.unlink()
     for value in values:
         set_value(value)
-        found, med, p95 = timed_search(search, probes)
-        yield {"library": library, "config": config, "search_param": f"{label}={value}", "build_s": round(build, 1),
-               "file_mb": size, "ms_median": round(med, 3), "ms_p95": round(p95, 3),
-               "recall_at_10": round(recall(found, truth), 4)}
+        modes = [("", search)]
+        if rescore_from is not None:
+            modes.append((f", {RESCORE_CANDIDATES} re-scored", rescored(search, rescore_from)))
+        for suffix, run in modes:
+            found, med, p95 = timed_search(run, probes)
+            yield {"library": library, "config": config, "search_param": f"{label}={value}{suffix}",
+                   "build_s": round(build, 1), "file_mb": size, "ms_median": round(med, 3), "ms_p95": round(p95, 3),
+                   "recall_at_10": round(recall(found, truth), 4)}
+
+
+RESCORE_CANDIDATES = 40
+"""What notesgraph asks the graph for when it wants 10: max(4 x wanted, 32) (annindex)."""
+
+
+def rescored(search, base: np.ndarray):
+    """`search` widened to RESCORE_CANDIDATES and re-ranked by exact float32 scores."""
+    def run(q: np.ndarray) -> np.ndarray:
+        candidates = search(q, RESCORE_CANDIDATES)
+        candidates = candidates[candidates >= 0]
+        scores = base[candidates] @ q
+        return candidates[np.argsort(-scores, kind="stable")[:K]]
+    return run
 
 
 def add_in_chunks(add, base: np.ndarray) -> float:
@@ -135,16 +156,30 @@ def add_in_chunks(add, base: np.ndarray) -> float:
 
 
 def run_usearch(base, probes, truth, workdir: Path, dtype: str = "f16", connectivity: int = 16,
-                expansion_add: int = 128, ef_values=(32, 64, 128, 256)):
+                expansion_add: int = 128, ef_values=(32, 64, 128, 256), keep: Path | None = None):
+    """usearch's HNSW; with `keep`, the built index is kept there (and loaded from there when
+    a run with the same data and settings saved it), so more search settings cost no build."""
     from usearch.index import Index
 
+    config = f"HNSW M={connectivity} efC={expansion_add} {dtype}"
     index = Index(ndim=DIM, metric="ip", dtype=dtype, connectivity=connectivity, expansion_add=expansion_add)
-    build = add_in_chunks(lambda start, rows: index.add(np.arange(start, start + len(rows), dtype=np.uint64),
-                                                        rows, threads=2), base)
+    kept = keep / f"usearch-n{len(base)}-M{connectivity}-efC{expansion_add}-{dtype}.usearch" if keep else None
+    if kept is not None and kept.exists():
+        index.load(str(kept))
+        build = float(json.loads(kept.with_suffix(".json").read_text())["build_s"])
+    else:
+        build = add_in_chunks(lambda start, rows: index.add(np.arange(start, start + len(rows), dtype=np.uint64),
+                                                            rows, threads=2), base)
+        if kept is not None:
+            index.save(str(kept))
+            kept.with_suffix(".json").write_text(json.dumps({"build_s": build, "config": config}))
     index.save(str(workdir / "u.usearch"))
-    yield from sweep("usearch", f"HNSW M={connectivity} efC={expansion_add} {dtype}", build, workdir / "u.usearch",
-                     "ef", ef_values, lambda ef: setattr(index, "expansion_search", ef),
-                     lambda q: index.search(q, K, threads=1).keys.astype(np.int64), probes, truth)
+
+    def search(q: np.ndarray, k: int = K) -> np.ndarray:
+        return index.search(q, k, threads=1).keys.astype(np.int64)
+
+    yield from sweep("usearch", config, build, workdir / "u.usearch", "ef", ef_values,
+                     lambda ef: setattr(index, "expansion_search", ef), search, probes, truth, rescore_from=base)
 
 
 def run_hnswlib(base, probes, truth, workdir: Path, m: int = 16, ef_construction: int = 128,
@@ -207,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", choices=list(CANDIDATES), default=None)
     parser.add_argument("--ef", type=int, nargs="*", default=None,
                         help="HNSW search breadths to try (default 32 64 128 256)")
+    parser.add_argument("--connectivity", type=int, default=16, help="usearch HNSW M (default 16)")
+    parser.add_argument("--expansion-add", type=int, default=128, help="usearch build breadth (default 128)")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="keep built usearch indexes in this folder, and reuse them (same n, data, settings)")
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
     args = parser.parse_args(argv)
@@ -226,6 +265,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.only or list(CANDIDATES):
             extra = {"ef_values": tuple(args.ef)} if args.ef and name != "faiss-ivf" else {}
+            if name.startswith("usearch"):
+                keep = args.keep / args.data if args.keep else None
+                if keep is not None:
+                    keep.mkdir(parents=True, exist_ok=True)
+                extra.update(connectivity=args.connectivity, expansion_add=args.expansion_add, keep=keep)
             for row in CANDIDATES[name](base, probes, truth, Path(tmp), **extra):
                 row["speedup_vs_exact"] = round(exact_s * 1000 / row["ms_median"], 1)
                 result["rows"].append(row)

@@ -4,7 +4,10 @@ For each size N a generated corpus (make_corpus.py, seed 0) is indexed into SQLi
 --workdir; 100k notes take ~25 min and 3 GB), then each side runs in its own fresh process, so
 peak RSS is that side's alone:
   baseline  `build_graph` (networkx KnowledgeGraph), as the app and CLI used before;
-  compact   `build_compact` (notesgraph.graph_compact), what they use now.
+  compact   `build_compact` (notesgraph.graph_compact), what they use now, built from the rows
+            (cache=False), then saved beside the database (notesgraph.graph_cache; `save_s`);
+  saved     `build_compact` on the unchanged store again: the saved graph loaded (what the app's
+            second start and every later CLI call do).
 Each side reports: build seconds and peak RSS (ru_maxrss of its process, after the build and
 the walks, before the refresh); a capped
 neighbourhood (200 nodes, as before) at depth 1/2/3 around 10 seeded notes, first call and warm
@@ -123,7 +126,25 @@ def _builder(side: str):
         return build_graph
     from notesgraph.graph_compact_build import build_compact
 
-    return build_compact
+    if side == "saved":
+        def loaded(store: Store):
+            graph = build_compact(store)
+            assert "loaded_from" in graph.graph, "the compact side saved no graph to load"
+            return graph
+        return loaded
+    return lambda store: build_compact(store, cache=False)
+
+
+def _save(side: str, graph, store: Store) -> float | None:
+    """Seconds to save the compact side's graph beside its database (for the `saved` side)."""
+    if side != "compact":
+        return None
+    from notesgraph import graph_cache
+
+    with store.snapshot():
+        key = graph_cache.fingerprint(store)
+    path, seconds = timed(graph_cache.save, graph, store, key)
+    return seconds if path is not None else None
 
 
 def _refresh(side: str, graph, store: Store):
@@ -197,18 +218,25 @@ def run_side(side: str, n: int, db: Path | None, workdir: Path) -> dict:
         rows, generated = timed(synthetic_rows, n)
         graph, seconds = timed(_from_rows(side), rows)
         del rows
+        save = None
     else:
         with Store(db) as store:
             graph, seconds = timed(_builder(side), store)
-    cpu = time.process_time() - cpu  # the build's CPU seconds: what a shared machine slows least
-    walks, digest = bench_walks(graph, n)
-    peak = rss_gb()  # the build and the walks; the refresh below builds two graphs more
+            cpu = time.process_time() - cpu  # the build's CPU seconds: what a shared machine slows least
+            walks, digest = bench_walks(graph, n)
+            peak = rss_gb()  # the build and the walks; the refresh below builds two graphs more
+            save = _save(side, graph, store)
+    if db is None:
+        cpu = time.process_time() - cpu
+        walks, digest = bench_walks(graph, n)
+        peak = rss_gb()
     nodes, edges = graph.number_of_nodes(), graph.number_of_edges()
     del graph
     gc.collect()
-    refresh = bench_refresh(side, db, workdir) if db is not None and n <= 10_000 else None
+    refresh = bench_refresh(side, db, workdir) if db is not None and n <= 10_000 and side != "saved" else None
     return {"side": side, "n": n, "source": "indexed store" if db else "generated rows", "nodes": nodes, "edges": edges,
             "build_s": seconds, "build_cpu_s": cpu, "peak_rss_gb": peak, "rss_before_build_gb": rss_before,
+            "save_s": save,
             "refresh_s": refresh, "walks": walks, "walk_digest": digest}
 
 
@@ -220,12 +248,13 @@ def side_in_subprocess(side: str, n: int, db: Path | None, workdir: Path) -> dic
 
 
 def markdown(results: list[dict]) -> str:
-    lines = ["| notes | built from | side | nodes | edges | build | peak RSS | refresh after one edited note |",
-             "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| notes | built from | side | nodes | edges | build (saved: load) | peak RSS | save | refresh after one edited note |",
+             "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
         refresh = f"{r['refresh_s'] * 1e3:,.0f} ms" if r.get("refresh_s") is not None else "—"
+        save = f"{r['save_s']:.1f} s" if r.get("save_s") is not None else "—"
         lines.append(f"| {r['n']:,} | {r['source']} | {r['side']} | {r['nodes']:,} | {r['edges']:,} | {r['build_s']:.1f} s "
-                     f"| {r['peak_rss_gb']:.2f} GB | {refresh} |")
+                     f"| {r['peak_rss_gb']:.2f} GB | {save} | {refresh} |")
     lines += ["", "| notes | depth | reach (median) | side | cap 200, first call | cap 200, warm |",
               "| ---: | ---: | ---: | --- | ---: | ---: |"]
     for r in results:
@@ -241,7 +270,11 @@ def ratios(results: list[dict]) -> list[dict]:
     out = []
     by = {(r["n"], r["side"]): r for r in results}
     for n in sorted({r["n"] for r in results}):
-        old, new = by.get((n, "baseline")), by.get((n, "compact"))
+        new, saved = by.get((n, "compact")), by.get((n, "saved"))
+        if new and saved:
+            assert new["walk_digest"] == saved["walk_digest"], f"{n} notes: the saved graph walked differently"
+            out.append({"n": n, "build_over_load": new["build_s"] / saved["build_s"], "walks_agree": True})
+        old = by.get((n, "baseline"))
         if old and new:
             assert old["walk_digest"] == new["walk_digest"], f"{n} notes: the two sides walked differently"
             out.append({"n": n, "build": old["build_s"] / new["build_s"], "peak_rss": old["peak_rss_gb"] / new["peak_rss_gb"],
@@ -259,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     parser.add_argument("--generated-rows", type=int, nargs="*", default=[],
                         help="sizes built from rows generated with make_corpus's plan (no claims) instead of a store")
-    parser.add_argument("--side", choices=["baseline", "compact"], help=argparse.SUPPRESS)
+    parser.add_argument("--side", choices=["baseline", "compact", "saved"], help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.side:  # a child: one side, one size
@@ -271,9 +304,9 @@ def main(argv: list[str] | None = None) -> int:
         workdir.mkdir(parents=True, exist_ok=True)
         for n in args.sizes:
             db = None if n in args.generated_rows else indexed_store(n, workdir)
-            for side in ("compact", "baseline"):
-                if side == "baseline" and n > args.baseline_up_to:
-                    continue
+            for side in ("compact", "saved", "baseline"):
+                if (side == "baseline" and n > args.baseline_up_to) or (side == "saved" and results[-1]["save_s"] is None):
+                    continue  # (a graph below graph_cache.SAVE_FROM_EDGES is not saved)
                 print(f"{n} notes, {side}", file=sys.stderr, flush=True)
                 results.append(side_in_subprocess(side, n, db, workdir))
                 print(f"  {json.dumps(results[-1])}", file=sys.stderr, flush=True)

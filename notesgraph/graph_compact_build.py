@@ -33,6 +33,7 @@ from notesgraph.graph import (
     note_changes,
     similar_rows,
 )
+from notesgraph import graph_cache
 from notesgraph.graph_claims import ClaimBlock, NodeAttrs
 from notesgraph.graph_compact import CompactGraph, EdgeTable, columns_of
 from notesgraph.graph_nodes import _note_nodes
@@ -40,11 +41,21 @@ from notesgraph.paper_map import PAPER_EDGE_KINDS
 from notesgraph.store import GraphRows, Store
 
 
-def build_compact(store: Store, similar: SimilarPairs | None = None) -> CompactGraph:
+def build_compact(store: Store, similar: SimilarPairs | None = None, cache: bool = True) -> CompactGraph:
     """The knowledge graph of everything in `store` as a `CompactGraph` (the same nodes,
-    edges and rankings `build_graph` makes); `similar` as for `build_graph`."""
+    edges and rankings `build_graph` makes); `similar` as for `build_graph`. Without
+    `similar`, a graph saved beside the database for the same state is loaded instead, and
+    a large graph built here is saved (`notesgraph.graph_cache`; cache=False: neither)."""
     store.sync_derived()
     with _collector_paused(), store.snapshot():  # the streamed rows are read inside it
+        key = graph_cache.fingerprint(store) if cache and similar is None else None
+        graph = graph_cache.load(store, key) if key is not None else None
+        if graph is not None:
+            if graph.graph["saved_key"] == key:
+                return graph
+            refresh_compact_runs(graph, store)  # a run started or ended since it was saved
+            graph_cache.save(graph, store, key)
+            return graph
         links = store.graph_link_arrays()
         read: list[Any] = [store.graph_rows(links=False, claims=False, stream=True),
                            (links, store.graph_claim_block()), store.library_paper_rows(),
@@ -52,6 +63,8 @@ def build_compact(store: Store, similar: SimilarPairs | None = None) -> CompactG
         del links
         graph = _compact(read, similar)  # takes the rows out of `read`: freed before the ranking
     graph.graph["store"] = store.path
+    if key is not None:
+        graph_cache.save(graph, store, key)
     return graph
 
 

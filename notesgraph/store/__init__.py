@@ -150,6 +150,11 @@ class Store(NoteTables, VectorTables, ClaimTables, RunTables, LibraryTables):
             out[name] = np.vstack([notes, items, orders]).T  # (rows, 3), each column contiguous
         return out
 
+    def graph_changes(self) -> int:
+        """How many writes the knowledge graph could see the database has had (a counter its
+        triggers raise; see migration 8): equal counts, the same graph. One row read."""
+        return int(self.db.execute("SELECT changes FROM graph_state").fetchone()[0])
+
     def note_versions(self) -> dict[int, str]:
         """note id -> content hash of every note: what a graph refresh compares. One query."""
         return dict(self.db.execute("SELECT id, content_hash FROM notes").fetchall())

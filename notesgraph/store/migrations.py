@@ -265,6 +265,27 @@ def _migration_7(db: Script) -> None:
     )
 
 
+def _migration_8(db: Script) -> None:
+    """A counter that every write the knowledge graph could see raises, so a graph saved beside
+    the database (notesgraph.graph_cache) knows whether it is still the store's. Rows of the
+    per-note tables (links, concepts, references, claims) are inserted and deleted only with
+    their note's row, whose trigger counts them; their updates (the library resolving a
+    citation) count here. Runs are not counted: their rows change while a run progresses, and
+    the graph's run nodes are compared on their own. One trigger fire per note, not per link."""
+    counted = {"notes": ("INSERT", "UPDATE", "DELETE"), "inquiries": ("INSERT", "UPDATE", "DELETE"),
+               "papers": ("INSERT", "UPDATE", "DELETE"), "paper_entries": ("INSERT", "UPDATE", "DELETE"),
+               "paper_authors": ("INSERT", "UPDATE", "DELETE"), "note_inquiries": ("UPDATE",),
+               "note_papers": ("UPDATE",), "note_concepts": ("UPDATE",), "note_references": ("UPDATE",),
+               "claims": ("UPDATE",)}
+    triggers = "".join(
+        f"CREATE TRIGGER graph_changes_{table}_{event.lower()} AFTER {event} ON {table} BEGIN"
+        " UPDATE graph_state SET changes = changes + 1; END;\n"
+        for table, events in counted.items() for event in events)
+    db.executescript(
+        "CREATE TABLE graph_state (id INTEGER PRIMARY KEY CHECK (id = 1), changes INTEGER NOT NULL);\n"
+        "INSERT INTO graph_state VALUES (1, 0);\n" + triggers)
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Script], None]], ...] = (
     ("notes, sections, references, warnings, files and full-text search", _migration_1),
     ("embedding vectors per passage and model", _migration_2),
@@ -273,5 +294,6 @@ MIGRATIONS: tuple[tuple[str, Callable[[Script], None]], ...] = (
     ("a note is its file: titles may repeat", _migration_5),
     ("the reference library: paper metadata and authors", _migration_6),
     ("note counts per inquiry and paper", _migration_7),
+    ("a change counter for the graph saved beside the database", _migration_8),
 )
 """Numbered from 1 in order; never edit one that has shipped, append a new one."""
