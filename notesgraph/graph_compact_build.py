@@ -11,6 +11,8 @@ arrays. Cost at the generated 100k-note store: see benchmarks/bench_graph.py (RE
 `refresh_compact` compares note versions with the store (one query) and, when a note was
 added, changed or removed, builds the graph again (O(build), not O(change): arrays are not
 edited in place); `set_similar` and `refresh_compact_runs` replace one edge kind and re-rank.
+A large graph is saved beside the database and loaded while the store is unchanged
+(`notesgraph.graph_cache`).
 """
 
 from __future__ import annotations
