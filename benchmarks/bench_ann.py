@@ -116,7 +116,7 @@ def file_mb(path: Path) -> float:
 def sweep(library: str, config: str, build: float, path: Path, label: str, values, set_value, search,
           probes, truth, rescore_from=None):
     """Rows for each search setting of one built index (saved at `path`, which is removed).
-    With `rescore_from` (the base vectors), each setting also gets a row for what notesgraph
+    With `rescore_from` (the base vectors), each setting also gets a row like what notesgraph
     does (`annindex.ApproximateIndex.candidate_items`, then exact scores): RESCORE_CANDIDATES
     nearest asked of the graph, re-scored exactly in float32, the best K kept."""
     size = file_mb(path)
@@ -134,7 +134,8 @@ def sweep(library: str, config: str, build: float, path: Path, label: str, value
 
 
 RESCORE_CANDIDATES = 40
-"""What notesgraph asks the graph for when it wants 10: max(4 x wanted, 32) (annindex)."""
+"""Passages asked of the graph for a re-scored top 10 (notesgraph asks for more: `Similarity`
+wants k + 10 items and `candidate_items` 4 passages an item, 80 for a top 10)."""
 
 
 def rescored(search, base: np.ndarray):

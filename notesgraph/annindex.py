@@ -4,7 +4,7 @@ Exact search (`notesgraph.vectorindex`) reads every vector per query (about 0.1 
 vectors) and needs them all in memory; from `APPROXIMATE_FROM` vectors the similarity code
 asks this index for candidate items instead and re-scores only those exactly, so a result
 differs from exact search only when a true top item is missed by the graph walk (passage
-recall@10 0.995 at 200k and 0.966 at 1M clustered vectors in benchmarks/bench_ann.py).
+recall@10 0.997 at 1M clustered vectors with 32 links a node, ef 256, in benchmarks/bench_ann.py).
 
 The index lives in the folder `<database>.ann/<model>/`, one `<kind>.usearch` file per kind,
 vectors stored as float16. It is a cache of the `vectors` table: each passage's key is a
@@ -31,11 +31,15 @@ from notesgraph.store import Store
 APPROXIMATE_FROM = 20_000
 """Stored vectors from which similarity queries use this index (below: exact search, which
 takes under 2 ms there and needs no index file)."""
-EXPANSION_SEARCH = 512
-"""HNSW search breadth (usearch's `expansion_search`), from benchmarks/bench_ann.py on clustered
-vectors: at 200k, 128 gave recall@10 0.995 (0.7 ms); at 1M, 128 gave only 0.81 and 512 gave
-0.966 at 2.7 ms, so 512 (queries here also over-fetch candidates and re-score them exactly)."""
-CONNECTIVITY = 16
+EXPANSION_SEARCH = 256
+"""HNSW search breadth (usearch's `expansion_search`), from benchmarks/bench_ann.py on 1M clustered
+vectors (README): with CONNECTIVITY 32, 256 gave recall@10 0.997 at 1.9 ms median (512 and
+1024 no more, slower); with 16, 512 gave only 0.966 (queries here also over-fetch candidates
+and re-score them exactly)."""
+CONNECTIVITY = 32
+"""Links per node (HNSW's M): at 1M clustered vectors 16 left clusters poorly connected (recall
+0.966 at best within 5 ms); 32 costs a larger file (996 MB against 874 MB at 1M) and a longer
+first build. A saved graph of another connectivity is built again."""
 EXPANSION_ADD = 128
 _ADD_CHUNK = 50_000
 
@@ -271,14 +275,15 @@ def _threads() -> int:
 
 
 def _load(index_class: Any, path: Path, dim: int) -> Any | None:
-    """The saved graph in `path`, or None when it is missing, unreadable or of another size."""
+    """The saved graph in `path`, or None when it is missing, unreadable, of another size or
+    built with another connectivity (an older notesgraph's)."""
     if not path.exists():
         return None
     try:
         graph = index_class.restore(str(path))
     except Exception:  # noqa: BLE001 - a torn or foreign file: rebuild it from the table
         return None
-    if graph is None or graph.ndim != dim:
+    if graph is None or graph.ndim != dim or graph.connectivity != CONNECTIVITY:
         return None
     return graph
 

@@ -88,6 +88,25 @@ def test_a_corrupt_index_file_is_rebuilt_from_the_table(embedded_store: Store) -
     assert not index_folder(embedded_store, "old-model@123").exists()
 
 
+def test_an_index_of_another_connectivity_is_rebuilt(embedded_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An older notesgraph's graphs (16 links a node) are built again with today's CONNECTIVITY,
+    which the recall measured at 1M vectors needs."""
+    from notesgraph import annindex
+
+    model = embedded_store.current_vector_model()[0]
+    for folder in index_folder(embedded_store, model).parent.glob("*"):
+        for path in folder.glob("*.usearch"):
+            path.unlink()
+    monkeypatch.setattr(annindex, "CONNECTIVITY", 16)
+    old = ApproximateIndex.open(embedded_store, model)
+    assert all(kind.graph.connectivity == 16 for kind in old.kinds.values())
+    monkeypatch.setattr(annindex, "CONNECTIVITY", 32)
+    reopened = ApproximateIndex.open(embedded_store, model)
+    assert set(reopened.report.rebuilt) == set(old.kinds) and len(reopened) == embedded_store.vector_count(model)
+    assert all(kind.graph.connectivity == 32 for kind in reopened.kinds.values())
+    assert ApproximateIndex.open(embedded_store, model).report.rebuilt == ()
+
+
 def test_embedding_keeps_the_index_in_step_and_large_stores_use_it(embedded_store: Store, encoder,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from notesgraph import annindex
