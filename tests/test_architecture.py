@@ -97,3 +97,17 @@ def test_the_app_window_imports_no_graph_or_model_library_before_it_needs_them()
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+def test_numpy_is_kept_out_of_huge_pages_unless_the_user_says_otherwise() -> None:
+    """notesgraph turns off numpy's huge-page advice (kernel compaction stalls made fresh big
+    arrays ~20x slower on this machine), whether numpy was imported before it or not, and
+    leaves the user's own NUMPY_MADVISE_HUGEPAGE alone."""
+    code = ("{first}import notesgraph, numpy, os; "
+            "print(numpy._core.multiarray._get_madvise_hugepage(), os.environ['NUMPY_MADVISE_HUGEPAGE'])")
+    for first, env, expected in [("", {}, "False 0"), ("import numpy; ", {}, "False 0"),
+                                 ("", {"NUMPY_MADVISE_HUGEPAGE": "1"}, "True 1")]:
+        environ = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"} | env
+        done = subprocess.run([sys.executable, "-c", code.format(first=first)], capture_output=True, text=True,
+                              env=environ, cwd=REPO, check=True)
+        assert done.stdout.split() == expected.split(), (first, env, done.stdout)
