@@ -38,7 +38,7 @@ def _compact(graph: Any) -> bool:
 def similar(store: Store) -> list[tuple[str, str, float]] | None:
     """`similar` note pairs from the stored vectors; None when the store is too large for
     the all-pairs computation at start-up."""
-    if len(store.note_titles()) > SIMILAR_EDGES_UP_TO:
+    if store.note_count() > SIMILAR_EDGES_UP_TO:
         return None
     from notesgraph.similarity import similar_pairs
 

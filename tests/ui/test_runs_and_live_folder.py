@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, QUrl
 from PySide6.QtWidgets import QComboBox, QLineEdit, QSpinBox
 
-from conftest import NOTES, REPO
+from conftest import NOTES, REPO, write
 from notesgraph.claims import stored_claims
 from notesgraph.experiments.registry import experiment
 from notesgraph.experiments.spec import Parameter
@@ -217,3 +217,14 @@ def test_cancel_stops_indexing_between_files_and_keeps_what_was_done(qtbot, tmp_
     qtbot.waitUntil(lambda: not win.tasks, timeout=120000)
     assert not win.report.stopped and win.report.unchanged == report.done
     assert win.store.stats()["notes"] == 400
+
+
+def test_watched_paths_are_the_visible_folders_and_few_enough_note_files(tmp_path: Path) -> None:
+    from notesgraph.ui.main_window import watched_paths
+
+    for name in ("a.md", "sub/b.txt", "sub/deeper/c.markdown", "sub/d.png", ".hidden/e.md", "sub/.git/f.md"):
+        write(tmp_path / Path(name).parent, Path(name).name, "x")
+    folders, files = watched_paths(tmp_path, 10)
+    assert sorted(folders) == sorted([str(tmp_path), str(tmp_path / "sub"), str(tmp_path / "sub" / "deeper")])
+    assert sorted(files) == sorted(str(tmp_path / p) for p in ("a.md", "sub/b.txt", "sub/deeper/c.markdown"))
+    assert watched_paths(tmp_path, 2) == (folders, [])  # too many files: folders only
