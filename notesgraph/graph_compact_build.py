@@ -51,19 +51,22 @@ def build_compact(store: Store, similar: SimilarPairs | None = None, cache: bool
     store.sync_derived()
     with _collector_paused(), store.snapshot():  # the streamed rows are read inside it
         key = graph_cache.fingerprint(store) if cache and similar is None else None
-        graph = graph_cache.load(store, key) if key is not None else None
-        if graph is not None:
-            if graph.graph["saved_key"] == key:
-                return graph
-            refresh_compact_runs(graph, store)  # a run started or ended since it was saved
-            graph_cache.save(graph, store, key)
-            return graph
-        links = store.graph_link_arrays()
-        read: list[Any] = [store.graph_rows(links=False, claims=False, stream=True),
-                           (links, store.graph_claim_block()), store.library_paper_rows(),
-                           store.paper_edge_rows(note_papers=links["note_papers"])]
-        del links
-        graph = _compact(read, similar)  # takes the rows out of `read`: freed before the ranking
+        loaded = graph_cache.load(store, key) if key is not None else None
+        if loaded is not None:
+            if loaded.graph["saved_key"] != key:
+                refresh_compact_runs(loaded, store)  # a run started or ended since it was saved
+                graph_cache.save(loaded, store, key)
+        else:
+            links = store.graph_link_arrays()
+            read: list[Any] = [store.graph_rows(links=False, claims=False, stream=True),
+                               (links, store.graph_claim_block()), store.library_paper_rows(),
+                               store.paper_edge_rows(note_papers=links["note_papers"])]
+            del links
+            graph = _compact(read, similar)  # takes the rows out of `read`: freed before the ranking
+    if loaded is not None:
+        if gc.isenabled():  # as after a build (`_compact`): its objects pass one full collection
+            gc.collect()    # here, on the caller's (worker) thread, not in one after a click
+        return loaded
     graph.graph["store"] = store.path
     if key is not None:
         graph_cache.save(graph, store, key)
