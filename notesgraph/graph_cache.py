@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import pickle
+import threading
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -82,11 +83,22 @@ def load(store: Store, expected: dict[str, Any]) -> CompactGraph | None:
             if not isinstance(saved, dict) or _without_runs(saved) != _without_runs(expected):
                 return None
             state = _SafeUnpickler(file).load()
+        graph = _graph_of(state)
     except FileNotFoundError:
         return None
     except Exception as error:  # noqa: BLE001 - a damaged cache is rebuilt, never fatal
         _log.warning("ignoring the saved graph %s (%s: %s); building it again", path, type(error).__name__, error)
         return None
+    graph.graph["loaded_from"] = str(path)
+    graph.graph["saved_key"] = saved
+    return graph
+
+
+def _graph_of(state: Any) -> CompactGraph:
+    """A CompactGraph from a saved state (raises on anything else: the caller rebuilds)."""
+    if not (isinstance(state, dict) and isinstance(state.get("ids"), list)
+            and isinstance(state.get("_node"), NodeAttrs) and isinstance(state.get("graph"), dict)):
+        raise ValueError("not a saved graph's state")
     graph = CompactGraph.__new__(CompactGraph)
     graph.__dict__.update(state)
     graph.index = index = {node: i for i, node in enumerate(graph.ids)}
@@ -94,8 +106,6 @@ def load(store: Store, expected: dict[str, Any]) -> CompactGraph | None:
     # equal, not identical), so lookups hit on identity, as in a built graph; ~0.1 s at 100k
     graph._node.plain = {ids[index[node]]: attrs for node, attrs in graph._node.plain.items()}
     graph._rank_cache, graph._adjacency_cache, graph._in_degrees = OrderedDict(), OrderedDict(), {}
-    graph.graph["loaded_from"] = str(path)
-    graph.graph["saved_key"] = saved
     return graph
 
 
@@ -112,14 +122,17 @@ def save(graph: CompactGraph, store: Store, key: dict[str, Any]) -> Path | None:
     if path is None:
         return None
     if graph.edge_count < SAVE_FROM_EDGES:
-        path.unlink(missing_ok=True)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as error:
+            _log.warning("could not remove the stale graph %s: %s", path, error)
         return None
     # `index` is made again from `ids` on load. Pickled without a memo (`fast`): its ~1 entry
     # per object (several million here) would cost ~0.1 GB more at the build's memory peak;
     # nothing in the state refers to itself, and shared strings are merely written twice.
     state = {name: value for name, value in graph.__dict__.items() if name not in _CACHES and name != "index"}
     state["graph"] = {k: v for k, v in graph.graph.items() if k not in ("loaded_from", "saved_key")}
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    temporary = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
         with open(temporary, "wb") as file:
             file.write(MAGIC + json.dumps(key, sort_keys=True).encode() + b"\n")

@@ -139,6 +139,9 @@ def test_a_damaged_file_is_built_again_and_replaced(indexed, saving, caplog: pyt
     assert not loaded(graph) and "ignoring the saved graph" in caplog.text
     assert path.read_bytes() == data  # written again whole
     assert loaded(build_compact(store))
+    header = data.split(b"\n", 1)[0] + b"\n"  # a valid fingerprint over a harmless other object
+    path.write_bytes(header + pickle.dumps({"ids": [1, 2]}, protocol=5))
+    assert not loaded(build_compact(store)) and path.read_bytes() == data
 
 
 class _Planted:
