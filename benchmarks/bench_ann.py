@@ -114,13 +114,14 @@ def file_mb(path: Path) -> float:
 # -- candidates: each yields result dicts, one per search setting --------------------------------
 
 def sweep(library: str, config: str, build: float, path: Path, label: str, values, set_value, search,
-          probes, truth, rescore_from=None):
-    """Rows for each search setting of one built index (saved at `path`, which is removed).
+          probes, truth, rescore_from=None, remove: bool = True):
+    """Rows for each search setting of one built index (saved at `path`, removed unless not `remove`).
     With `rescore_from` (the base vectors), each setting also gets a row like what notesgraph
     does (`annindex.ApproximateIndex.candidate_items`, then exact scores): RESCORE_CANDIDATES
     nearest asked of the graph, re-scored exactly in float32, the best K kept."""
     size = file_mb(path)
-    path.unlink()
+    if remove:
+        path.unlink()
     for value in values:
         set_value(value)
         modes = [("", search)]
@@ -174,13 +175,15 @@ def run_usearch(base, probes, truth, workdir: Path, dtype: str = "f16", connecti
         if kept is not None:
             index.save(str(kept))
             kept.with_suffix(".json").write_text(json.dumps({"build_s": build, "config": config}))
-    index.save(str(workdir / "u.usearch"))
+    if kept is None:
+        index.save(str(workdir / "u.usearch"))
 
     def search(q: np.ndarray, k: int = K) -> np.ndarray:
         return index.search(q, k, threads=1).keys.astype(np.int64)
 
-    yield from sweep("usearch", config, build, workdir / "u.usearch", "ef", ef_values,
-                     lambda ef: setattr(index, "expansion_search", ef), search, probes, truth, rescore_from=base)
+    yield from sweep("usearch", config, build, kept or workdir / "u.usearch", "ef", ef_values,
+                     lambda ef: setattr(index, "expansion_search", ef), search, probes, truth, rescore_from=base,
+                     remove=kept is None)
 
 
 def run_hnswlib(base, probes, truth, workdir: Path, m: int = 16, ef_construction: int = 128,

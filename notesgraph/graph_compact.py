@@ -133,20 +133,15 @@ def columns_of(attr_dicts: list[dict[str, Any]]) -> dict[str, np.ndarray | list[
     """Per-edge attribute dicts as columns: an int or float column where every edge has the
     attribute as a number, else a list (None where missing), equal strings shared.
     O(edges x attributes)."""
-    names: dict[str, None] = dict.fromkeys(attr_dicts[0]) if attr_dicts else {}
-    same_keys = len(set(map(len, attr_dicts))) <= 1  # with every name of the first found in each: one key set
-    columns: dict[str, np.ndarray | list[Any]] = {}
-    for name in list(names):
+    first = attr_dicts[0] if attr_dicts else {}
+    columns: dict[str, np.ndarray | list[Any]] | None = None
+    if len(set(map(len, attr_dicts))) <= 1:  # maybe one key set: then each dict has the first's keys
         try:
-            values = list(map(itemgetter(name), attr_dicts)) if same_keys else None
+            columns = {name: list(map(itemgetter(name), attr_dicts)) for name in first}
         except KeyError:
-            values = None
-        if values is None:
-            same_keys = False
-            break
-        columns[name] = values
-    if not same_keys:  # the general case: names in first-seen order, None where missing
-        names = {}
+            columns = None
+    if columns is None:  # the general case: names in first-seen order, None where missing
+        names: dict[str, None] = {}
         for attrs in attr_dicts:
             names.update(dict.fromkeys(attrs))
         columns = {name: [attrs.get(name) for attrs in attr_dicts] for name in names}

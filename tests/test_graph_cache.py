@@ -54,18 +54,16 @@ def test_an_unchanged_store_loads_the_saved_graph_equal_to_a_build(indexed, savi
     assert again.hub_note() == built.hub_note()
 
 
-def test_small_graphs_are_not_saved_and_cache_false_neither_reads_nor_writes(indexed) -> None:
+def test_small_graphs_are_not_saved_and_cache_false_neither_reads_nor_writes(
+        indexed, monkeypatch: pytest.MonkeyPatch) -> None:
     store, _ = indexed
     path = graph_cache.cache_path(store)
     path.write_bytes(b"stale")
     assert not loaded(build_compact(store))
     assert not path.exists()  # below SAVE_FROM_EDGES: a stale file is removed
-    graph_cache.SAVE_FROM_EDGES, saved_from = 0, graph_cache.SAVE_FROM_EDGES
-    try:
-        build_compact(store, cache=False)
-        assert not path.exists()
-    finally:
-        graph_cache.SAVE_FROM_EDGES = saved_from
+    monkeypatch.setattr(graph_cache, "SAVE_FROM_EDGES", 0)
+    build_compact(store, cache=False)
+    assert not path.exists()
 
 
 def test_an_edited_note_is_built_again(indexed, saving) -> None:
